@@ -1,0 +1,190 @@
+"""From app source to the typed `App`: parse, extract, assemble the specs, slice the code."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import sys
+from pathlib import Path
+
+from libcst.metadata import PositionProvider
+
+from .diagnostics import Diagnostics, Position
+from .extract import Extraction, UnionObject, extract, function_spec, parse
+from .slicing import slice_module
+from .spec import App, Code, Component, DatasetSpec, ModelSpec
+
+REQUIRED = {"dataset": ("reader",), "model": ("trainer", "predictor", "evaluator")}
+_BUILTINS = frozenset(dir(builtins))
+
+
+def read_app(
+    source: str, display_path: str, app_dir: Path | None, package: str, diagnostics: Diagnostics
+) -> App | None:
+    module = parse(source, diagnostics)
+    if module is None:
+        return None
+    extraction = extract(module, diagnostics)
+    positions = extraction.wrapper.resolve(PositionProvider)
+
+    def position(node) -> Position:
+        start = positions[node].start
+        return Position(start.line, start.column + 1)
+
+    datasets: dict[str, DatasetSpec] = {}
+    models: dict[str, ModelSpec] = {}
+    for obj in extraction.objects.values():
+        components = _components(obj, extraction, position, diagnostics)
+        if obj.kind == "dataset":
+            args = obj.arguments
+            datasets[obj.variable] = DatasetSpec(
+                variable=obj.variable,
+                name=str(args["name"]),
+                features=_names(args["features"]),
+                targets=_names(args["targets"]),
+                test_size=args["test_size"],
+                shuffle=bool(args["shuffle"]),
+                random_state=args["random_state"],
+                components=components,
+                position=obj.position,
+            )
+        elif obj.dataset is not None:
+            models[obj.variable] = ModelSpec(
+                variable=obj.variable,
+                name=str(obj.arguments["name"]),
+                init=obj.init,
+                dataset=obj.dataset,
+                hyperparameter_config=obj.arguments.get("hyperparameter_config"),
+                components=components,
+                position=obj.position,
+            )
+    if not models and not diagnostics.errors:
+        diagnostics.error(
+            Position(1, 1),
+            "no unionml Model found",
+            "define `model = Model(dataset=..., init=...)` with `from unionml import Model`",
+        )
+
+    roots = {c.function.name for spec in [*datasets.values(), *models.values()] for c in spec.components.values()}
+    roots |= _names_used_by_generated_code(datasets, models)
+    local_defs = roots - set(extraction.imports)
+    sliced = slice_module(extraction, local_defs, diagnostics)
+    for name in sorted(roots - sliced.defined - set(extraction.imports) - _BUILTINS):
+        if name in extraction.objects:
+            continue  # reported by slicing
+        diagnostics.error(
+            _first_use(name, datasets, models),
+            f"'{name}' is not defined at the module level of the app",
+            "define or import it at the top level of the app",
+        )
+
+    used_imports = {extraction.imports[n] for n in (sliced.imports | roots) if n in extraction.imports}
+    for binding in sorted(used_imports, key=lambda b: b.statement):
+        if binding.top_level_module == "unionml":
+            diagnostics.error(
+                Position(1, 1),
+                f"the components use unionml ({binding.statement}); the generated project must not depend on it",
+                "use flytekit or plain Python in the components",
+            )
+    local, third_party = _classify_modules(used_imports, app_dir)
+    return App(
+        path=display_path,
+        package=package,
+        datasets=datasets,
+        models=models,
+        schedules=tuple(extraction.schedules),
+        imports=dict(extraction.imports),
+        components_code=sliced.code,
+        component_names=sliced.defined,
+        third_party_modules=frozenset(third_party),
+        local_modules=tuple(sorted(local)),
+    )
+
+
+def _components(obj: UnionObject, extraction: Extraction, position, diagnostics: Diagnostics) -> dict[str, Component]:
+    components: dict[str, Component] = {}
+    for role, registration in sorted(obj.registrations.items()):
+        node = registration.node or extraction.functions.get(registration.function)
+        if node is None:
+            diagnostics.error(
+                registration.position,
+                f"the {obj.kind} {role} '{registration.function}' is not a function defined in the app",
+                "define the component with `def` in the app file so its signature can be read",
+            )
+            continue
+        function = function_spec(node, extraction.module, position)
+        components[role] = Component(role, function, registration.task_options, registration.position)
+    for role in REQUIRED[obj.kind]:
+        if role not in components and role not in obj.registrations:
+            diagnostics.error(
+                obj.position,
+                f"the {obj.kind} '{obj.variable}' has no {role}",
+                f"register one with `@{obj.variable}.{role}`",
+            )
+    return components
+
+
+def _names_used_by_generated_code(datasets: dict[str, DatasetSpec], models: dict[str, ModelSpec]) -> set[str]:
+    """Module-level names that signatures, task options and `init` expressions refer to."""
+    names: set[str] = set()
+    codes: list[Code] = []
+    for spec in [*datasets.values(), *models.values()]:
+        for component in spec.components.values():
+            codes.extend(code for _, code in component.task_options)
+            for parameter in component.function.parameters:
+                codes.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
+            if component.function.returns is not None:
+                codes.append(component.function.returns)
+    codes.extend(model.init for model in models.values() if model.init is not None)
+    for code in codes:
+        names |= code.names
+    return names - _BUILTINS
+
+
+def _first_use(name: str, datasets, models) -> Position:
+    for spec in [*datasets.values(), *models.values()]:
+        for component in spec.components.values():
+            if any(name in code.names for _, code in component.task_options):
+                return component.position
+            for parameter in component.function.parameters:
+                if any(c is not None and name in c.names for c in (parameter.annotation, parameter.default)):
+                    return parameter.position
+        if isinstance(spec, ModelSpec) and spec.init is not None and name in spec.init.names:
+            return spec.position
+    return Position(1, 1)
+
+
+def _names(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]]:
+    local: set[str] = set()
+    third_party: set[str] = set()
+    for binding in imports:
+        top = binding.top_level_module
+        if binding.level or not top:
+            local.add(top or binding.name or "")
+        elif top in sys.stdlib_module_names:
+            continue
+        elif app_dir is not None and ((app_dir / f"{top}.py").is_file() or (app_dir / top / "__init__.py").is_file()):
+            local.add(top)
+        else:
+            third_party.add(top)
+    return local, third_party
+
+
+def package_name(app_path: Path) -> str:
+    """The generated package's name: the app's file name (or, for a generic `app.py`, its
+    directory's name), made a valid Python identifier."""
+    path = app_path.resolve()
+    stem = path.stem if path.stem not in ("app", "main", "__init__") else (path.parent.name or path.stem)
+    name = re.sub(r"\W", "_", stem).strip("_").lower() or "app"
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"app_{name}"
+    return name

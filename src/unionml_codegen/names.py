@@ -1,0 +1,125 @@
+"""Identifiers, literals and import blocks for generated Python.
+
+Templates only lay out text: everything that needs a decision (what an entity is called,
+how a value is spelled, which imports a file needs and in which order) is decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import keyword
+import re
+import sys
+from typing import Any, Iterable
+
+#: Distribution names of common modules whose import name differs.
+DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "google": "google-cloud-storage",
+}
+
+
+def identifier(text: str) -> str:
+    """A valid, lower-case Python identifier made from a unionml name."""
+    name = re.sub(r"\W+", "_", text).strip("_").lower() or "unnamed"
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"_{name}"
+    return name
+
+
+def class_name(text: str) -> str:
+    return "".join(part.capitalize() for part in identifier(text).split("_") if part)
+
+
+def unique(names: Iterable[str]) -> list[str]:
+    """Makes identifiers unique by numbering repeats, in order."""
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        result.append(name if count == 0 else f"{name}_{count + 1}")
+    return result
+
+
+def literal(value: Any, imports: "Imports | None" = None) -> str:
+    """Python source for a statically known value (black reflows it)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k, imports)}: {literal(v, imports)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, imports) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v, imports) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(literal(v, imports) for v in value)) + "}" if value else "set()"
+    if isinstance(value, dt.timedelta):
+        if imports is not None:
+            imports.add_from("datetime", "timedelta")
+        return timedelta_literal(value)
+    if isinstance(value, dt.datetime):
+        if imports is not None:
+            imports.add_from("datetime", "datetime")
+        return "datetime" + repr(value).removeprefix("datetime.datetime")
+    if isinstance(value, (bool, int, float, str, bytes)) or value is None:
+        return repr(value)
+    raise TypeError(f"cannot write a literal for {type(value).__name__}")
+
+
+def timedelta_literal(value: dt.timedelta) -> str:
+    parts = []
+    if value.days:
+        parts.append(f"days={value.days}")
+    if value.seconds:
+        hours, rest = divmod(value.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        parts += [f"{unit}={n}" for unit, n in (("hours", hours), ("minutes", minutes), ("seconds", seconds)) if n]
+    if value.microseconds:
+        parts.append(f"microseconds={value.microseconds}")
+    return f"timedelta({', '.join(parts)})"
+
+
+class Imports:
+    """The import block of one generated module: grouped, merged and sorted."""
+
+    def __init__(self) -> None:
+        self._modules: set[tuple[str, str | None]] = set()
+        self._names: dict[tuple[int, str], set[tuple[str, str | None]]] = {}
+
+    def add_import(self, module: str, alias: str | None = None) -> None:
+        self._modules.add((module, alias))
+
+    def add_from(self, module: str, name: str, alias: str | None = None, level: int = 0) -> None:
+        self._names.setdefault((level, module), set()).add((name, alias))
+
+    def render(self) -> str:
+        groups: dict[int, list[tuple[str, str]]] = {0: [], 1: [], 2: []}
+        for module, alias in self._modules:
+            text = f"import {module}" + (f" as {alias}" if alias else "")
+            groups[_group(module)].append((module, text))
+        for (level, module), names in self._names.items():
+            spelled = ", ".join(n + (f" as {a}" if a else "") for n, a in sorted(names, key=lambda x: (x[0], x[1] or "")))
+            text = f"from {'.' * level}{module} import {spelled}"
+            groups[2 if level else _group(module)].append((module, text))
+        blocks = ["\n".join(text for _, text in sorted(group, key=_import_order)) for group in groups.values() if group]
+        return "\n\n".join(blocks)
+
+
+def _import_order(item: tuple[str, str]) -> tuple[str, bool, str]:
+    module, text = item
+    return (module.lower(), text.startswith("from"), text)
+
+
+def _group(module: str) -> int:
+    top = module.split(".")[0]
+    return 0 if top in sys.stdlib_module_names or top == "__future__" else 1
+
+
+def distribution(module: str) -> str:
+    return DISTRIBUTIONS.get(module, module)

@@ -1,0 +1,168 @@
+"""The typed description of an app that extraction produces and rendering consumes.
+
+Every class is frozen: once the app is read, later stages only look. Source fragments that
+are copied into the generated project (annotations, defaults, task options, the model's
+`init`) are kept as `Code`: their text plus the module-level names they use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .diagnostics import Position
+
+DATASET_COMPONENTS = ("reader", "loader", "splitter", "parser", "feature_loader", "feature_transformer")
+MODEL_COMPONENTS = ("init", "trainer", "predictor", "evaluator", "saver", "loader")
+#: Components whose registration accepts flytekit task options (`@model.trainer(requests=...)`).
+TASK_COMPONENTS = ("reader", "trainer", "predictor")
+
+
+@dataclass(frozen=True)
+class Code:
+    """A Python expression copied from the app, and the free names it uses."""
+
+    text: str
+    names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    kind: Literal["positional", "keyword_only", "var_positional", "var_keyword"]
+    annotation: Code | None
+    default: Code | None
+    position: Position
+
+
+@dataclass(frozen=True)
+class Function:
+    """A component function defined in the app."""
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    returns: Code | None
+    position: Position
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def keyword_only(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.kind == "keyword_only")
+
+
+@dataclass(frozen=True)
+class Component:
+    role: str
+    function: Function
+    task_options: tuple[tuple[str, Code], ...]
+    position: Position  # where it was registered
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    variable: str
+    name: str
+    features: tuple[str, ...] | None
+    targets: tuple[str, ...] | None
+    test_size: float
+    shuffle: bool
+    random_state: int
+    components: dict[str, Component]
+    position: Position
+
+    @property
+    def splitter_defaults(self) -> dict[str, Any]:
+        return {"test_size": self.test_size, "shuffle": self.shuffle, "random_state": self.random_state}
+
+    @property
+    def parser_defaults(self) -> dict[str, Any]:
+        features = None if self.features is None else list(self.features)
+        targets = None if self.targets is None else list(self.targets)
+        return {"features": features, "targets": targets}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    variable: str
+    name: str
+    init: Code | None
+    dataset: str  # the variable of its DatasetSpec
+    hyperparameter_config: dict[str, str] | None
+    components: dict[str, Component]
+    position: Position
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One `schedule_training(...)` or `schedule_prediction(...)` call, evaluated."""
+
+    kind: Literal["training", "prediction"]
+    name: str
+    model: str  # the variable of its ModelSpec
+    expression: str | None
+    offset: str | None
+    fixed_rate: dt.timedelta | None
+    reader_time_arg: str | None
+    activate_on_deploy: bool
+    launchplan_kwargs: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    loader_kwargs: dict[str, Any]
+    splitter_kwargs: dict[str, Any]
+    parser_kwargs: dict[str, Any]
+    trainer_kwargs: dict[str, Any]
+    reader_kwargs: dict[str, Any]
+    position: Position
+    argument_positions: dict[str, Position] = field(default_factory=dict)
+    #: prediction schedules: the model_object/model_version/app_version/model_file arguments given
+    model_source: dict[str, Any] | None = None
+    #: the last `model.train(...)` before the schedule call, whose model unionml would use
+    model_train_call: Position | None = None
+
+    def at(self, argument: str) -> Position:
+        return self.argument_positions.get(argument, self.position)
+
+
+@dataclass(frozen=True)
+class Import:
+    """A module-level import binding one name: `import a.b as c` or `from a import b as c`."""
+
+    module: str
+    name: str | None
+    alias: str | None
+    level: int = 0  # dots of a relative import
+
+    @property
+    def bound_name(self) -> str:
+        if self.alias:
+            return self.alias
+        return self.name if self.name else self.module.split(".")[0]
+
+    @property
+    def statement(self) -> str:
+        alias = f" as {self.alias}" if self.alias else ""
+        if self.name is None:
+            return f"import {self.module}{alias}"
+        return f"from {'.' * self.level}{self.module} import {self.name}{alias}"
+
+    @property
+    def top_level_module(self) -> str:
+        return self.module.split(".")[0]
+
+
+@dataclass(frozen=True)
+class App:
+    """Everything the generator took from one app file."""
+
+    path: str  # as shown in diagnostics and headers (relative, POSIX)
+    package: str
+    datasets: dict[str, DatasetSpec]
+    models: dict[str, ModelSpec]
+    schedules: tuple[Schedule, ...]
+    imports: dict[str, Import]  # module-level imports by bound name
+    components_code: str  # the app code the components need, decorators removed
+    component_names: frozenset[str]  # names the components module defines
+    third_party_modules: frozenset[str]
+    local_modules: tuple[str, ...]  # files next to the app that the components import, relative

@@ -1,0 +1,204 @@
+"""Check an `App` against unionml's rules and what Flyte will accept and run.
+
+flytekit accepts much that flyteadmin refuses at registration, and some launch plans that
+register never run right on the native scheduler (see docs/rules.md). Each rule here reports
+at the line of the app that causes it. Spellings with one clear meaning are rewritten, with
+a warning; the returned `App` carries the rewritten schedules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+from .cron import CronError, parse_cron
+from .diagnostics import Diagnostics
+from .render import KICKOFF_INPUT
+from .spec import App, ModelSpec, Schedule
+
+#: What flyteadmin accepts as a launch plan name, kept to characters that are safe in file names.
+LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
+DATETIME_NAMES = frozenset({"datetime.datetime"})
+
+
+def validate(app: App, diagnostics: Diagnostics) -> App:
+    seen: dict[str, Schedule] = {}
+    schedules = []
+    for schedule in app.schedules:
+        _name(schedule, seen, diagnostics)
+        schedule = _timing(schedule, diagnostics)
+        model = app.models.get(schedule.model)
+        if model is None:
+            continue
+        if schedule.kind == "prediction":
+            diagnostics.error(
+                schedule.position,
+                f"prediction schedule '{schedule.name}': prediction schedules are not generated yet",
+                "remove the schedule_prediction(...) call for now; training schedules are generated",
+            )
+            continue
+        _inputs(app, model, schedule, diagnostics)
+        schedules.append(schedule)
+    return dataclasses.replace(app, schedules=tuple(schedules))
+
+
+def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostics) -> None:
+    at = schedule.at("name")
+    if not LAUNCH_PLAN_NAME.fullmatch(schedule.name):
+        diagnostics.error(
+            at,
+            f"schedule name {schedule.name!r} is not a valid launch plan name",
+            "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'",
+        )
+    first = seen.get(schedule.name)
+    if first is not None:
+        diagnostics.error(
+            at,
+            f"schedule name '{schedule.name}' is already used by the {first.kind} schedule at line "
+            f"{first.position.line}",
+            "launch plan names are one namespace per Flyte project and domain; give each schedule its own name",
+        )
+    else:
+        seen[schedule.name] = schedule
+
+
+def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
+    s = schedule
+    if (s.expression is None) == (s.fixed_rate is None):
+        diagnostics.error(
+            s.position,
+            f"schedule '{s.name}' needs exactly one of `expression` and `fixed_rate`",
+            'e.g. `expression="0 0 * * *"` or `fixed_rate=timedelta(days=1)`',
+        )
+        return s
+    if s.offset is not None:
+        diagnostics.warning(
+            s.at("offset"),
+            f"schedule '{s.name}': Flyte's native scheduler ignores `offset`",
+            "shift the cron expression instead; the offset is kept in the launch plan for other schedulers",
+        )
+    if s.fixed_rate is not None:
+        rate = s.fixed_rate
+        if rate < dt.timedelta(minutes=1):
+            diagnostics.error(s.at("fixed_rate"), f"fixed rate {rate} is under one minute", "Flyte's shortest rate is 1 minute")
+        elif rate % dt.timedelta(minutes=1):
+            diagnostics.error(
+                s.at("fixed_rate"),
+                f"fixed rate {rate} is not a whole number of minutes",
+                "Flyte stores rates in minutes, hours or days; round the rate to whole minutes",
+            )
+        return s
+    text = s.expression or ""
+    if text.strip().startswith("@every"):
+        diagnostics.error(
+            s.at("expression"),
+            f"'{text}': flytekit does not accept `@every`",
+            "use `fixed_rate=timedelta(...)` instead",
+        )
+        return s
+    try:
+        cron = parse_cron(text)
+    except CronError as exc:
+        diagnostics.error(s.at("expression"), exc.message, exc.hint)
+        return s
+    for note in cron.rewrites:
+        diagnostics.warning(s.at("expression"), note, f"write {cron.expression!r} to silence this warning")
+    return dataclasses.replace(s, expression=cron.expression)
+
+
+def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnostics) -> None:
+    dataset = app.datasets[model.dataset]
+    reader = dataset.components.get("reader")
+    trainer = model.components.get("trainer")
+    if reader is None or trainer is None:
+        return  # reported where the model is defined
+    name = schedule.name
+    time_arg = schedule.reader_time_arg
+    if time_arg is not None:
+        parameter = reader.function.parameter(time_arg)
+        if parameter is None:
+            diagnostics.error(
+                schedule.at("reader_time_arg"),
+                f"reader_time_arg '{time_arg}' is not a parameter of the reader '{reader.function.name}'",
+                f"the reader's parameters are: {', '.join(p.name for p in reader.function.parameters) or 'none'}",
+            )
+        elif not _is_datetime(app, parameter.annotation):
+            shown = parameter.annotation.text if parameter.annotation else "no annotation"
+            diagnostics.error(
+                schedule.at("reader_time_arg"),
+                f"the reader's '{time_arg}' is annotated {shown}; a kickoff time must be a `datetime`",
+                f"annotate the parameter `{time_arg}: datetime` (from datetime import datetime); flyteadmin "
+                "refuses a kickoff input of any other type, Optional included",
+            )
+        elif time_arg in schedule.reader_kwargs:
+            diagnostics.error(
+                schedule.at(time_arg),
+                f"'{time_arg}' is the kickoff time input and cannot also be given a value",
+                f"drop `{time_arg}=` from the schedule",
+            )
+        if time_arg == KICKOFF_INPUT and schedule.fixed_rate is not None:
+            diagnostics.error(
+                schedule.at("reader_time_arg"),
+                f"a reader parameter named '{KICKOFF_INPUT}' clashes with the input the generator adds",
+                "rename the reader parameter",
+            )
+    reader_names = {p.name for p in reader.function.parameters}
+    for key in schedule.reader_kwargs:
+        if key not in reader_names:
+            diagnostics.error(
+                schedule.at(key),
+                f"'{key}' is neither a schedule option nor a parameter of the reader '{reader.function.name}'",
+                f"the reader's parameters are: {', '.join(sorted(reader_names)) or 'none'}",
+            )
+    for parameter in reader.function.parameters:
+        if parameter.kind in ("var_positional", "var_keyword"):
+            diagnostics.error(
+                parameter.position,
+                f"the reader's *{parameter.name} cannot become a workflow input",
+                "give the reader named parameters",
+            )
+        elif parameter.annotation is None:
+            diagnostics.error(
+                parameter.position,
+                f"the reader parameter '{parameter.name}' has no type annotation",
+                "Flyte needs the type of every workflow input; annotate it",
+            )
+        elif parameter.default is None and parameter.name not in schedule.reader_kwargs and parameter.name != time_arg:
+            diagnostics.error(
+                schedule.position,
+                f"schedule '{name}' leaves the reader's required '{parameter.name}' unbound",
+                f"pass `{parameter.name}=...` to the schedule, or use it as `reader_time_arg`; flyteadmin refuses a "
+                "scheduled launch plan with an unbound required input",
+            )
+    keyword_only = {p.name: p for p in trainer.function.keyword_only}
+    for key in schedule.trainer_kwargs:
+        if key not in keyword_only:
+            diagnostics.error(
+                schedule.at("trainer_kwargs"),
+                f"trainer_kwargs '{key}' is not a keyword-only parameter of the trainer '{trainer.function.name}'",
+                "unionml passes trainer_kwargs to the trainer's parameters after `*`",
+            )
+    for parameter in keyword_only.values():
+        if parameter.default is None and parameter.name not in schedule.trainer_kwargs:
+            diagnostics.error(
+                schedule.position,
+                f"schedule '{name}' leaves the trainer's required '{parameter.name}' unbound",
+                f"pass `trainer_kwargs={{{parameter.name!r}: ...}}`",
+            )
+    for key in schedule.hyperparameters:
+        if not isinstance(key, str):
+            diagnostics.error(schedule.at("hyperparameters"), f"hyperparameter name {key!r} is not a string", "")
+
+
+def _is_datetime(app: App, annotation) -> bool:
+    if annotation is None:
+        return False
+    text = annotation.text
+    head, _, attribute = text.partition(".")
+    binding = app.imports.get(head)
+    if binding is None:
+        return False
+    if attribute:
+        return binding.name is None and f"{binding.module}.{attribute}" in DATETIME_NAMES
+    return binding.name is not None and f"{binding.module}.{binding.name}" in DATETIME_NAMES
