@@ -95,9 +95,21 @@ def parse(source: str, diagnostics: Diagnostics) -> cst.Module | None:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
+        position, message = Position(exc.raw_line, exc.raw_column + 1), exc.message
+        # libcst's native parser reports column 0 and sometimes the following line; Python's own
+        # parser points at the offending token, so ask it where the error is.
+        import ast
+
+        try:
+            compile(source, diagnostics.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError as error:
+            if error.lineno:
+                position, message = Position(error.lineno, max(error.offset or 1, 1)), error.msg
+        except ValueError:  # e.g. null bytes: keep libcst's report
+            pass
         diagnostics.error(
-            Position(exc.raw_line, exc.raw_column + 1),
-            f"invalid syntax: {exc.message}",
+            position,
+            message if message.startswith("invalid syntax") else f"invalid syntax: {message}",
             "the app must be valid Python before code can be generated from it",
         )
         return None
@@ -135,6 +147,14 @@ class _NameCollector(cst.CSTVisitor):
         inner = free_names(node.body) - {p.name.value for p in node.params.params}
         self.names.update(inner)
         return False
+
+
+class _CallCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
 
 
 class _Interpreter:
@@ -223,27 +243,26 @@ class _Interpreter:
             if node.orelse:
                 self._nested(node.orelse.body, "inside a `while ... else` block")
         elif isinstance(node, cst.With):
-            self._statements(node.body.body, context)
+            self._nested(node.body, context)
         elif isinstance(node, (cst.Try, cst.TryStar)):
-            self._statements(node.body.body, context)
+            self._nested(node.body, context)
             for handler in node.handlers:
                 self._nested(handler.body, "inside an `except` block")
             if node.orelse:
                 self._nested(node.orelse.body, "inside a `try ... else` block")
             if node.finalbody:
-                self._statements(node.finalbody.body, context)
+                self._nested(node.finalbody.body, context)
         elif isinstance(node, cst.Match):
             for case in node.cases:
                 self._nested(case.body, "inside a `match` case")
 
-    def _nested(self, body: cst.CSTNode, context: str) -> None:
-        statements = body.body if isinstance(body, cst.BaseSuite) else [body]
+    def _nested(self, body: cst.BaseSuite, context: str | None) -> None:
+        """The statements of a block, indented or on the same line (`with x: f()`)."""
         if isinstance(body, cst.SimpleStatementSuite):
-            statements = [cst.SimpleStatementLine(body=body.body)]
             for small in body.body:
                 self._small_statement(small, context)
             return
-        self._statements(statements, context)
+        self._statements(body.body, context)
 
     def _if(self, node: cst.If, context: str | None) -> None:
         if _is_main_guard(node.test):
@@ -265,10 +284,11 @@ class _Interpreter:
             if items is not None:
                 for item in items:
                     self._bind_target(node.target, item)
-                    self._statements(node.body.body, None)
+                    self._nested(node.body, None)
                 if node.orelse:
-                    self._statements(node.orelse.body, None)
+                    self._nested(node.orelse.body, None)
                 return
+        self._bind_unknown_target(node.target, node.target)
         where = context or "inside a `for` loop over a sequence the generator cannot evaluate"
         self._nested(node.body, where)
 
@@ -462,11 +482,11 @@ class _Interpreter:
 
     # unionml calls
     def _calls_in(self, expr: cst.BaseExpression, context: str | None) -> None:
-        if not isinstance(expr, cst.Call):
-            return
-        target = self.unionml_target(expr.func)
+        target = self.unionml_target(expr.func) if isinstance(expr, cst.Call) else None
         if target is None:
+            self._nested_calls(expr, context)
             return
+        assert isinstance(expr, cst.Call)
         obj, method = target
         is_component = method in (DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS)
         if method in SCHEDULE_METHODS and obj.kind == "model":
@@ -481,6 +501,23 @@ class _Interpreter:
             self._register_by_call(obj, method, expr)
         elif method == "train" and obj.kind == "model" and context is None:
             self.train_calls[obj.variable] = self.pos(expr)
+
+    def _nested_calls(self, expr: cst.BaseExpression, context: str | None) -> None:
+        """Schedule and registration calls buried in an expression (a comprehension, a lambda,
+        another call's argument) would otherwise be dropped silently."""
+        if not self.objects:
+            return
+        collector = _CallCollector()
+        expr.visit(collector)
+        for call in collector.calls:
+            target = self.unionml_target(call.func)
+            if target is None:
+                continue
+            obj, method = target
+            roles = DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS
+            if method in roles or (method in SCHEDULE_METHODS and obj.kind == "model"):
+                where = context or "nested inside another expression (a comprehension, lambda or call)"
+                self._conditional(call, f"{obj.variable}.{method}(...)", where)
 
     def _conditional(self, node: cst.CSTNode, what: str, context: str) -> None:
         self.diagnostics.error(

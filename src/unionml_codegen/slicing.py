@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import PositionProvider, ScopeProvider
+from libcst.metadata import ImportAssignment, PositionProvider, ScopeProvider
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, free_names
@@ -54,6 +54,7 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         in_decorators |= set(collector.index)
 
     binders: dict[str, set[int]] = {}
+    imported: dict[str, set[int]] = {}  # the statements that bind a name only by an import
     # statement -> (name, binding statement, referencing node)
     uses: dict[int, list[tuple[str, int, cst.CSTNode]]] = {}
     used_names: dict[int, set[str]] = {}
@@ -62,6 +63,8 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         if node not in where:
             continue
         binders.setdefault(assignment.name, set()).add(where[node])
+        if isinstance(assignment, ImportAssignment):
+            imported.setdefault(assignment.name, set()).add(where[node])
         for reference in assignment.references:
             if reference.node in where and reference.node not in in_decorators:
                 user = where[reference.node]
@@ -108,7 +111,13 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         separator = "" if not code or (simple and previous_simple) else "\n"
         code += separator + module.code_for_node(rendered).strip("\n") + "\n"
         previous_simple = simple
-    defined = frozenset(name for name, statements in binders.items() if statements & needed)
+    # an import kept for another name binds nothing when its alias was trimmed (`import os, sys`)
+    defined = frozenset(
+        name
+        for name, statements in binders.items()
+        if (statements - imported.get(name, set())) & needed
+        or (statements & needed and _bound_kept(name, kept_imports))
+    )
     return Slice(code, defined, frozenset(kept_imports))
 
 
@@ -143,11 +152,15 @@ def _rendered(
 def _trim_import(small: cst.BaseSmallStatement, kept: set[str]) -> cst.BaseSmallStatement | None:
     if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
         return small
-    names = [alias for alias in small.names if _bound(alias) in kept or _bound(alias).split(".")[0] in kept]
+    names = [alias for alias in small.names if _bound_kept(_bound(alias), kept)]
     if not names:
         return None
     names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return small.with_changes(names=names)
+
+
+def _bound_kept(bound: str, kept: set[str]) -> bool:
+    return bound in kept or bound.split(".")[0] in kept
 
 
 def _bound(alias: cst.ImportAlias) -> str:
