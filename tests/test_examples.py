@@ -33,14 +33,20 @@ def _options(case: str) -> Options:
 @pytest.mark.parametrize("case", CASES)
 def test_example_matches_committed_project(case):
     committed = EXAMPLES / case / "flyte"
-    generated = render_app(EXAMPLES / case / "app.py", committed, _options(case)).files
-    on_disk = {path: data.decode() for path, data in read_tree(committed).items()}
+    generated = {
+        path: content.encode() if isinstance(content, str) else content
+        for path, content in render_app(EXAMPLES / case / "app.py", committed, _options(case)).files.items()
+    }
+    on_disk = read_tree(committed)
     if generated != on_disk:
         diff = []
         for path in sorted(set(generated) | set(on_disk)):
-            old, new = on_disk.get(path, ""), generated.get(path, "")
+            old, new = on_disk.get(path, b""), generated.get(path, b"")
             if old != new:
-                diff += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
+                old_text, new_text = old.decode(errors="replace"), new.decode(errors="replace")
+                diff += difflib.unified_diff(
+                    old_text.splitlines(True), new_text.splitlines(True), f"a/{path}", f"b/{path}"
+                )
         pytest.fail(f"examples/{case}/flyte is stale; refresh it with `{REFRESH}`\n" + "".join(diff))
 
 
@@ -63,12 +69,28 @@ def test_generation_is_identical_under_different_hash_seeds_and_locations(tmp_pa
     assert all(str(tmp_path).encode() not in data for data in trees[0].values())
 
 
-@pytest.fixture(scope="module")
+_PACKAGED: dict = {}
+
+
+def _packaged(case: str, tmp_path_factory):
+    """An example's committed project, packaged once per test session with pyflyte."""
+    if case not in _PACKAGED:
+        out = tmp_path_factory.mktemp(case) / "flyte"
+        shutil.copytree(EXAMPLES / case / "flyte", out)
+        tgz = package(out, case, output=out.parent / f"{case}.tgz")
+        _PACKAGED[case] = (case, out, load_entities(tgz))
+    return _PACKAGED[case]
+
+
+@pytest.fixture(params=CASES)
+def packaged(request, tmp_path_factory):
+    return _packaged(request.param, tmp_path_factory)
+
+
+@pytest.fixture
 def digits_package(tmp_path_factory):
-    out = tmp_path_factory.mktemp("digits") / "flyte"
-    shutil.copytree(EXAMPLES / "digits" / "flyte", out)
-    tgz = package(out, "digits", output=out.parent / "digits.tgz")
-    return out, load_entities(tgz)
+    _, out, entities = _packaged("digits", tmp_path_factory)
+    return out, entities
 
 
 def test_digits_launch_plans_decode_as_the_app_says(digits_package):
@@ -94,8 +116,8 @@ def test_digits_launch_plans_decode_as_the_app_says(digits_package):
     assert rate.fixed_inputs["splitter_kwargs"]["test_size"] == 0.25
 
 
-def test_every_packaged_launch_plan_passes_flyteadmin_rules(digits_package):
-    _, entities = digits_package
+def test_every_packaged_launch_plan_passes_flyteadmin_rules(packaged):
+    case, _, entities = packaged
     scheduled = [lp for lp in entities.launch_plans.values() if describe_launch_plan(lp).schedule_kind]
     assert len(scheduled) == 3
     for lp in scheduled:
@@ -105,14 +127,30 @@ def test_every_packaged_launch_plan_passes_flyteadmin_rules(digits_package):
         assert unbound == [], (lp.id.name, unbound)
 
 
-def test_register_dry_run_succeeds_without_a_cluster(digits_package):
-    out, _ = digits_package
+def test_register_dry_run_succeeds_without_a_cluster(packaged):
+    case, out, entities = packaged
     pyflyte = Path(sys.executable).parent / "pyflyte"
     result = subprocess.run(
         [str(pyflyte), "register", "--dry-run", "--copy", "none", "--version", "v1", "--image", "ghcr.io/x/y:v1",
-         "digits"],
+         case],
         cwd=out, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("cron_daily_training", "non_standard_training_schedule", "fixed_rate_training_schedule"):
-        assert name in result.stdout
+    for name, lp in entities.launch_plans.items():
+        if describe_launch_plan(lp).schedule_kind:
+            assert name in result.stdout
+
+
+def test_digits_batch_prediction_plans_decode_with_their_model_references(tmp_path_factory):
+    _, _, entities = _packaged("digits_batch", tmp_path_factory)
+    plans = {name: describe_launch_plan(lp, entities.workflows) for name, lp in entities.launch_plans.items()}
+    daily = plans["daily_predictions"]
+    assert daily.workflow == "digits_batch.workflows.digits_classifier_predict_with_model_file"
+    assert (daily.cron_expression, daily.kickoff_time_input_arg) == ("0 6 * * *", "time")
+    assert daily.fixed_inputs["model_file"].startswith("models/30518f316a884048")
+    assert daily.fixed_inputs["loader_kwargs"] == {"mmap_mode": None}
+    assert daily.fixed_inputs["labeled"] is False
+    latest = plans["hourly_predictions_with_latest_model"]
+    assert latest.workflow.endswith("predict_with_model_version_at_scheduled_time")
+    assert (latest.schedule_kind, tuple(latest.rate), latest.kickoff_time_input_arg) == ("fixed_rate", (1, "HOUR"), None)
+    assert latest.fixed_inputs == {"model_version": "latest", "app_version": "", "labeled": False}

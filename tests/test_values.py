@@ -1,7 +1,8 @@
 """The static evaluator (values.py), exercised through small inline apps read by `read_app`.
 
-Each app is written in full up to the schedule call under test; `read` appends the components a
-valid app needs. Values are read back from the evaluated schedule.
+`evaluate` puts an expression into a schedule's hyperparameters and reads the value back; tests
+of errors write the app out in full, up to the schedule call, so that positions can be read off
+the source. `read` appends the components every app needs.
 """
 
 from __future__ import annotations
@@ -62,9 +63,8 @@ def evaluate(expression: str, before: str = "") -> object:
 
 
 def only_error(diagnostics: Diagnostics) -> Diagnostic:
-    assert [d.message for d in diagnostics.errors] and len(diagnostics.errors) == 1, [
-        d.message for d in diagnostics.errors
-    ]
+    messages = [d.message for d in diagnostics.errors]
+    assert len(messages) == 1, messages
     return diagnostics.errors[0]
 
 
@@ -148,6 +148,9 @@ def test_unary_and_binary_operators(expression, expected):
         ('f"{VERSION + 1}"', "4"),
         ('"prefix-" f"{NAME}"', "prefix-iris"),
         ("f'{{literal}}'", "{literal}"),
+        (r'f"tab\t{NAME}\n"', "tab\tiris\n"),
+        (r'rf"C:\dir\{NAME}"', r"C:\dir\iris"),
+        (r'f"\N{BULLET} {NAME}"', "\N{BULLET} iris"),
     ],
 )
 def test_f_strings_over_known_constants(expression, expected):
@@ -172,27 +175,27 @@ def test_constants_built_from_other_constants():
 
 
 def test_a_constant_has_its_value_at_the_point_of_the_call():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         C = 1.0
         model.schedule_training("first", expression="@daily", hyperparameters={"C": C})
         C = 0.5
         model.schedule_training("second", expression="@daily", hyperparameters={"C": C})
-        """
-    )
+        """)
     assert not diagnostics.errors
     assert [(s.name, s.hyperparameters["C"]) for s in app.schedules] == [("first", 1.0), ("second", 0.5)]
 
 
 def test_a_constant_assigned_after_the_call_is_not_known_at_the_call():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         model.schedule_training("s", expression="@daily", hyperparameters={"C": C})
         C = 1.0
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(4, 73)
     assert "'C' is not a module-level constant known at this point" in error.message
@@ -279,26 +282,26 @@ def test_datetime_however_imported(imports, expression):
 
 
 def test_fixed_rate_is_a_timedelta():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import datetime as dt
         EVERY = dt.timedelta(minutes=30)
         model.schedule_training("s", fixed_rate=EVERY * 2)
-        """
-    )
+        """)
     assert not diagnostics.errors
     assert app.schedules[0].fixed_rate == timedelta(hours=1)
 
 
 def test_a_module_named_like_datetime_is_not_the_standard_library():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         from mylib import timedelta
         model.schedule_training("s", fixed_rate=timedelta(hours=1))
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(5, 41)
     assert "the call to 'mylib.timedelta' cannot be evaluated" in error.message
@@ -308,13 +311,13 @@ def test_a_module_named_like_datetime_is_not_the_standard_library():
 
 
 def test_a_function_call_is_not_static():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import os
         model.schedule_training("s", expression="@daily", hyperparameters={"key": os.getenv("KEY")})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(5, 75)
     assert "the call to 'os.getenv' cannot be evaluated without running the app" in error.message
@@ -323,43 +326,43 @@ def test_a_function_call_is_not_static():
 
 
 def test_an_attribute_is_not_static():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import os
         model.schedule_training("s", expression="@daily", hyperparameters={"sep": os.sep})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(5, 75)
     assert "attribute access cannot be evaluated" in error.message
 
 
 def test_a_name_assigned_from_a_non_static_expression_says_where_it_was_assigned():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import os
         BUCKET = os.environ["BUCKET"]
         model.schedule_training("s", expression="@daily", hyperparameters={"bucket": BUCKET})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(6, 78)
     assert "'BUCKET' is assigned from an expression the generator cannot evaluate (line 5)" in error.message
 
 
 def test_a_constant_reassigned_from_a_non_static_expression_is_no_longer_known():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import os
         C = 1.0
         model.schedule_training("first", expression="@daily", hyperparameters={"C": C})
         C = float(os.getenv("C", "1"))
         model.schedule_training("second", expression="@daily", hyperparameters={"C": C})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(8, 78)
     assert "'C' is assigned from an expression the generator cannot evaluate (line 7)" in error.message
@@ -367,24 +370,24 @@ def test_a_constant_reassigned_from_a_non_static_expression_is_no_longer_known()
 
 
 def test_a_comprehension_is_not_static():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         model.schedule_training("s", expression="@daily", hyperparameters={"sizes": [2**i for i in range(3)]})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(4, 77)
     assert "list comprehension cannot be evaluated" in error.message
 
 
 def test_a_name_never_defined_is_not_static():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         model.schedule_training("s", expression="@daily", hyperparameters={"C": UNDEFINED_C})
-        """
-    )
+        """)
     error = only_error(diagnostics)
     assert error.position == Position(4, 73)
     assert "'UNDEFINED_C' is not a module-level constant known at this point" in error.message
@@ -412,7 +415,7 @@ CALL = "model.schedule_training(name='s', hyperparameters="
         ("", "{'x': 1j}", "1j", "cannot be evaluated"),
         ("", "{[1]: 2}", "[1]", "a list cannot be a dict key"),
         ("", "{**[1]}", "[1]", "cannot unpack a list with '**'"),
-        ("", "{'x': [*1]}", "1]", "cannot unpack a int with '*'"),
+        ("", "{'x': [*1]}", "1", "cannot unpack a int with '*'"),
         ("", "{'x': lambda: 1}", "lambda: 1", "lambda cannot be evaluated"),
         ("", "{'x': 1 if True else 2}", "1 if True else 2", "conditional expression cannot be evaluated"),
         ("", "{'x': {}['k']}", "{}['k']", "subscript cannot be evaluated"),
@@ -432,11 +435,11 @@ def test_errors_point_at_the_part_that_cannot_be_known(before, expression, at, m
 
 
 def test_every_non_static_argument_is_reported():
-    app, diagnostics = read(
-        HEADER
-        + """\
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
         import os
         model.schedule_training(os.getenv("NAME"), expression=CRON, hyperparameters={"C": os.sep})
-        """
-    )
-    assert [d.position for d in diagnostics.errors] == [Position(5, 25), Position(5, 55), Position(5, 84)]
+        """)
+    assert [d.position for d in diagnostics.errors] == [Position(5, 25), Position(5, 55), Position(5, 83)]

@@ -8,7 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from libcst.metadata import PositionProvider
+import libcst as cst
+from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse
@@ -79,7 +80,9 @@ def read_app(
             "define or import it at the top level of the app",
         )
 
-    used_imports = {extraction.imports[n] for n in (sliced.imports | roots) if n in extraction.imports}
+    # `import a.b` binds `a`, while the slice records the name it uses as `a.b`
+    used_names = {n.split(".")[0] for n in sliced.imports | roots}
+    used_imports = {extraction.imports[n] for n in used_names if n in extraction.imports}
     for binding in sorted(used_imports, key=lambda b: b.statement):
         if binding.top_level_module == "unionml":
             diagnostics.error(
@@ -99,6 +102,7 @@ def read_app(
         component_names=sliced.defined,
         third_party_modules=frozenset(third_party),
         local_modules=tuple(sorted(local)),
+        class_bases=_class_bases(extraction),
     )
 
 
@@ -153,6 +157,21 @@ def _first_use(name: str, datasets, models) -> Position:
         if isinstance(spec, ModelSpec) and spec.init is not None and name in spec.init.names:
             return spec.position
     return Position(1, 1)
+
+
+def _class_bases(extraction: Extraction) -> dict[str, tuple[str, ...]]:
+    """Qualified names of the bases of the app's top-level classes (to classify model types)."""
+    qualified = extraction.wrapper.resolve(QualifiedNameProvider)
+    bases: dict[str, tuple[str, ...]] = {}
+    for statement in extraction.module.body:
+        if isinstance(statement, cst.ClassDef):
+            names = []
+            for base in statement.bases:
+                found = qualified.get(base.value, ())
+                found = found() if callable(found) else found
+                names += sorted(q.name for q in found)
+            bases[statement.name.value] = tuple(names)
+    return bases
 
 
 def _names(value) -> tuple[str, ...] | None:

@@ -1,12 +1,16 @@
 """`unionml generate`: a thin command line over `generate()`.
 
 Exit codes: 0 written (or up to date), 1 `--check`/`--diff` found the output out of date,
-2 the app has errors or the output holds work that must not be overwritten.
+2 the app has errors, the configuration says nothing to generate, the output holds work that
+must not be overwritten, or the output could not be written (it is then left as it was).
+With several generated projects (found by their manifests), the highest code of any.
 """
 
 from __future__ import annotations
 
+import shlex
 import sys
+from pathlib import Path
 
 import click
 
@@ -30,47 +34,109 @@ def _bindings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 
 
 @main.command()
-@click.argument("app", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Project directory.")
+@click.argument("app", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False),
+              help="Project directory (default: `output` in [tool.unionml-codegen] of pyproject.toml).")  # fmt: skip
 @click.option("--model", "models", multiple=True, callback=_bindings, metavar="SCHEDULE=PATH",
               help="Model file for a prediction schedule whose model is not known statically.")  # fmt: skip
-@click.option("--image", default="ghcr.io/your-org/your-app:latest", show_default=True, help="Task image for docs.")
+@click.option("--image", default=None, help="Task image for docs.  [default: ghcr.io/your-org/your-app:latest]")
 @click.option("--package", default=None, help="Name of the generated package (default: from the app's name).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output is out of date.")
 @click.option("--diff", is_flag=True, help="Write nothing; print unified diffs; exit 1 if there are any.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited, and files in the way.")
 def generate(app, out, models, image, package, check, diff, force) -> None:
-    """Generate a Flyte project from the UnionML app APP, without importing it."""
+    """Generate a Flyte project from the UnionML app APP, without importing it.
+
+    With no APP or -o, they come from [tool.unionml-codegen] in the nearest pyproject.toml
+    (keys app, output, image, package, models), or else from the manifest
+    (.unionml-codegen.json) of the generated projects in or just below the current directory.
+    Options given here override both.
+    """
+    from .config import ConfigError, Settings, resolve
+
+    cli = Settings(
+        app=Path(app) if app else None,
+        output=Path(out) if out else None,
+        image=image,
+        package=package,
+        models={name: Path(path) for name, path in models.items()},
+    )
+    try:
+        targets = resolve(cli)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    rerun = _rerun_command(app, out, models, image, package)
+    codes = [_run(target, check=check, diff=diff, force=force, rerun=rerun) for target in targets]
+    sys.exit(max(codes))
+
+
+def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     from .generate import Options
     from .generate import generate as run
-    from .write import WriteRefused
+    from .write import RollbackFailed, WriteRefused
 
-    options = Options(image=image, package=package, models=models)
+    options = Options(image=target.image, package=target.package, models=target.models)
+    out = target.output
     try:
-        result = run(app, out, options, check=check, diff=diff, force=force)
+        result = run(target.app, out, options, check=check, diff=diff, force=force)
     except AppError as exc:
         click.echo(exc.diagnostics.render(exc.source), err=True)
         count = len(exc.diagnostics.errors)
         click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
-        sys.exit(2)
+        return 2
     except WriteRefused as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        return 2
+    except RollbackFailed as exc:
+        click.echo(f"error: {exc.strerror}", err=True)
+        return 2
+    except OSError as exc:
+        click.echo(f"error: cannot write {out}: {exc}", err=True)
+        click.echo(f"{out} was left as it was", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; {out} was left as it was", err=True)
+        sys.exit(130)
     if result.diagnostics.items:
-        click.echo(result.diagnostics.render(_source(app)), err=True)
+        click.echo(result.diagnostics.render(_source(target.app)), err=True)
     if result.drift is not None:
         for text in result.drift.diffs:
             click.echo(text, nl=False)
         if not result.drift.clean:
             click.echo(f"{out} is out of date:\n{result.drift.summary()}", err=True)
-            click.echo(f"run: unionml generate {app} -o {out}", err=True)
-            sys.exit(1)
+            click.echo(f"run: {rerun}", err=True)
+            return 1
         click.echo(f"{out} is up to date", err=True)
-        return
-    click.echo(f"wrote {len(result.files)} files to {out}", err=True)
+        return 0
+    changes = result.changes
+    if changes is None or changes.clean:
+        click.echo(f"{out} is up to date; nothing was written", err=True)
+    else:
+        parts = [f"{len(changes.changed)} updated", f"{len(changes.missing)} created"]
+        if changes.extra:
+            parts.append(f"{len(changes.extra)} removed ({', '.join(changes.extra)})")
+        click.echo(f"wrote {out}: {', '.join(parts)}", err=True)
+    return 0
 
 
-def _source(path: str) -> str | None:
+def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
+    """The command that regenerates what was just checked: this one, without --check/--diff."""
+    words = ["unionml", "generate"]
+    if app:
+        words.append(app)
+    if out:
+        words += ["-o", out]
+    for name, path in models.items():
+        words += ["--model", f"{name}={path}"]
+    if image is not None:
+        words += ["--image", image]
+    if package is not None:
+        words += ["--package", package]
+    return shlex.join(words)
+
+
+def _source(path) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()

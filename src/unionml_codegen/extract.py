@@ -604,6 +604,12 @@ class _Interpreter:
             if key == "model_object":
                 values[key] = self.code(arg.value)
                 continue
+            if key == "model_file" and kind == "prediction":
+                try:  # a path computed at run time is reported with the other unknowable models
+                    values[key] = self.evaluator().evaluate(arg.value)
+                except NotStatic:
+                    values[key] = self.code(arg.value)
+                continue
             good, value = self.evaluate(arg.value)
             ok = ok and good
             (values if key in known or key == "name" else reader_kwargs)[key] = value
@@ -626,7 +632,7 @@ class _Interpreter:
             )
             return
         for key in ("expression", "offset", "reader_time_arg", "model_version", "app_version", "model_file"):
-            if values.get(key) is not None and not isinstance(values[key], str):
+            if values.get(key) is not None and not isinstance(values[key], (str, Code)):
                 self.diagnostics.error(positions[key], f"`{key}` must be a string", "")
                 return
         self.schedules.append(

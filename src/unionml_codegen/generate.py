@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,21 +11,22 @@ from . import __version__
 from .analyze import package_name, read_app
 from .diagnostics import AppError, Diagnostics, Position
 from .validate import validate
-from .write import Drift, compare, with_manifest, write
+from .write import Drift, compare, digest, with_manifest, write
 
 
 @dataclass(frozen=True)
 class Options:
     image: str = "ghcr.io/your-org/your-app:latest"
     package: str | None = None
-    models: dict[str, str] = field(default_factory=dict)  # --model SCHEDULE=PATH
+    models: dict[str, str] = field(default_factory=dict)  # --model SCHEDULE=PATH (relative to the cwd)
 
 
 @dataclass
 class Result:
-    files: dict[str, str]
+    files: dict[str, str | bytes]  # every generated file, the manifest included, by POSIX path in OUT
     diagnostics: Diagnostics
-    drift: Drift | None = None
+    drift: Drift | None = None  # with check/diff: how OUT differs
+    changes: Drift | None = None  # after a write: what was rewritten, created and removed
 
 
 def render_app(app_path: Path, out_dir: Path, options: Options = Options(), display_path: str | None = None) -> Result:
@@ -39,20 +41,48 @@ def render_app(app_path: Path, out_dir: Path, options: Options = Options(), disp
     package = options.package or package_name(app_path)
     app = read_app(source, shown, app_path.parent, package, diagnostics)
     if app is not None and not diagnostics.errors:
-        app = validate(app, diagnostics)
+        bindings = {name: Path(path) for name, path in options.models.items()}
+        app = validate(app, diagnostics, bindings, app_path.parent)
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
 
     from .render import RenderOptions, render_project
 
-    relative = Path(os.path.relpath(app_path.resolve(), out_dir.resolve())).as_posix()
+    relative = _relative(app_path, out_dir)
     files = render_project(app, RenderOptions(source=relative, image=options.image))
-    provenance = {
-        "app": relative,
+    return Result(with_manifest(files, provenance(files, relative, out_dir, options, package)), diagnostics)
+
+
+def provenance(
+    files: dict[str, str | bytes], app: str, out_dir: Path, options: Options, package: str
+) -> dict[str, object]:
+    """What the manifest records besides the files: nothing absolute, nothing about the machine or time.
+
+    - `app`: the app's path relative to the output directory (what `unionml generate` with no
+      arguments uses to find the app again);
+    - `content_sha256`: a hash of what the generator took from the app, computed over the
+      generated files (paths and contents), so an edit of the app that changes nothing
+      generated (a comment outside the components) changes nothing here either;
+    - `options` (model paths relative to the output directory) and the generator's version.
+    """
+    content = hashlib.sha256()
+    for path, data in sorted(files.items()):
+        content.update(f"{path}\0{digest(data)}\n".encode())
+    models = {name: _relative(Path(path), out_dir) for name, path in sorted(options.models.items())}
+    return {
+        "app": app,
+        "content_sha256": content.hexdigest(),
         "generator": f"unionml-codegen {__version__}",
-        "options": {"image": options.image, "package": package, "models": dict(sorted(options.models.items()))},
+        "options": {"image": options.image, "package": package, "models": models},
     }
-    return Result(with_manifest(files, provenance), diagnostics)
+
+
+def _relative(path: Path, out_dir: Path) -> str:
+    """`path` relative to the output directory, with forward slashes."""
+    try:
+        return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows): there is no relative path
+        return path.resolve().as_posix()
 
 
 def generate(
@@ -70,5 +100,5 @@ def generate(
     if check or diff:
         result.drift = compare(result.files, out_dir, diff=diff)
     else:
-        write(result.files, out_dir, force=force)
+        result.changes = write(result.files, out_dir, force=force)
     return result

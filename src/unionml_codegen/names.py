@@ -67,6 +67,10 @@ def literal(value: Any, imports: "Imports | None" = None) -> str:
         if imports is not None:
             imports.add_from("datetime", "datetime")
         return "datetime" + repr(value).removeprefix("datetime.datetime")
+    if isinstance(value, dt.date):
+        if imports is not None:
+            imports.add_from("datetime", "date")
+        return "date" + repr(value).removeprefix("datetime.date")
     if isinstance(value, (bool, int, float, str, bytes)) or value is None:
         return repr(value)
     raise TypeError(f"cannot write a literal for {type(value).__name__}")

@@ -90,7 +90,7 @@ class ModelSpec:
     name: str
     init: Code | None
     dataset: str  # the variable of its DatasetSpec
-    hyperparameter_config: dict[str, str] | None
+    hyperparameter_config: Code | None  # the expression, kept for reference
     components: dict[str, Component]
     position: Position
 
@@ -123,6 +123,26 @@ class Schedule:
 
     def at(self, argument: str) -> Position:
         return self.argument_positions.get(argument, self.position)
+
+
+@dataclass(frozen=True)
+class ModelReference:
+    """Where a prediction schedule's model comes from, as the generated project will get it.
+
+    - "file": a file vendored into the package under `vendored` (content-addressed), checked
+      against `sha256` before it is loaded;
+    - "uri": a remote file (`s3://`, `gs://`, ...) read at run time;
+    - "version": the `model_object` output of a training execution, fetched from flyteadmin at run
+      time (`"latest"`: the newest successful one).
+    """
+
+    kind: Literal["file", "uri", "version"]
+    source: str  # the path or URI as the app (or --model) gave it, or the model version
+    app_version: str | None = None
+    vendored: str | None = None  # path inside the package
+    sha256: str | None = None
+    size: int | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -166,3 +186,5 @@ class App:
     component_names: frozenset[str]  # names the components module defines
     third_party_modules: frozenset[str]
     local_modules: tuple[str, ...]  # files next to the app that the components import, relative
+    class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # app classes -> qualified bases
+    model_references: dict[str, ModelReference] = field(default_factory=dict)  # by schedule name

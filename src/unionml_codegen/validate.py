@@ -13,7 +13,11 @@ import datetime as dt
 import re
 
 from .cron import CronError, parse_cron
+from pathlib import Path
+
 from .diagnostics import Diagnostics
+from . import launchplan_kwargs
+from .model_sources import resolve_models
 from .render import KICKOFF_INPUT
 from .spec import App, ModelSpec, Schedule
 
@@ -22,7 +26,7 @@ LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
 DATETIME_NAMES = frozenset({"datetime.datetime"})
 
 
-def validate(app: App, diagnostics: Diagnostics) -> App:
+def validate(app: App, diagnostics: Diagnostics, bindings: dict[str, Path] | None = None, app_dir: Path | None = None) -> App:
     seen: dict[str, Schedule] = {}
     schedules = []
     for schedule in app.schedules:
@@ -31,16 +35,13 @@ def validate(app: App, diagnostics: Diagnostics) -> App:
         model = app.models.get(schedule.model)
         if model is None:
             continue
-        if schedule.kind == "prediction":
-            diagnostics.error(
-                schedule.position,
-                f"prediction schedule '{schedule.name}': prediction schedules are not generated yet",
-                "remove the schedule_prediction(...) call for now; training schedules are generated",
-            )
-            continue
         _inputs(app, model, schedule, diagnostics)
         schedules.append(schedule)
-    return dataclasses.replace(app, schedules=tuple(schedules))
+    app = dataclasses.replace(app, schedules=tuple(schedules))
+    for schedule in app.schedules:
+        _launchplan_kwargs(app, schedule, diagnostics)
+    references = resolve_models(app, bindings or {}, app_dir or Path("."), diagnostics)
+    return dataclasses.replace(app, model_references=references)
 
 
 def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostics) -> None:
@@ -63,6 +64,33 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
         seen[schedule.name] = schedule
 
 
+def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics) -> None:
+    for message, hint in launchplan_kwargs.problems(schedule.launchplan_kwargs):
+        diagnostics.error(schedule.at("launchplan_kwargs"), message, hint)
+    fixed = schedule.launchplan_kwargs.get("fixed_inputs")
+    if not isinstance(fixed, dict):
+        return
+    inputs = _workflow_inputs(app, schedule)
+    for key in fixed:
+        if isinstance(key, str) and key not in inputs:
+            diagnostics.error(
+                schedule.at("launchplan_kwargs"),
+                f"launchplan_kwargs['fixed_inputs'] names {key!r}, which is not an input of the schedule's workflow",
+                f"inputs: {', '.join(sorted(inputs))}",
+            )
+
+
+def _workflow_inputs(app: App, schedule: Schedule) -> set[str]:
+    model = app.models[schedule.model]
+    reader = app.datasets[model.dataset].components.get("reader")
+    names = {p.name for p in reader.function.parameters} if reader else set()
+    if schedule.kind == "training":
+        trainer = model.components.get("trainer")
+        names |= {"hyperparameters", "loader_kwargs", "splitter_kwargs", "parser_kwargs"}
+        names |= {p.name for p in trainer.function.keyword_only} if trainer else set()
+    return names
+
+
 def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
     s = schedule
     if (s.expression is None) == (s.fixed_rate is None):
@@ -75,10 +103,18 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
     if s.offset is not None:
         diagnostics.warning(
             s.at("offset"),
-            f"schedule '{s.name}': Flyte's native scheduler ignores `offset`",
-            "shift the cron expression instead; the offset is kept in the launch plan for other schedulers",
+            f"schedule '{s.name}': Flyte's native scheduler ignores `offset`, so the launch plan leaves it out",
+            "shift the cron expression by the offset instead (e.g. '0 1 * * *' for '0 0 * * *' plus PT1H)",
         )
     if s.fixed_rate is not None:
+        if s.reader_time_arg is not None:
+            diagnostics.warning(
+                s.at("reader_time_arg"),
+                f"schedule '{s.name}': Flyte's native scheduler gives fixed-rate runs no kickoff time input; the "
+                f"generated workflow reads the time each run was scheduled for from the execution and passes it "
+                f"as the reader's '{s.reader_time_arg}'",
+                "use a cron `expression` to get the kickoff time as a launch plan input instead",
+            )
         rate = s.fixed_rate
         if rate < dt.timedelta(minutes=1):
             diagnostics.error(s.at("fixed_rate"), f"fixed rate {rate} is under one minute", "Flyte's shortest rate is 1 minute")
@@ -171,6 +207,8 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
                 f"pass `{parameter.name}=...` to the schedule, or use it as `reader_time_arg`; flyteadmin refuses a "
                 "scheduled launch plan with an unbound required input",
             )
+    if schedule.kind == "prediction":
+        return
     keyword_only = {p.name: p for p in trainer.function.keyword_only}
     for key in schedule.trainer_kwargs:
         if key not in keyword_only:

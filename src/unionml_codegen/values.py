@@ -91,7 +91,7 @@ class Evaluator:
         parts = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                parts.append(part.value)
+                parts.append(_string_text(part.value, node.prefix, node.end))
                 continue
             value = self.evaluate(part.expression)
             spec = ""
@@ -209,6 +209,15 @@ class Evaluator:
             return function(*args, **kwargs)
         except (TypeError, ValueError, OverflowError) as exc:
             raise NotStatic(node, f"'{name}(...)' fails with these arguments: {exc}") from None
+
+
+def _string_text(text: str, prefix: str, quote: str) -> str:
+    """The value of a literal part of an f-string: `{{` is `{`, and escapes like `\\n` apply
+    unless the string is raw (the text is kept as written in the source)."""
+    text = text.replace("{{", "{").replace("}}", "}")
+    if "r" in prefix.lower():
+        return text
+    return cst.SimpleString(f"{quote}{text}{quote}").evaluated_value
 
 
 def _describe(node: cst.CSTNode) -> str:

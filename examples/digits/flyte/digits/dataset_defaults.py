@@ -6,6 +6,8 @@ They behave like unionml 0.2.1's defaults: pandas DataFrames are split with scik
 as a single training split.
 """
 
+import json
+from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 import pandas as pd
@@ -47,3 +49,16 @@ def parse(
     except KeyError:
         target_data = pd.DataFrame()
     return data[features], target_data
+
+
+def load_features(
+    raw: Any, features: Optional[List[str]], targets: Optional[List[str]]
+) -> Any:
+    """The default feature loader: a JSON file or records become a DataFrame of the feature columns."""
+    if isinstance(raw, Path):
+        with raw.open() as handle:
+            raw = json.load(handle)
+    data = pd.DataFrame(raw)
+    if not features and targets is not None:
+        features = [column for column in data if column not in targets]
+    return data[features] if features else data

@@ -1,0 +1,225 @@
+"""Where `unionml generate` takes the app, the output directory and the options from.
+
+In order of precedence, highest first:
+
+1. the command line (`APP`, `-o`, `--image`, `--package`, `--model`);
+2. `[tool.unionml-codegen]` in the nearest `pyproject.toml` upward from the current directory
+   (keys `app`, `output`, `image`, `package`, `models`; paths relative to that file's directory).
+   It describes one app: when the command line names a different app, it is not used;
+3. the manifest (`.unionml-codegen.json`) of the output directory, when the app comes from it:
+   with no app from 1 or 2, `-o OUT` (or `output` in the config) reads OUT's manifest, and with
+   no output either, every `*/.unionml-codegen.json` under the current directory (and its own)
+   names an app, an output directory and the options it was generated with.
+
+Paths handed on are relative to the current directory where they can be (so messages show
+short paths); model paths from the config or a manifest are rebased the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .write import MANIFEST, read_manifest
+
+TABLE = "unionml-codegen"
+KEYS = ("app", "output", "image", "package", "models")
+DEFAULT_IMAGE = "ghcr.io/your-org/your-app:latest"
+
+
+class ConfigError(Exception):
+    """The configuration (or the lack of it) does not say what to generate."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one source (command line, config, manifest) says; None where it says nothing."""
+
+    app: Path | None = None
+    output: Path | None = None
+    image: str | None = None
+    package: str | None = None
+    models: dict[str, Path] = field(default_factory=dict)
+
+    def over(self, lower: Settings) -> Settings:
+        """These settings, falling back to `lower` where they say nothing; models merge by schedule."""
+        return Settings(
+            app=self.app or lower.app,
+            output=self.output or lower.output,
+            image=self.image if self.image is not None else lower.image,
+            package=self.package if self.package is not None else lower.package,
+            models={**lower.models, **self.models},
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One app to generate, and where."""
+
+    app: Path
+    output: Path
+    image: str
+    package: str | None
+    models: dict[str, str]  # schedule name -> model file, relative to the current directory
+    origin: str  # where the app and output came from, for messages
+
+
+def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
+    """The apps to generate, from the command line, pyproject.toml and manifests (see the module doc)."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    cli = replace(cli, app=_absolute(cli.app, cwd), output=_absolute(cli.output, cwd),
+                  models={k: _absolute(v, cwd) for k, v in cli.models.items()})  # fmt: skip
+    origin = "the command line"
+    settings = cli
+    pyproject = find_pyproject(cwd)
+    if pyproject is not None:
+        config = load_config(pyproject)
+        if config is not None and (cli.app is None or config.app is None or _same(cli.app, config.app)):
+            settings = cli.over(config)
+            origin = _shown(pyproject, cwd)
+    if settings.app is not None and settings.output is None:
+        raise ConfigError(
+            f"no output directory for {_shown(settings.app, cwd)}: pass -o OUT_DIR, "
+            f"or set output in [tool.{TABLE}] of pyproject.toml"
+        )
+    if settings.app is not None:
+        return [_target(settings, cwd, origin)]
+    if settings.output is not None:
+        recorded = manifest_settings(settings.output)
+        if recorded is None:
+            raise ConfigError(
+                f"no app: {_shown(settings.output / MANIFEST, cwd)} does not name one; "
+                f"pass APP, or set app in [tool.{TABLE}] of pyproject.toml"
+            )
+        return [_target(settings.over(recorded), cwd, _shown(settings.output / MANIFEST, cwd))]
+    found = discover(cwd)
+    if not found:
+        raise ConfigError(
+            "nothing to generate: give the app and the output directory (unionml generate APP.py -o OUT_DIR), "
+            f"set app and output in [tool.{TABLE}] of pyproject.toml, or run this in the directory "
+            f"that holds a generated project (one with {MANIFEST})"
+        )
+    return [_target(settings.over(recorded), cwd, _shown(recorded.output / MANIFEST, cwd)) for recorded in found]
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml in `start` or a directory above it."""
+    start = Path(os.path.abspath(start))
+    for directory in [start, *start.parents]:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(pyproject: Path) -> Settings | None:
+    """`[tool.unionml-codegen]` of `pyproject`, paths made absolute; None when it has no such table."""
+    toml = _toml_module()
+    try:
+        with open(pyproject, "rb") as handle:
+            data = toml.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: cannot read it: {exc.strerror or exc}") from None
+    except toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get(TABLE) if isinstance(data.get("tool"), dict) else None
+    if table is None:
+        return None
+    where = f"{pyproject}: [tool.{TABLE}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                          f"the keys are {', '.join(KEYS)}")  # fmt: skip
+    for key in ("app", "output", "image", "package"):
+        if key in table and (not isinstance(table[key], str) or not table[key]):
+            raise ConfigError(f"{where}: {key} must be a non-empty string")
+    models = table.get("models", {})
+    if not isinstance(models, dict) or not all(isinstance(v, str) and v for v in models.values()):
+        raise ConfigError(f'{where}: models must be a table of SCHEDULE = "path/to/model/file"')
+    base = pyproject.parent
+    return Settings(
+        app=_absolute(table.get("app"), base),
+        output=_absolute(table.get("output"), base),
+        image=table.get("image"),
+        package=table.get("package"),
+        models={name: _absolute(path, base) for name, path in models.items()},
+    )
+
+
+def manifest_settings(output: Path) -> Settings | None:
+    """What the manifest of the generated project in `output` recorded; None without a usable one."""
+    manifest = read_manifest(output)
+    if manifest is None or not isinstance(manifest.get("app"), str) or not manifest["app"]:
+        return None
+    options = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
+    models = options.get("models") if isinstance(options.get("models"), dict) else {}
+    output = Path(os.path.abspath(output))
+    return Settings(
+        app=_absolute(manifest["app"], output),
+        output=output,
+        image=options.get("image") if isinstance(options.get("image"), str) else None,
+        package=options.get("package") if isinstance(options.get("package"), str) else None,
+        models={k: _absolute(v, output) for k, v in models.items() if isinstance(k, str) and isinstance(v, str)},
+    )
+
+
+def discover(cwd: Path) -> list[Settings]:
+    """The generated projects in `cwd` and its subdirectories one level down, by their manifests."""
+    candidates = [cwd / MANIFEST, *sorted(cwd.glob(f"*/{MANIFEST}"))]
+    found = []
+    for manifest in candidates:
+        if manifest.is_file():
+            recorded = manifest_settings(manifest.parent)
+            if recorded is not None:
+                found.append(recorded)
+    return found
+
+
+def _toml_module():
+    try:
+        import tomllib  # Python 3.11+
+    except ModuleNotFoundError:
+        try:
+            import tomli as tomllib  # the same parser, for Python 3.10
+        except ModuleNotFoundError:
+            raise ConfigError(
+                "reading pyproject.toml needs Python 3.11 or newer, or the tomli package: pip install tomli"
+            ) from None
+    return tomllib
+
+
+def _target(settings: Settings, cwd: Path, origin: str) -> Target:
+    assert settings.app is not None and settings.output is not None
+    return Target(
+        app=Path(_shown(settings.app, cwd)),
+        output=Path(_shown(settings.output, cwd)),
+        image=settings.image if settings.image is not None else DEFAULT_IMAGE,
+        package=settings.package,
+        models={name: _shown(path, cwd) for name, path in sorted(settings.models.items())},
+        origin=origin,
+    )
+
+
+def _absolute(path: str | os.PathLike | None, base: Path) -> Path | None:
+    if path is None:
+        return None
+    return Path(os.path.normpath(os.path.join(base, path)))
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normcase(a) == os.path.normcase(b)
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """`path` relative to `cwd` when it is below it or close by, else absolute."""
+    try:
+        relative = os.path.relpath(path, cwd)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.split(os.sep)[:3] == [os.pardir] * 3 else relative

@@ -1,0 +1,154 @@
+"""Turn each prediction schedule's model into an explicit, reviewable reference.
+
+unionml takes a prediction schedule's model from memory (`model_object=`, or the artifact of
+the last `model.train(...)`), from a file, or from a training execution. The generator cannot
+know a model in memory, so those need a file bound with `--model NAME=PATH`; a literal file is
+vendored into the package under a content-addressed name; a remote URI or a model version is
+kept as a reference that the generated tasks resolve at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .diagnostics import Diagnostics, Position
+from .spec import App, Code, ModelReference, ModelSpec, Schedule
+
+REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "https://", "http://")
+FLAVORS = {"sklearn": "sklearn", "torch": "pytorch", "keras": "keras", "tensorflow": "keras"}
+_FIXES = (
+    "give the schedule `model_file=\"model.joblib\"` (a literal path, relative to the app) or "
+    "`model_version=\"latest\"`, or bind a file when generating: `unionml generate APP -o OUT --model {name}=PATH`"
+)
+
+
+def resolve_models(app: App, bindings: dict[str, Path], app_dir: Path, diagnostics: Diagnostics) -> dict[str, ModelReference]:
+    predictions = {s.name: s for s in app.schedules if s.kind == "prediction"}
+    for name in sorted(set(bindings) - set(predictions)):
+        diagnostics.error(
+            Position(1, 1),
+            f"--model {name}=...: the app has no prediction schedule named '{name}'",
+            f"prediction schedules: {', '.join(sorted(predictions)) or 'none'}",
+        )
+    references: dict[str, ModelReference] = {}
+    for name, schedule in predictions.items():
+        reference = _resolve(schedule, bindings.get(name), app_dir, diagnostics)
+        if reference is None:
+            continue
+        model = app.models.get(schedule.model)
+        if reference.kind != "version" and model is not None and model_flavor(app, model) is None:
+            diagnostics.error(
+                schedule.position,
+                f"prediction schedule '{name}' loads a model file, but the generator cannot tell how to load "
+                f"a model of '{model.name}' ({model.init.text if model.init else 'no init'})",
+                "unionml loads scikit-learn, PyTorch and Keras models by default; register a "
+                f"`@{model.variable}.loader` function for other model types",
+            )
+            continue
+        references[name] = reference
+    return references
+
+
+def _resolve(
+    schedule: Schedule, binding: Path | None, app_dir: Path, diagnostics: Diagnostics
+) -> ModelReference | None:
+    source = schedule.model_source or {}
+    given = [key for key in ("model_object", "model_version", "model_file") if source.get(key) is not None]
+    if len(given) > 1:
+        diagnostics.error(
+            schedule.position,
+            f"prediction schedule '{schedule.name}' gives {' and '.join(given)}; unionml accepts only one of "
+            "model_object, model_version and model_file",
+            "keep the one the schedule should use",
+        )
+        return None
+    if binding is not None:
+        return _vendored(binding, str(binding), schedule, schedule.position, diagnostics, app_dir, bound=True)
+    if source.get("model_version") is not None:
+        return ModelReference("version", source["model_version"], app_version=source.get("app_version"))
+    model_file = source.get("model_file")
+    if isinstance(model_file, str):
+        if model_file.startswith(REMOTE_SCHEMES):
+            return ModelReference("uri", model_file)
+        return _vendored(app_dir / model_file, model_file, schedule, schedule.at("model_file"), diagnostics, app_dir)
+    if isinstance(model_file, Code):
+        where, what = schedule.at("model_file"), f"model_file={model_file.text} is computed when the app runs"
+    elif isinstance(source.get("model_object"), Code):
+        where, what = schedule.at("model_object"), f"model_object={source['model_object'].text} is an object in memory"
+    elif schedule.model_train_call is not None:
+        line = schedule.model_train_call.line
+        where, what = schedule.position, f"it would use the model trained by `model.train(...)` at line {line}"
+    else:
+        where, what = schedule.position, "it names no model, and no `model.train(...)` runs before it"
+    diagnostics.error(
+        where,
+        f"the generator cannot know the model of prediction schedule '{schedule.name}': {what}",
+        _FIXES.format(name=schedule.name),
+    )
+    return None
+
+
+def _vendored(
+    path: Path,
+    shown: str,
+    schedule: Schedule,
+    where: Position,
+    diagnostics: Diagnostics,
+    app_dir: Path,
+    bound: bool = False,
+) -> ModelReference | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        origin = f"--model {schedule.name}={shown}" if bound else f"model_file {shown!r}"
+        diagnostics.error(
+            where,
+            f"{origin}: cannot read the model file ({exc.strerror or exc})",
+            "the path is relative to the app file" if not bound else "the path is relative to the current directory",
+        )
+        return None
+    sha256 = hashlib.sha256(data).hexdigest()
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.name)
+    if bound:  # recorded relative to the app, so the output names no machine's paths
+        shown = Path(os.path.relpath(path.resolve(), app_dir.resolve())).as_posix()
+    return ModelReference(
+        "file",
+        Path(shown).as_posix(),
+        vendored=f"models/{sha256[:16]}-{stem}",
+        sha256=sha256,
+        size=len(data),
+        data=data,
+    )
+
+
+def model_flavor(app: App, model: ModelSpec) -> str | None:
+    """How unionml's default saver and loader treat this model: sklearn, pytorch, keras, or custom."""
+    if "loader" in model.components:
+        return "custom"
+    candidates = []
+    init = model.components.get("init")
+    if init is not None and init.function.returns is not None:
+        candidates.append(init.function.returns.text)
+    elif model.init is not None:
+        candidates.append(model.init.text)
+    trainer = model.components.get("trainer")
+    if trainer is not None and trainer.function.returns is not None:
+        candidates.append(trainer.function.returns.text)
+    for text in candidates:
+        for qualified in _qualified(app, text):
+            flavor = FLAVORS.get(qualified.split(".")[0])
+            if flavor:
+                return flavor
+    return None
+
+
+def _qualified(app: App, text: str) -> list[str]:
+    head, _, rest = text.strip().partition(".")
+    binding = app.imports.get(head)
+    if binding is not None:
+        base = binding.module if binding.name is None else f"{binding.module}.{binding.name}"
+        return [f"{base}.{rest}" if rest else base]
+    return list(app.class_bases.get(head, ()))

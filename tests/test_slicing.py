@@ -1,0 +1,495 @@
+"""Slicing (slicing.py, through analyze.read_app): the code the components need, and nothing else.
+
+Apps are written out in full up to the part under test; `read` appends a trainer, predictor
+and evaluator that use nothing from the module, unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from unionml_codegen.analyze import read_app
+from unionml_codegen.diagnostics import Diagnostics, Position
+from unionml_codegen.spec import App
+
+MODEL_COMPONENTS = """
+
+@model.trainer
+def trainer(estimator: dict, features: list, target: list) -> dict:
+    return estimator
+
+@model.predictor
+def predictor(estimator: dict, features: list) -> list:
+    return []
+
+@model.evaluator
+def evaluator(estimator: dict, features: list, target: list) -> float:
+    return 1.0
+"""
+
+#: the three functions above, as the sliced code shows them
+SLICED_MODEL_COMPONENTS = """
+def trainer(estimator: dict, features: list, target: list) -> dict:
+    return estimator
+
+def predictor(estimator: dict, features: list) -> list:
+    return []
+
+def evaluator(estimator: dict, features: list, target: list) -> float:
+    return 1.0
+"""
+
+
+def read(source: str, app_dir: Path | None = None, components: str = MODEL_COMPONENTS) -> tuple[App, Diagnostics]:
+    diagnostics = Diagnostics("app.py")
+    app = read_app(textwrap.dedent(source) + components, "app.py", app_dir, "app", diagnostics)
+    assert app is not None
+    return app, diagnostics
+
+
+def sliced(source: str, app_dir: Path | None = None, components: str = MODEL_COMPONENTS) -> App:
+    """Read an app that must have no problems; its sliced code must compile."""
+    app, diagnostics = read(source, app_dir, components)
+    assert not diagnostics.items, diagnostics.render(textwrap.dedent(source) + components)
+    compile(app.components_code, "components.py", "exec")
+    return app
+
+
+def test_before_and_after():
+    app = sliced(
+        """\
+        import os, sys
+        import requests
+        from datetime import datetime
+
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        from unionml import Dataset, Model
+
+        DATA_DIR = "/data"
+        UNUSED = 3
+
+
+        def data_path(name: str) -> str:
+            return os.path.join(DATA_DIR, name)
+
+
+        # reads one file
+        def load(name: str) -> pd.DataFrame:
+            return pd.read_csv(data_path(name))
+
+
+        def unused_helper():
+            return requests.get("https://example.com")
+
+
+        dataset = Dataset(name="digits", targets=["target"])
+        model = Model(name="clf", init=LogisticRegression, dataset=dataset)
+
+
+        @dataset.reader
+        def reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
+            return load("digits.csv")
+
+
+        @model.trainer(cache=True)
+        def trainer(estimator: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> LogisticRegression:
+            return estimator.fit(features, target.squeeze())
+
+
+        @model.predictor
+        def predictor(estimator: LogisticRegression, features: pd.DataFrame) -> list:
+            return [float(x) for x in estimator.predict(features)]
+
+
+        @model.evaluator
+        def evaluator(estimator: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> float:
+            return float(estimator.score(features, target))
+
+
+        open("trained.txt", "w").write(str(datetime.now()))
+        print("training", file=sys.stderr)
+        model_object, metrics = model.train(hyperparameters={"C": 1.0})
+        model.schedule_training("daily", expression="@daily")
+        if __name__ == "__main__":
+            model.train(hyperparameters={"C": 2.0})
+        """,
+        components="",
+    )
+    assert app.components_code == textwrap.dedent("""\
+        import os
+        from datetime import datetime
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        DATA_DIR = "/data"
+
+        def data_path(name: str) -> str:
+            return os.path.join(DATA_DIR, name)
+
+        # reads one file
+        def load(name: str) -> pd.DataFrame:
+            return pd.read_csv(data_path(name))
+
+        def reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
+            return load("digits.csv")
+
+        def trainer(estimator: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> LogisticRegression:
+            return estimator.fit(features, target.squeeze())
+
+        def predictor(estimator: LogisticRegression, features: pd.DataFrame) -> list:
+            return [float(x) for x in estimator.predict(features)]
+
+        def evaluator(estimator: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> float:
+            return float(estimator.score(features, target))
+        """)
+    assert app.component_names == {
+        "os", "datetime", "pd", "LogisticRegression", "DATA_DIR", "data_path", "load",
+        "reader", "trainer", "predictor", "evaluator",
+    }  # fmt: skip
+    assert app.third_party_modules == {"pandas", "sklearn"}
+    assert app.local_modules == ()
+
+
+def test_helpers_are_followed_transitively():
+    app = sliced("""\
+        from unionml import Dataset, Model
+
+        BASE = 10
+        SCALE = BASE * 2
+        NOT_NEEDED = BASE + 1
+
+        class Scaler:
+            factor = SCALE
+
+        def scale(x):
+            return x * Scaler.factor
+
+        def prepare(rows):
+            return [scale(r) for r in rows]
+
+        def unrelated():
+            return NOT_NEEDED
+
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return prepare([1, 2, 3])
+        """)
+    code = app.components_code
+    for kept in ("BASE = 10", "SCALE = BASE * 2", "class Scaler:", "def scale(x):", "def prepare(rows):"):
+        assert kept in code
+    assert "NOT_NEEDED" not in code and "def unrelated" not in code
+    assert {"BASE", "SCALE", "Scaler", "scale", "prepare", "reader"} <= app.component_names
+    assert not {"NOT_NEEDED", "unrelated", "dataset", "model"} & app.component_names
+
+
+def test_names_used_only_in_signatures_are_kept():
+    app = sliced("""\
+        from typing import Optional
+        from unionml import Dataset, Model
+
+        DEFAULT_LIMIT = 100
+
+        class Row(dict):
+            pass
+
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader(limit: Optional[int] = DEFAULT_LIMIT) -> list[Row]:
+            return []
+        """)
+    assert "from typing import Optional" in app.components_code
+    assert "DEFAULT_LIMIT = 100" in app.components_code
+    assert "class Row(dict):" in app.components_code
+
+
+def test_unionml_decorators_are_removed_and_other_decorators_kept():
+    app = sliced("""\
+        import functools
+        from flytekit import Resources
+        from unionml import Dataset, Model
+
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        def logged(fn):
+            return fn
+
+        @functools.lru_cache(maxsize=None)
+        def cached_rows() -> tuple:
+            return (1, 2)
+
+        @logged
+        @dataset.reader(requests=Resources(cpu="2"))
+        @functools.wraps(cached_rows)
+        def reader() -> list:
+            return list(cached_rows())
+        """)
+    code = app.components_code
+    assert "@functools.lru_cache(maxsize=None)\ndef cached_rows() -> tuple:" in code
+    assert "@logged\n@functools.wraps(cached_rows)\ndef reader() -> list:" in code
+    assert "dataset" not in code and "@model" not in code
+    # task options are rendered into the generated tasks, not into the components module
+    assert "Resources" not in code
+    assert "flytekit" in app.third_party_modules
+
+
+@pytest.mark.parametrize(
+    "imports, use, kept",
+    [
+        ("import os, sys", "os.sep", "import os\n"),
+        ("import sys, os", "os.sep", "import os\n"),
+        ("import os.path, json", "os.path.join('a')", "import os.path\n"),
+        ("import numpy as np, json as js", "js.dumps(np.zeros(1))", "import numpy as np, json as js\n"),
+        ("from os import path, sep, getcwd", "sep + getcwd()", "from os import sep, getcwd\n"),
+        ("from os import path as p, sep", "p.join('a')", "from os import path as p\n"),
+        ("import requests\nimport os", "os.sep", "import os\n"),
+    ],
+)
+def test_only_the_imports_used_are_kept(imports, use, kept):
+    body = textwrap.dedent("""
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return [USE]
+        """).replace("USE", use)
+    app = sliced(imports + body)
+    assert app.components_code.startswith(kept + "\n")
+    assert app.components_code.count("import ") == 1
+
+
+def test_imports_kept_for_one_name_do_not_define_the_others():
+    app = sliced("""\
+        import os, sys
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return [os.sep]
+        """)
+    assert "os" in app.component_names
+    assert "sys" not in app.component_names
+
+
+def test_what_the_components_do_not_use_is_left_out():
+    app = sliced("""\
+        import requests
+        import unionml
+        from unionml import Dataset, Model
+
+        TOKEN = requests.get("https://example.com/token").text
+        dataset = unionml.Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        def unused_helper():
+            return TOKEN
+
+        @dataset.reader
+        def reader() -> list:
+            return []
+
+        open("x", "w").write("side effect")
+        print("imported")
+        model.train(hyperparameters={"C": 1.0})
+        model.schedule_training("daily", expression="@daily")
+        with open("log.txt", "a") as log:
+            log.write("done")
+        """)
+    code = app.components_code
+    for left_out in (
+        "requests", "unionml", "TOKEN", "Dataset(", "Model(", "unused_helper", "open(", "print(", "model.train",
+        "schedule_training", "log.write",
+    ):  # fmt: skip
+        assert left_out not in code
+    assert code == "def reader() -> list:\n    return []\n" + SLICED_MODEL_COMPONENTS
+    assert app.third_party_modules == frozenset()
+
+
+def test_third_party_modules_are_those_used_and_not_the_standard_library():
+    app = sliced("""\
+        import json
+        import os.path
+        import collections.abc
+        from datetime import datetime
+        import numpy as np
+        import pandas as pd
+        import scipy.sparse
+        import torch
+        from sklearn.linear_model import LogisticRegression
+        from xgboost import XGBClassifier
+        from unionml import Dataset, Model
+
+        dataset = Dataset()
+        model = Model(init=LogisticRegression, dataset=dataset)
+
+        def to_frame(rows) -> pd.DataFrame:
+            return pd.DataFrame(scipy.sparse.csr_matrix(np.asarray(rows)).toarray())
+
+        @dataset.reader
+        def reader(time: datetime) -> pd.DataFrame:
+            return to_frame(json.loads(os.path.join("a", "b")))
+        """)
+    # sklearn: the model's init; torch and xgboost are imported but unused
+    assert app.third_party_modules == {"numpy", "pandas", "scipy", "sklearn"}
+
+
+HELPERS = {"helpers.py": "def clean(rows):\n    return rows\n"}
+PACKAGE = {"mylib/__init__.py": "", "mylib/text.py": "def clean(rows):\n    return rows\n"}
+
+
+@pytest.mark.parametrize(
+    "files, statement, call, module",
+    [
+        (HELPERS, "import helpers", "helpers.clean", "helpers"),
+        (HELPERS, "from helpers import clean", "clean", "helpers"),
+        (HELPERS, "import helpers as h", "h.clean", "helpers"),
+        (PACKAGE, "import mylib.text", "mylib.text.clean", "mylib"),
+        (PACKAGE, "from mylib.text import clean", "clean", "mylib"),
+        ({}, "from .helpers import clean", "clean", "helpers"),
+    ],
+)
+def test_a_local_module_next_to_the_app_is_local_not_third_party(tmp_path, files, statement, call, module):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    app = sliced(
+        f"""\
+        import pandas as pd
+        {statement}
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> pd.DataFrame:
+            return pd.DataFrame({call}([]))
+        """,
+        app_dir=tmp_path,
+    )
+    assert app.local_modules == (module,)
+    assert app.third_party_modules == {"pandas"}
+    assert statement in app.components_code
+
+
+def test_a_local_module_the_components_do_not_use_is_not_listed(tmp_path):
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    app = sliced(
+        """\
+        import helpers
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+        print(helpers.X)
+
+        @dataset.reader
+        def reader() -> list:
+            return []
+        """,
+        app_dir=tmp_path,
+    )
+    assert app.local_modules == ()
+    assert "helpers" not in app.components_code
+
+
+def test_a_component_that_uses_the_model_object_is_an_error():
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return [model.name]
+        """)
+    (error,) = diagnostics.errors
+    assert error.position == Position(7, 13)
+    assert error.message.startswith("'model' is the unionml model object")
+    assert "unionml" in error.hint
+
+
+def test_a_helper_that_uses_the_dataset_object_is_an_error_at_the_reference():
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset(name="digits")
+        model = Model(init=dict, dataset=dataset)
+
+        def dataset_name() -> str:
+            return dataset.name
+
+        @dataset.reader
+        def reader() -> list:
+            return [dataset_name()]
+        """)
+    (error,) = diagnostics.errors
+    assert error.position == Position(6, 12)
+    assert error.message.startswith("'dataset' is the unionml dataset object")
+    assert "unionml" in error.hint
+
+
+def test_decorators_that_register_components_do_not_count_as_uses_of_the_objects():
+    app = sliced("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return []
+
+        @model.init
+        def init(C: float = 1.0) -> dict:
+            return {"C": C}
+        """)
+    assert "def init(C: float = 1.0) -> dict:" in app.components_code
+
+
+def test_a_block_that_defines_a_helper_and_uses_the_model_is_an_error():
+    app, diagnostics = read("""\
+        import sys
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        if sys.argv:
+            def helper():
+                return []
+            model.train()
+
+        @dataset.reader
+        def reader() -> list:
+            return helper()
+        """)
+    assert [(d.position, d.message.split(",")[0]) for d in diagnostics] == [
+        (Position(6, 1), "code the components need is defined in a block that also uses the unionml objects"),
+        (Position(9, 5), "'model' is the unionml model object"),
+    ]
+
+
+def test_a_conditional_helper_without_unionml_is_kept_whole():
+    app = sliced("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        try:
+            import ujson as json
+        except ImportError:
+            import json
+
+        @dataset.reader
+        def reader() -> list:
+            return json.loads("[]")
+        """)
+    assert "try:\n    import ujson as json\nexcept ImportError:\n    import json\n" in app.components_code
