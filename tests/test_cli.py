@@ -132,3 +132,24 @@ def test_the_unionml_script_on_path_is_ours():
     result = subprocess.run([str(script), "generate", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--check" in result.stdout and "without importing it" in result.stdout
+
+
+def test_check_of_an_up_to_date_project_renders_nothing_but_still_sees_edits(app_dir):
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir).returncode == 0
+    code = textwrap.dedent(
+        """
+        import sys
+        from unionml_codegen.cli import main
+        try:
+            main(["generate", "app.py", "-o", "flyte", "--check"], prog_name="unionml")
+        except SystemExit as exit:
+            print("exit:", exit.code)
+        print("rendered:", sorted(m for m in ("black", "jinja2") if m in sys.modules))
+        """
+    )
+    clean = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True, timeout=60)
+    assert "exit: 0" in clean.stdout and "rendered: []" in clean.stdout, clean.stdout + clean.stderr
+    workflows = app_dir / "flyte" / "digits" / "workflows.py"
+    workflows.write_text(workflows.read_text() + "# a hand edit\n")
+    edited = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True, timeout=60)
+    assert "exit: 1" in edited.stdout and "changed: digits/workflows.py" in edited.stderr

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from .diagnostics import Diagnostics, Position
-from .extract import Extraction, UnionObject, extract, function_spec, parse
+from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name
 from .slicing import slice_module
 from .spec import App, Code, Component, DatasetSpec, ModelSpec
 
@@ -161,16 +161,11 @@ def _first_use(name: str, datasets, models) -> Position:
 
 def _class_bases(extraction: Extraction) -> dict[str, tuple[str, ...]]:
     """Qualified names of the bases of the app's top-level classes (to classify model types)."""
-    qualified = extraction.wrapper.resolve(QualifiedNameProvider)
     bases: dict[str, tuple[str, ...]] = {}
     for statement in extraction.module.body:
         if isinstance(statement, cst.ClassDef):
-            names = []
-            for base in statement.bases:
-                found = qualified.get(base.value, ())
-                found = found() if callable(found) else found
-                names += sorted(q.name for q in found)
-            bases[statement.name.value] = tuple(names)
+            names = (qualified_name(base.value, extraction.imports) for base in statement.bases)
+            bases[statement.name.value] = tuple(name for name in names if name)
     return bases
 
 

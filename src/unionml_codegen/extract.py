@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, ScopeProvider
+import builtins
+
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .diagnostics import Diagnostics, Position
 from .spec import (
@@ -116,8 +118,26 @@ def parse(source: str, diagnostics: Diagnostics) -> cst.Module | None:
 
 
 def extract(module: cst.Module, diagnostics: Diagnostics) -> Extraction:
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the module is ours: skip libcst's deep copy
     return _Interpreter(wrapper, diagnostics).run()
+
+
+def qualified_name(node: cst.CSTNode, imports: dict[str, Import]) -> str | None:
+    """The dotted name an expression like `uml.Model` or `dict` stands for, from the imports."""
+    attributes: list[str] = []
+    while isinstance(node, cst.Attribute):
+        attributes.insert(0, node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    binding = imports.get(node.value)
+    if binding is None:
+        base = f"builtins.{node.value}" if hasattr(builtins, node.value) else None
+    elif binding.name is not None:
+        base = f"{binding.module}.{binding.name}"
+    else:
+        base = binding.module if binding.alias else binding.top_level_module
+    return None if base is None else ".".join([base, *attributes])
 
 
 def free_names(node: cst.CSTNode) -> frozenset[str]:
@@ -163,8 +183,6 @@ class _Interpreter:
         self.module = wrapper.module
         self.diagnostics = diagnostics
         self.positions = wrapper.resolve(PositionProvider)
-        self.qualified = wrapper.resolve(QualifiedNameProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
         self.constants: dict[str, Any] = {}
         self.unknown: dict[str, str] = {}
         self.objects: dict[str, UnionObject] = {}
@@ -196,11 +214,10 @@ class _Interpreter:
         return Code(self.module.code_for_node(node), free_names(node))
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
-        found = self.qualified.get(node, ())
-        if callable(found):  # libcst computes qualified names lazily
-            found = found()
-        names = sorted(q.name for q in found)
-        return names[0] if names else None
+        """`td` -> `datetime.timedelta` after `from datetime import timedelta as td`, with the imports
+        seen so far (libcst's QualifiedNameProvider would analyse the whole module for this)."""
+        shadowed = node.value in self.constants or node.value in self.unknown if isinstance(node, cst.Name) else False
+        return None if shadowed else qualified_name(node, self.imports)
 
     def evaluator(self) -> Evaluator:
         return Evaluator(self.constants, self.qualified_name, self.unknown)

@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .analyze import package_name, read_app
 from .diagnostics import AppError, Diagnostics, Position
+from .fingerprint import fingerprint, up_to_date
 from .validate import validate
 from .write import Drift, compare, digest, with_manifest, write
 
@@ -27,10 +28,22 @@ class Result:
     diagnostics: Diagnostics
     drift: Drift | None = None  # with check/diff: how OUT differs
     changes: Drift | None = None  # after a write: what was rewritten, created and removed
+    reused: bool = False  # the output was generated from the same inputs: nothing was rendered
 
 
-def render_app(app_path: Path, out_dir: Path, options: Options = Options(), display_path: str | None = None) -> Result:
-    """Read, validate and render an app; raises `AppError` when it has errors."""
+def render_app(
+    app_path: Path,
+    out_dir: Path,
+    options: Options = Options(),
+    display_path: str | None = None,
+    *,
+    reuse: bool = False,
+) -> Result:
+    """Read, validate and render an app; raises `AppError` when it has errors.
+
+    With `reuse`, an output directory generated from the same inputs and unchanged since is not
+    rendered again: the result then has no files (`Result.reused`).
+    """
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
     try:
@@ -46,11 +59,18 @@ def render_app(app_path: Path, out_dir: Path, options: Options = Options(), disp
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
 
+    relative = _relative(app_path, out_dir)
+    record = provenance({}, relative, out_dir, options, package)
+    del record["content_sha256"]
+    key = fingerprint(app, record)
+    if reuse and up_to_date(out_dir, key):
+        return Result({}, diagnostics, reused=True)
+
     from .render import RenderOptions, render_project
 
-    relative = _relative(app_path, out_dir)
     files = render_project(app, RenderOptions(source=relative, image=options.image))
-    return Result(with_manifest(files, provenance(files, relative, out_dir, options, package)), diagnostics)
+    record = {**provenance(files, relative, out_dir, options, package), "input_sha256": key}
+    return Result(with_manifest(files, record), diagnostics)
 
 
 def provenance(
@@ -96,7 +116,13 @@ def generate(
 ) -> Result:
     """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare)."""
     app_path, out_dir = Path(app_path), Path(out_dir)
-    result = render_app(app_path, out_dir, options)
+    result = render_app(app_path, out_dir, options, reuse=not force)
+    if result.reused:
+        if check or diff:
+            result.drift = Drift()
+        else:
+            result.changes = Drift()
+        return result
     if check or diff:
         result.drift = compare(result.files, out_dir, diff=diff)
     else:

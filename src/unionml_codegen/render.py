@@ -469,7 +469,7 @@ def _environment():
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_templates_dir())),
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -478,7 +478,7 @@ def _environment():
     )
 
 
-def _templates_dir() -> Path:
+def templates_dir() -> Path:
     packaged = Path(__file__).parent / "templates"
     if packaged.is_dir():
         return packaged

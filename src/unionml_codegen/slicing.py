@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import ImportAssignment, PositionProvider, ScopeProvider
+from libcst.metadata import ImportAssignment, MetadataWrapper, PositionProvider, ScopeProvider
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, free_names
@@ -39,10 +39,14 @@ class _Indexer(cst.CSTVisitor):
 
 def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnostics) -> Slice:
     module = extraction.module
-    scope = extraction.wrapper.resolve(ScopeProvider)[module]
+    # Scope analysis costs time in proportion to the code it reads: leave out the lines that only
+    # call the unionml objects (schedules, model.train(...)), which bind nothing components use.
+    kept = [(n, s) for n, s in enumerate(module.body) if not _only_calls(s, set(extraction.objects))]
+    reduced = module.with_changes(body=[statement for _, statement in kept])
+    scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
     positions = extraction.wrapper.resolve(PositionProvider)
     indexer = _Indexer()
-    for number, statement in enumerate(module.body):
+    for number, statement in kept:
         indexer.current = number
         statement.visit(indexer)
     where = indexer.index
@@ -119,6 +123,18 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         or (statements & needed and _bound_kept(name, kept_imports))
     )
     return Slice(code, defined, frozenset(kept_imports))
+
+
+def _only_calls(statement: cst.CSTNode, objects: set[str]) -> bool:
+    """A line of calls on the unionml objects only, like `model.schedule_training(...)`."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and isinstance(small.value.func, cst.Attribute)
+        and isinstance(small.value.func.value, cst.Name)
+        and small.value.func.value.value in objects
+        for small in statement.body
+    )
 
 
 def _rendered(

@@ -176,7 +176,7 @@ class Import:
 class App:
     """Everything the generator took from one app file."""
 
-    path: str  # as shown in diagnostics and headers (relative, POSIX)
+    path: str = field(metadata={"fingerprint": False})  # as given, for diagnostics only
     package: str
     datasets: dict[str, DatasetSpec]
     models: dict[str, ModelSpec]

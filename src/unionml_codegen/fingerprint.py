@@ -1,0 +1,81 @@
+"""A hash of everything the generated project is made from, to skip rendering when nothing changed.
+
+The hash covers what the generator took from the app (the typed spec, without source positions,
+which move when a comment is added but change no generated file), the options, the generator's
+version and the templates. `unionml generate --check` on an up-to-date project compares it with
+the one recorded in the manifest and the files on disk with their recorded hashes, and so never
+imports black or jinja2 nor renders anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .diagnostics import Position
+from .write import MANIFEST, digest, read_manifest
+
+
+def fingerprint(app: Any, settings: dict[str, Any]) -> str:
+    payload = {
+        "generator": __version__,
+        "templates": _templates_digest(),
+        "settings": settings,
+        "app": _canonical(app),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def up_to_date(out: Path, key: str) -> bool:
+    """Whether `out` was generated from the same inputs and no generated file changed since."""
+    manifest = read_manifest(out)
+    if not manifest or manifest.get("input_sha256") != key or not isinstance(manifest.get("files"), dict):
+        return False
+    for path, sha in manifest["files"].items():
+        if not isinstance(path, str) or path == MANIFEST or ".." in path.split("/"):
+            return False
+        try:
+            if digest((out / path).read_bytes()) != sha:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Position):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("fingerprint", True)
+        }
+        return {"__type__": type(value).__name__, **fields}
+    if isinstance(value, dict):
+        return [[_canonical(k), _canonical(v)] for k, v in value.items()]  # order matters to the output
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(json.dumps(_canonical(v), sort_keys=True) for v in value)
+    if isinstance(value, bytes):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, (dt.timedelta, dt.datetime, dt.date)):
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return [type(value).__name__, value]
+    return repr(value)
+
+
+def _templates_digest() -> str:
+    from .render import templates_dir  # no heavy imports: render imports jinja2 and black lazily
+
+    content = hashlib.sha256()
+    for path in sorted(templates_dir().glob("*.jinja")):
+        content.update(path.name.encode() + b"\0" + path.read_bytes())
+    return content.hexdigest()
