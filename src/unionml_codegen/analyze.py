@@ -91,6 +91,21 @@ def read_app(
                 "use flytekit or plain Python in the components",
             )
     local, third_party = _classify_modules(used_imports, app_dir)
+    for binding in sorted(used_imports, key=lambda b: b.statement):
+        if binding.level > 1:
+            diagnostics.error(
+                Position(1, 1),
+                f"the components use {binding.statement}, which reaches outside the app's directory",
+                "import the module by its absolute name (modules next to the app are copied into the project)",
+            )
+    local_files: dict[str, bytes] = {}
+    if app_dir is not None:
+        # absolute imports (`import helpers`) find the copy at the project root, relative ones
+        # (`from .helpers import x`) the copy beside components.py in the package
+        relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
+        local_files = _local_files(local - relative, app_dir, "")
+        local_files.update(_local_files(relative, app_dir, f"{package}/"))
+    third_party |= _imports_of(local_files, app_dir, local)
     return App(
         path=display_path,
         package=package,
@@ -102,6 +117,7 @@ def read_app(
         component_names=sliced.defined,
         third_party_modules=frozenset(third_party),
         local_modules=tuple(sorted(local)),
+        local_files=local_files,
         class_bases=_class_bases(extraction),
     )
 
@@ -191,6 +207,44 @@ def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]
         else:
             third_party.add(top)
     return local, third_party
+
+
+def _local_files(modules: set[str], app_dir: Path, prefix: str) -> dict[str, bytes]:
+    """The files of the modules next to the app that the components import, by their path in OUT."""
+    files: dict[str, bytes] = {}
+    for module in sorted(modules):
+        single = app_dir / f"{module}.py"
+        if single.is_file():
+            files[prefix + single.name] = single.read_bytes()
+            continue
+        for path in sorted((app_dir / module).rglob("*")):
+            relative = path.relative_to(app_dir)
+            if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
+                files[prefix + relative.as_posix()] = path.read_bytes()
+    return files
+
+
+def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) -> set[str]:
+    """Third-party modules the copied local modules import (read with `ast`: they are copied as they are)."""
+    import ast
+
+    found: set[str] = set()
+    for path, data in files.items():
+        if not path.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local and top != "unionml":
+                    found.add(top)
+    return found
 
 
 def package_name(app_path: Path) -> str:

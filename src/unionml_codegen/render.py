@@ -66,6 +66,8 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         files[f"{pkg}/model_files.py"] = _python(_render_model_files(app, models, header))
     if any(m.fetches_versions for m in models):
         files[f"{pkg}/model_registry.py"] = _python(_template("model_registry.py.jinja").render(header=header))
+    for path, data in app.local_files.items():
+        files[path] = data  # modules next to the app that the components import, copied as they are
     for reference in app.model_references.values():
         if reference.kind == "file":
             files[f"{pkg}/{reference.vendored}"] = reference.data

@@ -186,5 +186,6 @@ class App:
     component_names: frozenset[str]  # names the components module defines
     third_party_modules: frozenset[str]
     local_modules: tuple[str, ...]  # files next to the app that the components import, relative
+    local_files: dict[str, bytes] = field(default_factory=dict)  # their files, by path relative to the app
     class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # app classes -> qualified bases
     model_references: dict[str, ModelReference] = field(default_factory=dict)  # by schedule name
