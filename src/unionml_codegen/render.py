@@ -122,8 +122,9 @@ class _ModelView:
         self.train_task = f"{self.name}_train_task"
         self.predict_task = f"{self.name}_predict_task"
         self.predict_from_features_task = f"{self.name}_predict_from_features_task"
-        self.load_model_task = f"{self.name}_load_model"
-        self.fetch_model_task = f"{self.name}_fetch_model"
+        self.predict_function = f"predict_{self.name}"
+        self.predict_with_file_task = f"{self.name}_predict_with_model_file_task"
+        self.predict_with_version_task = f"{self.name}_predict_with_model_version_task"
         self.schedules = [s for s in app.schedules if s.model == model.variable]
         self.references = {s.name: app.model_references[s.name] for s in self.schedules if s.name in app.model_references}
         keys = {("train", None), ("predict", None)}
@@ -313,21 +314,24 @@ def _fill_variant(variant, view, use, reader_call, train_call, data_type, model_
     else:
         if purpose == "predict":
             required.parameters.insert(0, f"model_object: {model_type}")
+            final = f"return {view.predict_task}(model_object=model_object, data=data)"
             variant.doc = f"Predict with a {view.model.name} model object, like unionml's `{view.model.name}.predict`."
         elif purpose == "predict_file":
             required.add("model_file", "str")
             optional.add("loader_kwargs", "dict", "{}")
-            body.append(f"model_object = {view.load_model_task}(model_file=model_file, loader_kwargs=loader_kwargs)")
+            final = (
+                f"return {view.predict_with_file_task}(model_file=model_file, loader_kwargs=loader_kwargs, data=data)"
+            )
             variant.doc = f"Predict with a {view.model.name} model loaded from a file shipped with the code, or a URI."
         else:
             required.add("model_version", "str")
             optional.add("app_version", "str", '""')
-            body.append(
-                f"model_object = {view.fetch_model_task}(model_version=model_version, app_version=app_version)"
+            final = (
+                f"return {view.predict_with_version_task}(model_version=model_version, app_version=app_version, "
+                "data=data)"
             )
             variant.doc = f"Predict with the {view.model.name} model of a training execution (a model version)."
         variant.returns = prediction_type
-        final = f"return {view.predict_task}(model_object=model_object, data=data)"
     if variant.time_arg:
         optional.add(KICKOFF_INPUT, "Optional[datetime]", "None")
         detail = (

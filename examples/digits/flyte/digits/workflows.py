@@ -58,15 +58,22 @@ def digits_classifier_train_task(
     return DigitsClassifierTraining(model_object, hyperparameters, metrics)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
-def digits_classifier_predict_task(
+def predict_digits_classifier(
     model_object: LogisticRegression, data: pd.DataFrame
 ) -> List[int]:
-    """Load and parse the data, then predict from its features."""
+    """Load and parse the data, then predict from its features (the body of the predict tasks)."""
     features = dataset_defaults.parse(
         dataset_defaults.load(data), **{"features": None, "targets": ["target"]}
     )[0]
     return components.predictor(model_object, features)
+
+
+@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+def digits_classifier_predict_task(
+    model_object: LogisticRegression, data: pd.DataFrame
+) -> List[int]:
+    """Predict with a model object."""
+    return predict_digits_classifier(model_object, data)
 
 
 @task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))

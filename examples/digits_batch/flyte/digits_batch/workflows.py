@@ -53,15 +53,53 @@ def digits_classifier_train_task(
     return DigitsClassifierTraining(model_object, hyperparameters, metrics)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
-def digits_classifier_predict_task(
+def predict_digits_classifier(
     model_object: LogisticRegression, data: pd.DataFrame
 ) -> List[int]:
-    """Load and parse the data, then predict from its features."""
+    """Load and parse the data, then predict from its features (the body of the predict tasks)."""
     features = dataset_defaults.parse(
         dataset_defaults.load(data), **{"features": None, "targets": ["target"]}
     )[0]
     return components.predictor(model_object, features)
+
+
+@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+def digits_classifier_predict_task(
+    model_object: LogisticRegression, data: pd.DataFrame
+) -> List[int]:
+    """Predict with a model object."""
+    return predict_digits_classifier(model_object, data)
+
+
+@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+def digits_classifier_predict_with_model_file_task(
+    model_file: str, loader_kwargs: dict, data: pd.DataFrame
+) -> List[int]:
+    """Load a model file shipped with the code (checking its sha256) or read from a URI, and predict.
+
+    The model is loaded where it is used, so it never has to travel between tasks.
+    """
+    path = model_files.local_path(model_file)
+    return predict_digits_classifier(
+        model_files.load_sklearn(path, **loader_kwargs), data
+    )
+
+
+@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+def digits_classifier_predict_with_model_version_task(
+    model_version: str, app_version: str, data: pd.DataFrame
+) -> List[int]:
+    """Predict with the `model_object` output of a training execution ("latest": the newest successful one)."""
+    model_object = model_registry.fetch_model_object(
+        model_version,
+        app_version,
+        launch_plans=[
+            "digits_batch.workflows.digits_classifier_train",
+            "weekly_retraining",
+        ],
+        model_type=LogisticRegression,
+    )
+    return predict_digits_classifier(model_object, data)
 
 
 @task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
@@ -73,31 +111,6 @@ def digits_classifier_predict_from_features_task(
         features, features=None, targets=["target"]
     )
     return components.predictor(model_object, features)
-
-
-@task
-def digits_classifier_load_model(
-    model_file: str, loader_kwargs: dict
-) -> LogisticRegression:
-    """Load a model file shipped with the code (checking its sha256), or read from a URI."""
-    path = model_files.local_path(model_file)
-    return model_files.load_sklearn(path, **loader_kwargs)
-
-
-@task
-def digits_classifier_fetch_model(
-    model_version: str, app_version: str
-) -> LogisticRegression:
-    """The `model_object` output of a training execution ("latest": the newest successful one)."""
-    return model_registry.fetch_model_object(
-        model_version,
-        app_version,
-        launch_plans=[
-            "digits_batch.workflows.digits_classifier_train",
-            "weekly_retraining",
-        ],
-        model_type=LogisticRegression,
-    )
 
 
 @workflow
@@ -134,11 +147,10 @@ def digits_classifier_predict_with_model_file(
     time: datetime, model_file: str, labeled: bool = True, loader_kwargs: dict = {}
 ) -> List[int]:
     """Predict with a digits_classifier model loaded from a file shipped with the code, or a URI."""
-    model_object = digits_classifier_load_model(
-        model_file=model_file, loader_kwargs=loader_kwargs
-    )
     data = digits_dataset_reader(time=time, labeled=labeled)
-    return digits_classifier_predict_task(model_object=model_object, data=data)
+    return digits_classifier_predict_with_model_file_task(
+        model_file=model_file, loader_kwargs=loader_kwargs, data=data
+    )
 
 
 @workflow
@@ -155,11 +167,10 @@ def digits_classifier_predict_with_model_version_at_scheduled_time(
     `kickoff_time` when given.
     """
     time = kickoff.scheduled_time(requested=kickoff_time)
-    model_object = digits_classifier_fetch_model(
-        model_version=model_version, app_version=app_version
-    )
     data = digits_dataset_reader(time=time, labeled=labeled)
-    return digits_classifier_predict_task(model_object=model_object, data=data)
+    return digits_classifier_predict_with_model_version_task(
+        model_version=model_version, app_version=app_version, data=data
+    )
 
 
 @workflow
