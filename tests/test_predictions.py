@@ -155,3 +155,97 @@ def test_fixed_rate_kickoff_reads_scheduled_at_with_patched_flyteremote(batch):
     assert kickoff.scheduled_at(execution_id, remote=remote_with(datetime(1970, 1, 1))) is None
     naive = kickoff.scheduled_at(execution_id, remote=remote_with(datetime(2026, 11, 29, 6, 0)))
     assert naive == scheduled and naive.tzinfo is not None
+
+
+CUSTOM = '''\
+from datetime import datetime
+import pickle
+
+import pandas as pd
+from unionml import Dataset, Model
+
+
+class Lookup:
+    def predict(self, features):
+        return [0] * len(features)
+
+
+dataset = Dataset(targets=["y"])
+model = Model(dataset=dataset, init=Lookup)
+
+
+@dataset.reader
+def reader(time: datetime) -> pd.DataFrame:
+    return pd.DataFrame({"x": [1.0], "y": [0]})
+
+
+@model.trainer
+def trainer(estimator: Lookup, features: pd.DataFrame, target: pd.DataFrame) -> Lookup:
+    return estimator
+
+
+@model.predictor
+def predictor(estimator: Lookup, features: pd.DataFrame) -> list:
+    return estimator.predict(features)
+
+
+@model.evaluator
+def evaluator(estimator: Lookup, features: pd.DataFrame, target: pd.DataFrame) -> float:
+    return 1.0
+
+LOADER
+
+model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="lookup.pkl")
+'''
+
+OWN_LOADER = '''
+@model.loader
+def load_lookup(file, **kwargs) -> Lookup:
+    with open(file, "rb") as handle:
+        return pickle.load(handle)
+'''
+
+
+def _custom_app(tmp_path: Path, loader: str) -> Path:
+    app = tmp_path / "lookup" / "app.py"
+    app.parent.mkdir()
+    app.write_text(CUSTOM.replace("LOADER", loader))
+    (app.parent / "lookup.pkl").write_bytes(b"not really a pickle")
+    return app
+
+
+def test_an_apps_own_model_loader_is_used_for_model_files(tmp_path):
+    from unionml_codegen.generate import render_app
+
+    files = render_app(_custom_app(tmp_path, OWN_LOADER), tmp_path / "out").files
+    workflows = files["lookup/workflows.py"]
+    assert "components.load_lookup(path, **loader_kwargs)" in workflows
+    assert "def load_lookup(file, **kwargs) -> Lookup:" in files["lookup/components.py"]
+    assert "load_sklearn" not in files["lookup/model_files.py"]
+
+
+def test_a_model_type_without_a_known_loader_is_an_error_with_a_hint(tmp_path):
+    from unionml_codegen.diagnostics import AppError
+    from unionml_codegen.generate import render_app
+
+    app = _custom_app(tmp_path, "")
+    with pytest.raises(AppError) as raised:
+        render_app(app, tmp_path / "out")
+    [error] = raised.value.diagnostics.errors
+    assert error.position.line == app.read_text().splitlines().index(
+        'model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="lookup.pkl")'
+    ) + 1
+    assert "cannot tell how to load a model of 'model' (Lookup)" in error.message
+    assert "register a `@model.loader` function" in error.hint
+
+
+def test_sklearn_model_files_load_from_model_save_format_or_a_bare_estimator(batch, tmp_path):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    model_files = _load_generated(batch, "model_files")
+    estimator = LogisticRegression(C=0.5)
+    joblib.dump({"model_obj": estimator, "hyperparameters": {"C": 0.5}}, tmp_path / "saved.joblib")
+    joblib.dump(estimator, tmp_path / "bare.joblib")
+    assert model_files.load_sklearn(str(tmp_path / "saved.joblib")).C == 0.5
+    assert model_files.load_sklearn(str(tmp_path / "bare.joblib")).C == 0.5

@@ -14,33 +14,8 @@ import pytest
 
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostic, Diagnostics, Position
+from .inline_apps import COMPONENTS, HEADER
 from unionml_codegen.spec import App
-
-HEADER = """\
-from unionml import Dataset, Model
-dataset = Dataset()
-model = Model(init=dict, dataset=dataset)
-"""
-
-COMPONENTS = """
-import pandas as pd
-
-@dataset.reader
-def reader(sample_frac: float = 1.0, labeled: bool = True) -> pd.DataFrame:
-    return pd.DataFrame()
-
-@model.trainer
-def trainer(estimator: dict, features: pd.DataFrame, target: pd.DataFrame) -> dict:
-    return estimator
-
-@model.predictor
-def predictor(estimator: dict, features: pd.DataFrame) -> list:
-    return []
-
-@model.evaluator
-def evaluator(estimator: dict, features: pd.DataFrame, target: pd.DataFrame) -> float:
-    return 1.0
-"""
 
 
 def read(source: str) -> tuple[App | None, Diagnostics]:
