@@ -40,7 +40,7 @@ def test_check_and_diff_report_a_changed_file_with_exit_1(app_dir):
     assert '+        "hyperparameters": {"C": 2.0, "max_iter": 1000},' in diff.stdout
 
 
-BROKEN = '''\
+BROKEN = """\
 from datetime import datetime
 import os
 
@@ -74,7 +74,7 @@ def evaluator(m: dict, x: pd.DataFrame, y: pd.DataFrame) -> float:
 model.schedule_training("a", expression="0 0 * * *", reader_time_arg="time", hyperparameters={"C": os.getenv("C")})
 if os.getenv("SCHEDULE"):
     model.schedule_training("b", expression="0 0 * * *", reader_time_arg="time")
-'''
+"""
 
 
 def test_app_errors_are_all_reported_like_a_compiler_and_nothing_is_written(app_dir):
@@ -89,7 +89,9 @@ def test_app_errors_are_all_reported_like_a_compiler_and_nothing_is_written(app_
     assert lines[first + 1].startswith("    model.schedule_training(")
     assert lines[first + 2] == "    " + " " * 99 + "^"
     assert lines[first + 3].startswith("  hint: ")
-    assert any(line.startswith("app.py:33:5: error: model.schedule_training(...) is inside an `if` block") for line in lines)
+    assert any(
+        line.startswith("app.py:33:5: error: model.schedule_training(...) is inside an `if` block") for line in lines
+    )
     assert "2 errors; nothing was written" in result.stderr
     assert read_tree(app_dir / "flyte") == before
 
@@ -110,8 +112,7 @@ def test_a_missing_app_file_is_exit_2_without_traceback(tmp_path):
 
 
 def test_start_up_imports_neither_flytekit_nor_the_app_libraries(app_dir):
-    code = textwrap.dedent(
-        """
+    code = textwrap.dedent("""
         import sys
         from unionml_codegen.cli import main
         try:
@@ -120,8 +121,7 @@ def test_start_up_imports_neither_flytekit_nor_the_app_libraries(app_dir):
             assert not exit.code, exit.code
         heavy = sorted(m for m in ("flytekit", "pandas", "sklearn", "unionml", "numpy") if m in sys.modules)
         print("heavy:", heavy)
-        """
-    )
+        """)
     result = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "heavy: []" in result.stdout
@@ -136,8 +136,7 @@ def test_the_unionml_script_on_path_is_ours():
 
 def test_check_of_an_up_to_date_project_renders_nothing_but_still_sees_edits(app_dir):
     assert run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir).returncode == 0
-    code = textwrap.dedent(
-        """
+    code = textwrap.dedent("""
         import sys
         from unionml_codegen.cli import main
         try:
@@ -145,8 +144,7 @@ def test_check_of_an_up_to_date_project_renders_nothing_but_still_sees_edits(app
         except SystemExit as exit:
             print("exit:", exit.code)
         print("rendered:", sorted(m for m in ("black", "jinja2") if m in sys.modules))
-        """
-    )
+        """)
     clean = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True, timeout=60)
     assert "exit: 0" in clean.stdout and "rendered: []" in clean.stdout, clean.stdout + clean.stderr
     workflows = app_dir / "flyte" / "digits" / "workflows.py"

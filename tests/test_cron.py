@@ -75,8 +75,11 @@ INVALID = [
     ("0 0 0 * * * 2024", None, "got 7"),
     ("0 0 * *", None, "got 4"),
     ("minutes", None, "got 1"),
-    ("0 0 L * *", "day-of-month",
-     "'L' is not supported in the day-of-month field (Flyte's scheduler uses robfig/cron, which has no L, W, # or H)"),
+    (
+        "0 0 L * *",
+        "day-of-month",
+        "'L' is not supported in the day-of-month field (Flyte's scheduler uses robfig/cron, which has no L, W, # or H)",
+    ),
     ("0 0 L-3 * *", "day-of-month", "'L' is not supported"),
     ("0 0 15W * *", "day-of-month", "'W' in '15W' is not supported in the day-of-month field"),
     ("0 0 LW * *", "day-of-month", "'L' in 'LW'"),

@@ -152,5 +152,9 @@ def test_digits_batch_prediction_plans_decode_with_their_model_references(tmp_pa
     assert daily.fixed_inputs["labeled"] is False
     latest = plans["hourly_predictions_with_latest_model"]
     assert latest.workflow.endswith("predict_with_model_version_at_scheduled_time")
-    assert (latest.schedule_kind, tuple(latest.rate), latest.kickoff_time_input_arg) == ("fixed_rate", (1, "HOUR"), None)
+    assert (latest.schedule_kind, tuple(latest.rate), latest.kickoff_time_input_arg) == (
+        "fixed_rate",
+        (1, "HOUR"),
+        None,
+    )
     assert latest.fixed_inputs == {"model_version": "latest", "app_version": "", "labeled": False}

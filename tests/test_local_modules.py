@@ -3,7 +3,6 @@ third-party imports go into requirements.txt."""
 
 from __future__ import annotations
 
-import shutil
 
 from unionml_codegen.generate import generate
 
@@ -16,7 +15,9 @@ def test_local_module_is_copied_and_its_requirements_listed(tmp_path):
     app_dir = tmp_path / "shop"
     app_dir.mkdir()
     source = (EXAMPLES / "digits" / "app.py").read_text()
-    source = source.replace("from unionml import Dataset, Model", "from unionml import Dataset, Model\n\nfrom features import scale")
+    source = source.replace(
+        "from unionml import Dataset, Model", "from unionml import Dataset, Model\n\nfrom features import scale"
+    )
     source = source.replace("estimator.fit(features,", "estimator.fit(scale(features),")
     (app_dir / "app.py").write_text(source)
     (app_dir / "features.py").write_bytes(FEATURES)
@@ -37,7 +38,9 @@ def test_a_relatively_imported_module_is_copied_into_the_package(tmp_path):
     app_dir = tmp_path / "shop"
     app_dir.mkdir()
     source = (EXAMPLES / "digits" / "app.py").read_text()
-    source = source.replace("from unionml import Dataset, Model", "from unionml import Dataset, Model\n\nfrom .features import scale")
+    source = source.replace(
+        "from unionml import Dataset, Model", "from unionml import Dataset, Model\n\nfrom .features import scale"
+    )
     source = source.replace("estimator.fit(features,", "estimator.fit(scale(features),")
     (app_dir / "app.py").write_text(source)
     (app_dir / "features.py").write_bytes(FEATURES)

@@ -4,7 +4,6 @@ and raise is generated without any of that happening."""
 from __future__ import annotations
 
 import socket
-import textwrap
 
 from unionml_codegen.generate import generate
 

@@ -136,7 +136,9 @@ def test_latest_model_of_an_app_version_filters_by_launch_plan_version_with_patc
 
 def test_named_model_version_fetches_that_execution_with_patched_flyteremote(registry):
     remote = FakeRemote({"abc123": _execution("model of abc123")})
-    model = registry.fetch_model_object("abc123", "", launch_plans=["weekly_retraining"], model_type=object, remote=remote)
+    model = registry.fetch_model_object(
+        "abc123", "", launch_plans=["weekly_retraining"], model_type=object, remote=remote
+    )
     assert model == "model of abc123"
     assert remote.listed == []
     assert remote.fetched == ["ml/production/abc123"]
@@ -147,7 +149,9 @@ def test_fixed_rate_kickoff_reads_scheduled_at_with_patched_flyteremote(batch):
     scheduled = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
 
     def remote_with(value):
-        execution = types.SimpleNamespace(spec=types.SimpleNamespace(metadata=types.SimpleNamespace(scheduled_at=value)))
+        execution = types.SimpleNamespace(
+            spec=types.SimpleNamespace(metadata=types.SimpleNamespace(scheduled_at=value))
+        )
         return types.SimpleNamespace(client=types.SimpleNamespace(get_execution=lambda execution_id: execution))
 
     execution_id = types.SimpleNamespace(project="ml", domain="production", name="f3a9")
@@ -157,7 +161,7 @@ def test_fixed_rate_kickoff_reads_scheduled_at_with_patched_flyteremote(batch):
     assert naive == scheduled and naive.tzinfo is not None
 
 
-CUSTOM = '''\
+CUSTOM = """\
 from datetime import datetime
 import pickle
 
@@ -196,14 +200,14 @@ def evaluator(estimator: Lookup, features: pd.DataFrame, target: pd.DataFrame) -
 LOADER
 
 model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="lookup.pkl")
-'''
+"""
 
-OWN_LOADER = '''
+OWN_LOADER = """
 @model.loader
 def load_lookup(file, **kwargs) -> Lookup:
     with open(file, "rb") as handle:
         return pickle.load(handle)
-'''
+"""
 
 
 def _custom_app(tmp_path: Path, loader: str) -> Path:
@@ -232,9 +236,15 @@ def test_a_model_type_without_a_known_loader_is_an_error_with_a_hint(tmp_path):
     with pytest.raises(AppError) as raised:
         render_app(app, tmp_path / "out")
     [error] = raised.value.diagnostics.errors
-    assert error.position.line == app.read_text().splitlines().index(
-        'model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="lookup.pkl")'
-    ) + 1
+    assert (
+        error.position.line
+        == app.read_text()
+        .splitlines()
+        .index(
+            'model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="lookup.pkl")'
+        )
+        + 1
+    )
     assert "cannot tell how to load a model of 'model' (Lookup)" in error.message
     assert "register a `@model.loader` function" in error.hint
 

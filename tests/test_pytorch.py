@@ -13,7 +13,7 @@ from unionml_codegen.generate import generate
 
 from .conftest import run_python
 
-APP = '''\
+APP = """\
 from datetime import datetime
 from typing import List
 
@@ -60,7 +60,7 @@ def evaluator(module: DigitsNet, features: pd.DataFrame, target: pd.DataFrame) -
 
 
 model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="net.pt", labeled=False)
-'''
+"""
 
 EXPECTED = """
 import json, torch

@@ -14,7 +14,7 @@ import pytest
 from unionml_codegen.diagnostics import AppError
 from unionml_codegen.generate import render_app
 
-APP = '''\
+APP = """\
 from datetime import date, datetime, timedelta
 from typing import Optional
 
@@ -52,7 +52,7 @@ other.predictor(predictor)
 other.evaluator(evaluator)
 BOUND = dict(day=date(2026, 1, 1), when=None, stamp="x")
 NOON = datetime(2026, 1, 1, 12)
-'''
+"""
 BASE = APP.count("\n")
 
 
@@ -138,9 +138,8 @@ def test_invalid_schedule_is_refused_at_its_line(tmp_path, schedules, expected):
 
 
 def test_duplicate_names_across_kinds_and_models_point_at_the_second_use(tmp_path):
-    schedules = (
-        schedule('"nightly"', 'expression="@daily"', CRON)
-        + schedule('"nightly"', 'expression="@daily"', CRON, method="other.schedule_training")
+    schedules = schedule('"nightly"', 'expression="@daily"', CRON) + schedule(
+        '"nightly"', 'expression="@daily"', CRON, method="other.schedule_training"
     )
     _, diagnostics = generate(tmp_path, schedules)
     assert diagnostics == [
@@ -163,9 +162,10 @@ def test_cron_spellings_only_flytekit_accepts_are_rewritten_with_a_warning(tmp_p
     assert result is not None, diagnostics
     [(severity, line, column, message)] = diagnostics
     assert (severity, line, column) == ("warning", 1, 41) and note in message
-    assert f'schedule=CronSchedule(schedule="{rewritten}", kickoff_time_input_arg="time")' in result.files[
-        "rules/launch_plans.py"
-    ]
+    assert (
+        f'schedule=CronSchedule(schedule="{rewritten}", kickoff_time_input_arg="time")'
+        in result.files["rules/launch_plans.py"]
+    )
 
 
 def test_offset_is_dropped_with_a_warning(tmp_path):

@@ -37,10 +37,14 @@ def test_seed_guide_without_bindings_reports_each_unknowable_model_and_writes_no
     predictions = _line_of(seed_app, 'name="daily_predictions",') - 1
     model_object = _line_of(seed_app, "model_object=model_object,")
     model_file = _line_of(seed_app, "model_file=f.name,")
-    assert errors[0].startswith(f"app.py:{predictions}:1: error: the generator cannot know the model of prediction "
-                                "schedule 'daily_predictions': it would use the model trained by `model.train(...)`")
-    assert errors[1].startswith(f"app.py:{model_object}:18: error: the generator cannot know the model of "
-                                "prediction schedule 'daily_predictions_with_model_object': model_object=model_object")
+    assert errors[0].startswith(
+        f"app.py:{predictions}:1: error: the generator cannot know the model of prediction "
+        "schedule 'daily_predictions': it would use the model trained by `model.train(...)`"
+    )
+    assert errors[1].startswith(
+        f"app.py:{model_object}:18: error: the generator cannot know the model of "
+        "prediction schedule 'daily_predictions_with_model_object': model_object=model_object"
+    )
     assert errors[2].startswith(f"app.py:{model_file}:20: error: the generator cannot know the model of "
                                 "prediction schedule 'daily_predictions_with_model_file': model_file=f.name")  # fmt: skip
     assert "--model daily_predictions=PATH" in result.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class CronExpression:
     expression: str  # normalized, accepted by both flytekit and flyteadmin
@@ -49,7 +50,11 @@ _FIELDS = (
 _DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # Bare aliases that flytekit accepts (case-insensitively) but robfig does not.
 _ALIASES = {d[1:]: d for d in _DESCRIPTORS} | {
-    "hours": "@hourly", "days": "@daily", "weeks": "@weekly", "months": "@monthly", "years": "@yearly",
+    "hours": "@hourly",
+    "days": "@daily",
+    "weeks": "@weekly",
+    "months": "@monthly",
+    "years": "@yearly",
 }
 _GO_DURATION = re.compile(r"(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+")
 _NUMBER = re.compile(r"[0-9]+")

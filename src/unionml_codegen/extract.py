@@ -26,11 +26,8 @@ from .spec import (
     MODEL_COMPONENTS,
     TASK_COMPONENTS,
     Code,
-    Component,
-    DatasetSpec,
     Function,
     Import,
-    ModelSpec,
     Parameter,
     Schedule,
 )

@@ -37,7 +37,7 @@ def problems(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
         if key not in KNOWN:
             found.append((f"launchplan_kwargs has no setting {key!r}", f"known settings: {', '.join(KNOWN)}"))
         elif key in ("labels", "annotations") and not _str_map(value):
-            found.append((f"launchplan_kwargs[{key!r}] must map strings to strings", f'e.g. {{"team": "ml"}}'))
+            found.append((f"launchplan_kwargs[{key!r}] must map strings to strings", 'e.g. {"team": "ml"}'))
         elif key in ("max_parallelism", "max_concurrency") and not (type(value) is int and value >= 1):
             found.append((f"launchplan_kwargs[{key!r}] must be a whole number >= 1", "e.g. 4"))
         elif key == "notifications" and not _notifications(value):
@@ -76,7 +76,9 @@ def arguments(kwargs: dict[str, Any], imports: Imports) -> list[str]:
         imports.add_from("flytekit", "WorkflowExecutionPhase")
         emails = [
             f"Email(phases=[WorkflowExecutionPhase.{PHASES[phase]}], recipients_email={literal(list(recipients))})"
-            for phase, recipients in sorted(kwargs["notifications"].items(), key=lambda item: list(PHASES).index(item[0]))
+            for phase, recipients in sorted(
+                kwargs["notifications"].items(), key=lambda item: list(PHASES).index(item[0])
+            )
         ]
         result.append(f"notifications=[{', '.join(emails)}]")
     identity = {**kwargs.get("security_context", {})}
@@ -94,7 +96,9 @@ def arguments(kwargs: dict[str, Any], imports: Imports) -> list[str]:
         result.append(f"security_context=SecurityContext(run_as=Identity({', '.join(parts)}))")
     if "raw_output_prefix" in kwargs:
         imports.add_from("flytekit.models.common", "RawOutputDataConfig")
-        result.append(f"raw_output_data_config=RawOutputDataConfig(output_location_prefix={literal(kwargs['raw_output_prefix'])})")
+        result.append(
+            f"raw_output_data_config=RawOutputDataConfig(output_location_prefix={literal(kwargs['raw_output_prefix'])})"
+        )
     if "overwrite_cache" in kwargs:
         result.append(f"overwrite_cache={kwargs['overwrite_cache']}")
     if "max_concurrency" in kwargs:

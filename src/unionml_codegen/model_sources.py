@@ -20,12 +20,14 @@ from .spec import App, Code, ModelReference, ModelSpec, Schedule
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "https://", "http://")
 FLAVORS = {"sklearn": "sklearn", "torch": "pytorch", "keras": "keras", "tensorflow": "keras"}
 _FIXES = (
-    "give the schedule `model_file=\"model.joblib\"` (a literal path, relative to the app) or "
-    "`model_version=\"latest\"`, or bind a file when generating: `unionml generate APP -o OUT --model {name}=PATH`"
+    'give the schedule `model_file="model.joblib"` (a literal path, relative to the app) or '
+    '`model_version="latest"`, or bind a file when generating: `unionml generate APP -o OUT --model {name}=PATH`'
 )
 
 
-def resolve_models(app: App, bindings: dict[str, Path], app_dir: Path, diagnostics: Diagnostics) -> dict[str, ModelReference]:
+def resolve_models(
+    app: App, bindings: dict[str, Path], app_dir: Path, diagnostics: Diagnostics
+) -> dict[str, ModelReference]:
     predictions = {s.name: s for s in app.schedules if s.kind == "prediction"}
     for name in sorted(set(bindings) - set(predictions)):
         diagnostics.error(

@@ -108,7 +108,9 @@ class Imports:
             text = f"import {module}" + (f" as {alias}" if alias else "")
             groups[_group(module)].append((module, text))
         for (level, module), names in self._names.items():
-            spelled = ", ".join(n + (f" as {a}" if a else "") for n, a in sorted(names, key=lambda x: (x[0], x[1] or "")))
+            spelled = ", ".join(
+                n + (f" as {a}" if a else "") for n, a in sorted(names, key=lambda x: (x[0], x[1] or ""))
+            )
             text = f"from {'.' * level}{module} import {spelled}"
             groups[2 if level else _group(module)].append((module, text))
         blocks = ["\n".join(text for _, text in sorted(group, key=_import_order)) for group in groups.values() if group]

@@ -6,7 +6,6 @@ which only lay out text. Python files are formatted with black, once each.
 
 from __future__ import annotations
 
-import datetime as dt
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,7 +15,7 @@ from typing import Any
 from . import launchplan_kwargs
 from .model_sources import model_flavor
 from .names import Imports, class_name, distribution, identifier, literal, unique
-from .spec import App, Code, Component, DatasetSpec, ModelSpec, Parameter, Schedule
+from .spec import App, Code, Component, DatasetSpec, ModelSpec, Schedule
 
 GENERATOR = "unionml-codegen"
 DEFAULT_RESOURCES = 'Resources(cpu="1", mem="1Gi")'  # unionml's requests and limits for its tasks
@@ -126,7 +125,9 @@ class _ModelView:
         self.predict_with_file_task = f"{self.name}_predict_with_model_file_task"
         self.predict_with_version_task = f"{self.name}_predict_with_model_version_task"
         self.schedules = [s for s in app.schedules if s.model == model.variable]
-        self.references = {s.name: app.model_references[s.name] for s in self.schedules if s.name in app.model_references}
+        self.references = {
+            s.name: app.model_references[s.name] for s in self.schedules if s.name in app.model_references
+        }
         keys = {("train", None), ("predict", None)}
         for schedule in self.schedules:
             keys.add(self.variant_key(schedule))
@@ -499,7 +500,3 @@ def _python(code: str) -> str:
     import black
 
     return black.format_str(code, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
-
-
-def humanize_rate(rate: dt.timedelta) -> str:
-    return str(rate)

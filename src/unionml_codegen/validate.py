@@ -26,7 +26,9 @@ LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
 DATETIME_NAMES = frozenset({"datetime.datetime"})
 
 
-def validate(app: App, diagnostics: Diagnostics, bindings: dict[str, Path] | None = None, app_dir: Path | None = None) -> App:
+def validate(
+    app: App, diagnostics: Diagnostics, bindings: dict[str, Path] | None = None, app_dir: Path | None = None
+) -> App:
     seen: dict[str, Schedule] = {}
     schedules = []
     for schedule in app.schedules:
@@ -117,7 +119,9 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
             )
         rate = s.fixed_rate
         if rate < dt.timedelta(minutes=1):
-            diagnostics.error(s.at("fixed_rate"), f"fixed rate {rate} is under one minute", "Flyte's shortest rate is 1 minute")
+            diagnostics.error(
+                s.at("fixed_rate"), f"fixed rate {rate} is under one minute", "Flyte's shortest rate is 1 minute"
+            )
         elif rate % dt.timedelta(minutes=1):
             diagnostics.error(
                 s.at("fixed_rate"),

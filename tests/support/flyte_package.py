@@ -62,9 +62,7 @@ DEFAULT_IMAGE = "ghcr.io/example/app:v1"
 def _pyflyte() -> Path:
     exe = Path(sys.executable).parent / "pyflyte"
     if not exe.exists():
-        raise AssertionError(
-            f"pyflyte not found next to the running interpreter: {exe}"
-        )
+        raise AssertionError(f"pyflyte not found next to the running interpreter: {exe}")
     return exe
 
 
@@ -124,9 +122,7 @@ def package(
             f"--- stdout ---\n{exc.stdout}\n--- stderr ---\n{exc.stderr}"
         ) from None
     if not output.is_file():
-        raise AssertionError(
-            f"pyflyte package succeeded but wrote no tarball at {output}"
-        )
+        raise AssertionError(f"pyflyte package succeeded but wrote no tarball at {output}")
     return output
 
 
@@ -173,9 +169,7 @@ def load_entities(tgz: Path) -> Entities:
                 msg = launch_plan_pb2.LaunchPlan.FromString(data)
                 name, target = msg.id.name, launch_plans
             if name in target:
-                raise AssertionError(
-                    f"{tgz}: two entities named {name!r} ({member.name})"
-                )
+                raise AssertionError(f"{tgz}: two entities named {name!r} ({member.name})")
             target[name] = msg
     return Entities(tasks=tasks, workflows=workflows, launch_plans=launch_plans)
 
@@ -281,9 +275,7 @@ def _workflow_map(workflows: Any) -> Mapping[str, workflow_pb2.WorkflowSpec]:
     return workflows
 
 
-def _find_workflow(
-    lp: launch_plan_pb2.LaunchPlan, workflows: Any
-) -> workflow_pb2.WorkflowSpec | None:
+def _find_workflow(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> workflow_pb2.WorkflowSpec | None:
     wanted = lp.spec.workflow_id.name
     wfs = _workflow_map(workflows)
     if wanted in wfs:
@@ -294,9 +286,7 @@ def _find_workflow(
     return None
 
 
-def describe_launch_plan(
-    lp: launch_plan_pb2.LaunchPlan, workflows: Any = None
-) -> LaunchPlanInfo:
+def describe_launch_plan(lp: launch_plan_pb2.LaunchPlan, workflows: Any = None) -> LaunchPlanInfo:
     """Summarise a decoded LaunchPlan as plain Python values.
 
     ``workflows`` is ``Entities.workflows`` (or the Entities itself); it is only used to fill
@@ -304,11 +294,7 @@ def describe_launch_plan(
     """
     spec = lp.spec
     schedule = spec.entity_metadata.schedule
-    which = (
-        schedule.WhichOneof("ScheduleExpression")
-        if spec.entity_metadata.HasField("schedule")
-        else None
-    )
+    which = schedule.WhichOneof("ScheduleExpression") if spec.entity_metadata.HasField("schedule") else None
     kind: str | None = None
     cron: str | None = None
     offset: str | None = None
@@ -323,9 +309,7 @@ def describe_launch_plan(
         kind, cron = "cron", schedule.cron_expression
     elif which == "rate":
         kind = "fixed_rate"
-        rate = Rate(
-            schedule.rate.value, schedule_pb2.FixedRateUnit.Name(schedule.rate.unit)
-        )
+        rate = Rate(schedule.rate.value, schedule_pb2.FixedRateUnit.Name(schedule.rate.unit))
     wf = _find_workflow(lp, workflows)
     return LaunchPlanInfo(
         name=lp.id.name,
@@ -335,25 +319,15 @@ def describe_launch_plan(
         cron_offset=offset,
         rate=rate,
         kickoff_time_input_arg=schedule.kickoff_time_input_arg or None,
-        fixed_inputs={
-            k: literal_to_python(v) for k, v in spec.fixed_inputs.literals.items()
-        },
+        fixed_inputs={k: literal_to_python(v) for k, v in spec.fixed_inputs.literals.items()},
         default_inputs={
             k: DefaultInput(
                 required=p.WhichOneof("behavior") == "required" and p.required,
-                default=(
-                    literal_to_python(p.default)
-                    if p.WhichOneof("behavior") == "default"
-                    else None
-                ),
+                default=(literal_to_python(p.default) if p.WhichOneof("behavior") == "default" else None),
             )
             for k, p in spec.default_inputs.parameters.items()
         },
-        workflow_inputs=(
-            None
-            if wf is None
-            else tuple(sorted(wf.template.interface.inputs.variables))
-        ),
+        workflow_inputs=(None if wf is None else tuple(sorted(wf.template.interface.inputs.variables))),
     )
 
 
@@ -363,10 +337,7 @@ def describe_launch_plan(
 # behaviour: 5 fields, or a descriptor, with an optional TZ=/CRON_TZ= prefix.
 # --------------------------------------------------------------------------------------------------
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())
-}
+_MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 _DOWS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
 # (min, max, names) for minute, hour, day-of-month, month, day-of-week
 _FIELD_BOUNDS = [
@@ -396,9 +367,7 @@ _GO_DURATION_UNITS = {
     "m": 60 * 10**9,
     "h": 3600 * 10**9,
 }
-_GO_DURATION_PART = re.compile(
-    r"(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?P<unit>[^0-9.]*)"
-)
+_GO_DURATION_PART = re.compile(r"(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?P<unit>[^0-9.]*)")
 
 
 class _CronError(Exception):
@@ -445,9 +414,7 @@ def _check_range(expr: str, lo: int, hi: int, names: dict[str, int] | None) -> N
     if end > hi:
         raise _CronError(f"end of range ({end}) above maximum ({hi}): {expr}")
     if start > end:
-        raise _CronError(
-            f"beginning of range ({start}) beyond end of range ({end}): {expr}"
-        )
+        raise _CronError(f"beginning of range ({start}) beyond end of range ({end}): {expr}")
     if step == 0:
         raise _CronError(f"step of range should be a positive number: {expr}")
 
@@ -471,9 +438,7 @@ def _check_go_duration(text: str) -> None:
             raise _CronError(f"missing unit in duration {text!r}")
         if m["unit"] not in _GO_DURATION_UNITS:
             raise _CronError(f"unknown unit {m['unit']!r} in duration {text!r}")
-        total += (
-            float(f"{m['int'] or 0}.{m['frac'] or 0}") * _GO_DURATION_UNITS[m["unit"]]
-        )
+        total += float(f"{m['int'] or 0}.{m['frac'] or 0}") * _GO_DURATION_UNITS[m["unit"]]
         s = s[m.end() :]
     if total > 2**63 - 1:
         raise _CronError(f"invalid duration {text!r}")
@@ -534,18 +499,14 @@ def _cron_problems(text: str) -> list[str]:
     problems = []
     err = robfig_parse_standard_error(text)
     if err is not None:
-        problems.append(
-            f"cron schedule {text!r} is refused by flyteadmin (robfig/cron ParseStandard): {err}"
-        )
+        problems.append(f"cron schedule {text!r} is refused by flyteadmin (robfig/cron ParseStandard): {err}")
     codegen = _codegen_cron_parser()
     if codegen is not None:
         parse_cron, cron_error = codegen
         try:
             result = parse_cron(text)
         except cron_error as exc:
-            problems.append(
-                f"cron schedule {text!r} is refused by unionml_codegen.cron.parse_cron: {exc}"
-            )
+            problems.append(f"cron schedule {text!r} is refused by unionml_codegen.cron.parse_cron: {exc}")
         else:
             expression = getattr(result, "expression", None)
             if expression != text:
@@ -587,9 +548,7 @@ def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[
     wf_name = spec.workflow_id.name
     wf = _find_workflow(lp, workflows)
     if wf is None:
-        return [
-            f"workflow {wf_name!r} of launch plan {lp.id.name!r} is not in the package"
-        ]
+        return [f"workflow {wf_name!r} of launch plan {lp.id.name!r} is not in the package"]
     wf_inputs = wf.template.interface.inputs.variables
     defaults = spec.default_inputs.parameters
     fixed = spec.fixed_inputs.literals
@@ -597,32 +556,23 @@ def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[
     for name in sorted(defaults):
         param = defaults[name]
         if name not in wf_inputs:
-            problems.append(
-                f"default input {name!r} is not an input of workflow {wf_name!r}"
-            )
+            problems.append(f"default input {name!r} is not an input of workflow {wf_name!r}")
         if not param.HasField("var") or not param.var.HasField("type"):
             problems.append(f"default input {name!r} has no type")
         if param.WhichOneof("behavior") == "artifact_query":
-            problems.append(
-                f"default input {name!r} is an artifact query (artifacts are not enabled)"
-            )
+            problems.append(f"default input {name!r} is an artifact query (artifacts are not enabled)")
         elif not param.HasField("default") and not param.required:
-            problems.append(
-                f"default input {name!r} has neither a default nor required=True"
-            )
+            problems.append(f"default input {name!r} has neither a default nor required=True")
     for name in sorted(fixed):
         if name not in wf_inputs:
-            problems.append(
-                f"fixed input {name!r} is not an input of workflow {wf_name!r}"
-            )
+            problems.append(f"fixed input {name!r} is not an input of workflow {wf_name!r}")
 
     # The inputs left free by the plan, as flyteadmin computes them.
     free = {}
     for name, var in wf_inputs.items():
         if name in defaults:
             free[name] = (
-                defaults[name].WhichOneof("behavior") == "required"
-                and defaults[name].required,
+                defaults[name].WhichOneof("behavior") == "required" and defaults[name].required,
                 defaults[name].var.type,
             )
         elif name not in fixed:
@@ -648,19 +598,12 @@ def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[
 
     if kickoff:
         if kickoff not in wf_inputs:
-            problems.append(
-                f"kickoff_time_input_arg {kickoff!r} is not an input of workflow {wf_name!r}"
-            )
+            problems.append(f"kickoff_time_input_arg {kickoff!r} is not an input of workflow {wf_name!r}")
         elif kickoff not in free:
-            problems.append(
-                f"kickoff_time_input_arg {kickoff!r} names a fixed input; it must be a free input"
-            )
+            problems.append(f"kickoff_time_input_arg {kickoff!r} names a fixed input; it must be a free input")
         else:
             _, ktype = free[kickoff]
-            if not (
-                ktype.WhichOneof("type") == "simple"
-                and ktype.simple == types_pb2.DATETIME
-            ):
+            if not (ktype.WhichOneof("type") == "simple" and ktype.simple == types_pb2.DATETIME):
                 problems.append(
                     f"kickoff_time_input_arg {kickoff!r} must be a datetime input (simple type DATETIME), "
                     f"but it is {_type_text(ktype)}"
@@ -675,9 +618,7 @@ def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[
     elif which == "cron_schedule":
         text = schedule.cron_schedule.schedule
         if not text:
-            problems.append(
-                "cron schedule is empty: flyteadmin treats the plan as unscheduled"
-            )
+            problems.append("cron schedule is empty: flyteadmin treats the plan as unscheduled")
         else:
             problems.extend(_cron_problems(text))
         if schedule.cron_schedule.offset:

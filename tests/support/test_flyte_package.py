@@ -208,10 +208,7 @@ def test_load_entities_keys_by_entity_name(entities: Entities) -> None:
         "all_types",
     } <= set(entities.launch_plans)
     assert len(entities.launch_plans) == 3 + 16
-    assert (
-        entities.tasks[f"{PKG}.wf.run"].template.container.image
-        == "ghcr.io/example/app:v1"
-    )
+    assert entities.tasks[f"{PKG}.wf.run"].template.container.image == "ghcr.io/example/app:v1"
 
 
 def test_default_launch_plan_is_unscheduled(entities: Entities) -> None:
@@ -251,9 +248,7 @@ def test_valid_cron_plan(entities: Entities) -> None:
         },
     }
     assert type(lp.fixed_inputs["n"]) is int
-    assert (
-        type(lp.fixed_inputs["cfg"]["alpha"]) is int
-    )  # msgpack keeps ints (a generic Struct would not)
+    assert type(lp.fixed_inputs["cfg"]["alpha"]) is int  # msgpack keeps ints (a generic Struct would not)
     assert type(lp.fixed_inputs["cfg"]["nested"]["beta"]) is int
     assert lp.default_inputs == {
         "t": DefaultInput(True, None),
@@ -285,9 +280,7 @@ def test_descriptor_cron_plan_is_valid(entities: Entities) -> None:
         ("rate_days", Rate(2, "DAY"), datetime.datetime(2024, 1, 1, tzinfo=UTC)),
     ],
 )
-def test_fixed_rate_decodes(
-    entities: Entities, name: str, rate: Rate, start: datetime.datetime
-) -> None:
+def test_fixed_rate_decodes(entities: Entities, name: str, rate: Rate, start: datetime.datetime) -> None:
     lp = info(entities, name)
     assert lp.schedule_kind == "fixed_rate"
     assert lp.rate == rate
@@ -343,9 +336,7 @@ def test_zero_fixed_rate(entities: Entities) -> None:
 
 
 @pytest.mark.parametrize("name", ["dow_seven", "alias_daily"])
-def test_cron_accepted_by_flytekit_refused_by_flyteadmin(
-    entities: Entities, name: str
-) -> None:
+def test_cron_accepted_by_flytekit_refused_by_flyteadmin(entities: Entities, name: str) -> None:
     lp = info(entities, name)
     found = problems(entities, name)
     assert found, f"{lp.cron_expression!r} should be refused"
@@ -370,9 +361,7 @@ def test_kickoff_arg_must_exist(entities: Entities) -> None:
     assert len(found) == 1 and "'when'" in found[0], found
 
 
-@pytest.mark.parametrize(
-    ("name", "arg"), [("kick_optional", "'o'"), ("kick_str", "'s'")]
-)
+@pytest.mark.parametrize(("name", "arg"), [("kick_optional", "'o'"), ("kick_str", "'s'")])
 def test_kickoff_arg_must_be_datetime(entities: Entities, name: str, arg: str) -> None:
     found = problems(entities, name)
     assert len(found) == 1, found
@@ -383,11 +372,7 @@ def test_kickoff_arg_typed_date_is_accepted(entities: Entities) -> None:
     # flytekit serializes datetime.date as simple DATETIME (the same literal type as datetime), so
     # flyteadmin cannot tell the two apart and registers the plan; at run time flytekit turns the
     # kickoff datetime into a date. Nothing in the protobufs could flag it.
-    d_type = (
-        entities.workflows[f"{PKG}.wf.kinds"]
-        .template.interface.inputs.variables["d"]
-        .type
-    )
+    d_type = entities.workflows[f"{PKG}.wf.kinds"].template.interface.inputs.variables["d"].type
     assert d_type.WhichOneof("type") == "simple" and d_type.simple == types_pb2.DATETIME
     assert problems(entities, "kick_date") == []
 
@@ -397,17 +382,13 @@ def test_fixed_input_not_in_workflow(entities: Entities) -> None:
     lp.CopyFrom(entities.launch_plans["good"])
     lp.spec.fixed_inputs.literals["nope"].scalar.primitive.integer = 1
     found = flyteadmin_problems(lp, entities.workflows)
-    assert found == [
-        "fixed input 'nope' is not an input of workflow 'schedapp.wf.main'"
-    ]
+    assert found == ["fixed input 'nope' is not an input of workflow 'schedapp.wf.main'"]
 
 
 def test_deprecated_cron_expression_field(entities: Entities) -> None:
     lp = type(entities.launch_plans["good"])()
     lp.CopyFrom(entities.launch_plans["good"])
-    lp.spec.entity_metadata.schedule.cron_expression = (
-        "*/5 * * * *"  # replaces cron_schedule (oneof)
-    )
+    lp.spec.entity_metadata.schedule.cron_expression = "*/5 * * * *"  # replaces cron_schedule (oneof)
     assert describe_launch_plan(lp, entities).cron_expression == "*/5 * * * *"
     found = flyteadmin_problems(lp, entities)
     assert len(found) == 1 and "cron_expression" in found[0], found
@@ -425,9 +406,7 @@ def _with_cron(entities: Entities, text: str):
     return lp
 
 
-def test_codegen_parse_cron_is_consulted_when_importable(
-    entities: Entities, monkeypatch
-) -> None:
+def test_codegen_parse_cron_is_consulted_when_importable(entities: Entities, monkeypatch) -> None:
     class CronError(ValueError):
         pass
 
