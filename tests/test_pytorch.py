@@ -1,7 +1,7 @@
-"""PyTorch model files: a prediction schedule loads unionml's PyTorch format (a state dict and the
-hyperparameters) by rebuilding the module with the app's init, inside the task that predicts, so the
-module never crosses a task boundary (flytekit 1.16's PyTorch transformer cannot load a custom module
-with torch >= 2.6; see flyte-facts.md)."""
+"""PyTorch models. flytekit 1.16's PyTorch transformer cannot load a custom module with torch >= 2.6
+(see flyte-facts.md), so modules cross task boundaries as unionml saves them (a state dict and the
+hyperparameters, rebuilt with the app's init), and a prediction schedule loads a model file inside
+the task that predicts."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from unionml import Dataset, Model
 
 
 class DigitsNet(nn.Module):
-    def __init__(self, hidden: int = 16):
+    def __init__(self, hidden: int = 16, seed: int = 0):
         super().__init__()
+        torch.manual_seed(seed)
         self.layers = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
     def forward(self, x):
@@ -45,6 +46,13 @@ def reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
 
 @model.trainer
 def trainer(module: DigitsNet, features: pd.DataFrame, target: pd.DataFrame) -> DigitsNet:
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.01)
+    x = torch.tensor(features.values, dtype=torch.float32)
+    y = torch.tensor(target.squeeze().values, dtype=torch.long)
+    for _ in range(30):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(module(x), y).backward()
+        optimizer.step()
     return module
 
 
@@ -56,7 +64,11 @@ def predictor(module: DigitsNet, features: pd.DataFrame) -> List[int]:
 
 @model.evaluator
 def evaluator(module: DigitsNet, features: pd.DataFrame, target: pd.DataFrame) -> float:
-    return 1.0
+    predicted = predictor(module, features)
+    return float(sum(int(p == t) for p, t in zip(predicted, target.squeeze().tolist())) / len(predicted))
+
+
+model.schedule_training("weekly", expression="0 0 * * MON", reader_time_arg="time", hyperparameters={"hidden": 24, "seed": 3})
 
 
 model.schedule_prediction("nightly", expression="@daily", reader_time_arg="time", model_file="net.pt", labeled=False)
@@ -100,3 +112,46 @@ def test_pytorch_model_file_is_rebuilt_with_the_apps_init_and_predicts(tmp_path)
     scheduled = json.loads(run_python(SCHEDULED, cwd=out).stdout.splitlines()[-1])
     assert len(expected) == 50 and len(set(expected)) > 1
     assert scheduled == expected
+
+
+TRAINED_BY_HAND = """
+import json
+from datetime import datetime
+from digits_torch import components, dataset_defaults
+data = components.reader(datetime(2026, 11, 29), labeled=True)
+splits = dict(zip(("train", "test"), dataset_defaults.split(data, test_size=0.2, shuffle=True, random_state=12345)))
+parsed = {key: dataset_defaults.parse(split, features=None, targets=["target"]) for key, split in splits.items()}
+module = components.trainer(components.DigitsNet(hidden=24, seed=3), *parsed["train"])
+print(json.dumps({key: components.evaluator(module, *columns) for key, columns in parsed.items()}))
+"""
+
+TRAINED_BY_SCHEDULE = """
+import json
+from datetime import datetime
+from digits_torch.launch_plans import weekly
+outputs = weekly(time=datetime(2026, 11, 29))
+module = outputs.model_object
+print(json.dumps({"metrics": outputs.metrics, "type": type(module).__name__, "hidden": module.layers[0].out_features,
+                  "hyperparameters": outputs.hyperparameters}))
+"""
+
+
+def test_pytorch_training_schedule_moves_the_module_as_a_state_dict(tmp_path):
+    app_dir = tmp_path / "digits_torch"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(APP)
+    namespace: dict = {}
+    exec(compile(APP.split("dataset = Dataset")[0], "app.py", "exec"), namespace)
+    torch.save({"model_obj": namespace["DigitsNet"]().state_dict(), "hyperparameters": {}}, app_dir / "net.pt")
+
+    result = generate(app_dir / "app.py", app_dir / "flyte")
+    assert "torch_models.register(DigitsNet, lambda hyperparameters: DigitsNet(**hyperparameters))" in result.files[
+        "digits_torch/workflows.py"
+    ]
+    out = app_dir / "flyte"
+    expected = json.loads(run_python(TRAINED_BY_HAND, cwd=out).stdout.splitlines()[-1])
+    actual = json.loads(run_python(TRAINED_BY_SCHEDULE, cwd=out).stdout.splitlines()[-1])
+    assert set(expected) == {"train", "test"} and expected["train"] > 0.2
+    assert actual["metrics"] == expected
+    assert (actual["type"], actual["hidden"]) == ("DigitsNet", 24)
+    assert actual["hyperparameters"] == {"hidden": 24, "seed": 3}

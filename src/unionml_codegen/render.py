@@ -63,6 +63,8 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         files[f"{pkg}/kickoff.py"] = _python(_template("kickoff.py.jinja").render(header=header))
     if any(m.loads_files for m in models):
         files[f"{pkg}/model_files.py"] = _python(_render_model_files(app, models, header))
+    if any(m.moves_torch_modules for m in models):
+        files[f"{pkg}/torch_models.py"] = _python(_template("torch_models.py.jinja").render(header=header))
     if any(m.fetches_versions for m in models):
         files[f"{pkg}/model_registry.py"] = _python(_template("model_registry.py.jinja").render(header=header))
     for path, data in app.local_files.items():
@@ -163,6 +165,10 @@ class _ModelView:
         return any(v.time_arg for v in self.variants.values())
 
     @property
+    def moves_torch_modules(self) -> bool:
+        return model_flavor(self.app, self.model) == "pytorch"
+
+    @property
     def loads_files(self) -> bool:
         return any(r.kind != "version" for r in self.references.values())
 
@@ -191,7 +197,8 @@ def _render_workflows(app: App, models: list[_ModelView], header: str) -> str:
     imports.add_from("", "components", level=1)
     contexts = [_workflow_context(app, view, imports) for view in models]
     for flag, module in (("uses_defaults", "dataset_defaults"), ("uses_kickoff", "kickoff"),
-                         ("loads_files", "model_files"), ("fetches_versions", "model_registry")):  # fmt: skip
+                         ("loads_files", "model_files"), ("fetches_versions", "model_registry"),
+                         ("moves_torch_modules", "torch_models")):  # fmt: skip
         if any(getattr(view, flag) for view in models):
             imports.add_from("", module, level=1)
     if any(view.uses_kickoff for view in models):
@@ -287,6 +294,7 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> dict[str,
         "custom_feature_loader": "feature_loader" in view.dataset.components,
         "feature_transformer": f"components.{transformer.function.name}" if transformer else None,
         "init_call": init_call,
+        "init_function": init_function,
         "load_call": load_call,
         "training_launch_plans": literal(view.training_launch_plans),
     }
@@ -462,6 +470,7 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
     names = {distribution(module) for module in app.third_party_modules}
     names.add("flytekit>=1.16,<2")
     flavors = {model_flavor(app, m.model) for m in models if m.loads_files}
+    flavors |= {model_flavor(app, m.model) for m in models if m.moves_torch_modules}
     names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "tensorflow"}[f] for f in flavors if f != "custom"}
     if "pandas" in app.third_party_modules:
         names.add("pyarrow")  # flytekit writes DataFrames between tasks as parquet
