@@ -145,9 +145,10 @@ def test_pytorch_training_schedule_moves_the_module_as_a_state_dict(tmp_path):
     torch.save({"model_obj": namespace["DigitsNet"]().state_dict(), "hyperparameters": {}}, app_dir / "net.pt")
 
     result = generate(app_dir / "app.py", app_dir / "flyte")
-    assert "torch_models.register(DigitsNet, lambda hyperparameters: DigitsNet(**hyperparameters))" in result.files[
-        "digits_torch/workflows.py"
-    ]
+    assert (
+        "torch_models.register(DigitsNet, lambda hyperparameters: DigitsNet(**hyperparameters))"
+        in result.files["digits_torch/workflows.py"]
+    )
     out = app_dir / "flyte"
     expected = json.loads(run_python(TRAINED_BY_HAND, cwd=out).stdout.splitlines()[-1])
     actual = json.loads(run_python(TRAINED_BY_SCHEDULE, cwd=out).stdout.splitlines()[-1])

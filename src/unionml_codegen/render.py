@@ -21,6 +21,14 @@ GENERATOR = "unionml-codegen"
 DEFAULT_RESOURCES = 'Resources(cpu="1", mem="1Gi")'  # unionml's requests and limits for its tasks
 KICKOFF_INPUT = "kickoff_time"
 PYTHON_IMAGE = "python:3.11-slim"
+#: Modules generated only when the app needs them, and what each is for (for the generated README).
+SUPPORT_MODULES = {
+    "dataset_defaults.py": "unionml's default loader, splitter, parser and feature loader",
+    "kickoff.py": "the scheduled time of fixed-rate runs, read from the execution",
+    "model_files.py": "model files shipped in `models/`, their sha256, and how to load them",
+    "model_registry.py": "model versions: the model of a training execution, fetched at run time",
+    "torch_models.py": "how PyTorch modules move between tasks (state dict + hyperparameters)",
+}
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,17 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         header=header, requirements=_requirements(app, models)
     )
     files["Dockerfile"] = _template("Dockerfile.jinja").render(header=header, python_image=PYTHON_IMAGE)
+    extras = [(f"{pkg}/{name}", text) for name, text in SUPPORT_MODULES.items() if f"{pkg}/{name}" in files]
     files["README.md"] = _template("README.md.jinja").render(
-        header=header, app=app, package=pkg, models=models, plans=plans, image=options.image, source=options.source
+        header=header,
+        app=app,
+        package=pkg,
+        models=models,
+        plans=plans,
+        image=options.image,
+        source=options.source,
+        extras=extras,
+        local_files=sorted(app.local_files),
     )
     return dict(sorted(files.items()))
 
