@@ -58,10 +58,6 @@ class Diagnostics:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity == "error"]
 
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.items if d.severity == "warning"]
-
     def __iter__(self) -> Iterator[Diagnostic]:
         return iter(sorted(self.items, key=lambda d: (d.position, d.severity, d.message)))
 

@@ -169,10 +169,6 @@ class _ModelView:
         return self.variants[self.variant_key(schedule)]
 
     @property
-    def train_workflow(self) -> str:
-        return self.variants[("train", None)].name
-
-    @property
     def uses_defaults(self) -> bool:
         roles = self.dataset.components
         return not all(role in roles for role in ("loader", "splitter", "parser", "feature_loader"))
