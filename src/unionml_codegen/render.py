@@ -109,17 +109,13 @@ PURPOSES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Variant:
     """One generated workflow: unionml's train or predict, fed as its schedules need."""
 
     name: str
     purpose: str
     time_arg: str | None  # a reader parameter filled from the execution's scheduled time
-    signature: str = ""
-    body: list[str] = field(default_factory=list)
-    returns: str = ""
-    doc: str = ""
 
 
 class _ModelView:
@@ -220,152 +216,277 @@ def _render_workflows(app: App, models: list[_ModelView], header: str) -> str:
     return _template("workflows.py.jinja").render(header=header, imports=imports.render(), models=contexts)
 
 
-def _workflow_context(app: App, view: _ModelView, imports: Imports) -> dict[str, Any]:
-    def use(code: Code | None) -> str | None:
+class _CodeCopier:
+    """Copies app code into one generated module, importing the module-level names it uses."""
+
+    def __init__(self, app: App, imports: Imports):
+        self.app = app
+        self.imports = imports
+
+    def __call__(self, code: Code | None) -> str | None:
         if code is None:
             return None
         for name in sorted(code.names):
-            _import_name(app, name, imports)
+            _import_name(self.app, name, self.imports)
         return code.text
 
-    def task_options(component: Component) -> str:
-        options = [f"{key}={use(code)}" for key, code in component.task_options]
+    def annotation(self, code: Code | None) -> str:
+        return self(code) or ""
+
+    def task_options(self, component: Component) -> str:
+        """The `@task(...)` arguments of a component's task: its own, and unionml's resources."""
+        options = [f"{key}={self(code)}" for key, code in component.task_options]
         given = {key for key, _ in component.task_options}
         for key in ("requests", "limits"):
             if key not in given:
-                imports.add_from("flytekit", "Resources")
+                self.imports.add_from("flytekit", "Resources")
                 options.append(f"{key}={DEFAULT_RESOURCES}")
         return ", ".join(options)
 
-    reader = view.reader.function
-    reader_signature = TaskSignature()
-    for p in reader.parameters:
-        reader_signature.add(p.name, use(p.annotation) or "", use(p.default))
-    reader_call = ", ".join(f"{p.name}={p.name}" for p in reader.parameters)
-    data_type = use(reader.returns) or "object"
-    model_type = use(view.trainer.function.returns) or "object"
-    metric_type = use(view.evaluator.function.returns) or "float"
-    prediction_type = use(view.predictor.function.returns) or "object"
 
-    trainer_kwonly = view.trainer.function.keyword_only
-    train_signature = TaskSignature()
-    train_signature.add("hyperparameters", "dict")
-    train_signature.add("data", data_type)
-    for kwargs in ("loader_kwargs", "splitter_kwargs", "parser_kwargs"):
-        train_signature.add(kwargs, "dict")
-    for p in trainer_kwonly:
-        train_signature.add(p.name, use(p.annotation) or "", None)
-    train_call = ", ".join(
-        ["hyperparameters=hyperparameters", "data=data"]
-        + [f"{k}={k}" for k in ("loader_kwargs", "splitter_kwargs", "parser_kwargs")]
-        + [f"{p.name}={p.name}" for p in trainer_kwonly]
+@dataclass(frozen=True)
+class ModelTypes:
+    """The annotations of the values moving between a model's tasks."""
+
+    data: str
+    model: str
+    metric: str
+    prediction: str
+
+
+@dataclass(frozen=True)
+class ReaderTask:
+    options: str
+    signature: str
+    call: str  # its keyword arguments, as the workflows pass them
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    options: str
+    signature: str
+    call: str  # its keyword arguments, as the workflows pass them
+    trainer_kwargs: str  # the trainer's keyword-only arguments, passed through
+
+
+@dataclass(frozen=True)
+class ModelInit:
+    call: str  # builds the model from `hyperparameters` inside the train task
+    function: str  # a callable hyperparameters -> model
+
+
+@dataclass(frozen=True)
+class DataSteps:
+    """The dataset's loader, splitter, parser, feature loader and feature transformer, as called."""
+
+    loader: str
+    splitter: str
+    parser: str
+    parser_defaults: str
+    feature_loader: str
+    custom_feature_loader: bool
+    feature_names: str
+    targets: str
+    feature_transformer: str | None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A variant's `@workflow` function, as text."""
+
+    name: str
+    signature: str
+    returns: str
+    doc: str
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """Everything workflows.py.jinja lays out for one model."""
+
+    view: _ModelView
+    types: ModelTypes
+    reader: ReaderTask
+    train: TrainTask
+    predict_options: str
+    steps: DataSteps
+    init: ModelInit
+    load_call: str
+    training_launch_plans: str
+    workflows: tuple[Workflow, ...]
+
+
+def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelContext:
+    copy = _CodeCopier(app, imports)
+    types = _model_types(view, copy)
+    reader = _reader_task(view, copy)
+    train = _train_task(view, copy, types)
+    init = _model_init(view, copy)
+    return ModelContext(
+        view=view,
+        types=types,
+        reader=reader,
+        train=train,
+        predict_options=copy.task_options(view.predictor),
+        steps=_data_steps(view),
+        init=init,
+        load_call=_load_call(app, view, init),
+        training_launch_plans=literal(view.training_launch_plans),
+        workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
     )
 
-    model = view.model
-    init_component = model.components.get("init")
-    if init_component is not None:
-        init_call = f"components.{init_component.function.name}(hyperparameters=hyperparameters)"
-        init_function = f"components.{init_component.function.name}"
-    else:
-        init_call = f"{use(model.init)}(**hyperparameters)"
-        init_function = f"lambda hyperparameters: {use(model.init)}(**hyperparameters)"
 
-    for variant in view.variants.values():
-        _fill_variant(variant, view, use, reader_call, train_call, data_type, model_type, prediction_type,
-                      trainer_kwonly)  # fmt: skip
+def _model_types(view: _ModelView, copy: _CodeCopier) -> ModelTypes:
+    return ModelTypes(
+        data=copy(view.reader.function.returns) or "object",
+        model=copy(view.trainer.function.returns) or "object",
+        metric=copy(view.evaluator.function.returns) or "float",
+        prediction=copy(view.predictor.function.returns) or "object",
+    )
 
-    flavor = model_flavor(app, model) if view.loads_files else None
-    custom_loader = model.components.get("loader")
+
+def _reader_task(view: _ModelView, copy: _CodeCopier) -> ReaderTask:
+    parameters = view.reader.function.parameters
+    signature = TaskSignature()
+    for p in parameters:
+        signature.add(p.name, copy.annotation(p.annotation), copy(p.default))
+    return ReaderTask(
+        options=copy.task_options(view.reader),
+        signature=signature.text(),
+        call=", ".join(f"{p.name}={p.name}" for p in parameters),
+    )
+
+
+TRAIN_KWARGS = ("loader_kwargs", "splitter_kwargs", "parser_kwargs")
+
+
+def _train_task(view: _ModelView, copy: _CodeCopier, types: ModelTypes) -> TrainTask:
+    kwonly = view.trainer.function.keyword_only
+    signature = TaskSignature()
+    signature.add("hyperparameters", "dict")
+    signature.add("data", types.data)
+    for kwargs in TRAIN_KWARGS:
+        signature.add(kwargs, "dict")
+    for p in kwonly:
+        signature.add(p.name, copy.annotation(p.annotation), None)
+    passed = ["hyperparameters", "data", *TRAIN_KWARGS, *(p.name for p in kwonly)]
+    return TrainTask(
+        options=copy.task_options(view.trainer),
+        signature=signature.text(),
+        call=", ".join(f"{name}={name}" for name in passed),
+        trainer_kwargs=", ".join(f"{p.name}={p.name}" for p in kwonly),
+    )
+
+
+def _model_init(view: _ModelView, copy: _CodeCopier) -> ModelInit:
+    component = view.model.components.get("init")
+    if component is not None:
+        function = f"components.{component.function.name}"
+        return ModelInit(call=f"{function}(hyperparameters=hyperparameters)", function=function)
+    init = copy(view.model.init)
+    return ModelInit(call=f"{init}(**hyperparameters)", function=f"lambda hyperparameters: {init}(**hyperparameters)")
+
+
+def _data_steps(view: _ModelView) -> DataSteps:
+    dataset = view.dataset
+    transformer = dataset.components.get("feature_transformer")
+    return DataSteps(
+        loader=view.step("loader", "load"),
+        splitter=view.step("splitter", "split"),
+        parser=view.step("parser", "parse"),
+        parser_defaults=literal(dataset.parser_defaults),
+        feature_loader=view.step("feature_loader", "load_features"),
+        custom_feature_loader="feature_loader" in dataset.components,
+        feature_names=literal(list(dataset.features) if dataset.features else None),
+        targets=literal(list(dataset.targets) if dataset.targets is not None else None),
+        feature_transformer=f"components.{transformer.function.name}" if transformer else None,
+    )
+
+
+def _load_call(app: App, view: _ModelView, init: ModelInit) -> str:
+    """How the predict-with-file task loads `path` (only generated when a schedule loads a file)."""
+    flavor = model_flavor(app, view.model) if view.loads_files else None
     if flavor == "custom":
-        load_call = f"components.{custom_loader.function.name}(path, **loader_kwargs)"
-    elif flavor == "pytorch":
-        load_call = f"model_files.load_pytorch(path, {init_function}, **loader_kwargs)"
-    else:
-        load_call = f"model_files.load_{flavor}(path, **loader_kwargs)"
-    transformer = view.dataset.components.get("feature_transformer")
-    return {
-        "view": view,
-        "reader_options": task_options(view.reader),
-        "reader_signature": reader_signature.text(),
-        "reader_call": reader_call,
-        "data_type": data_type,
-        "model_type": model_type,
-        "metric_type": metric_type,
-        "prediction_type": prediction_type,
-        "train_options": task_options(view.trainer),
-        "predict_options": task_options(view.predictor),
-        "train_signature": train_signature.text(),
-        "trainer_kwargs": ", ".join(f"{p.name}={p.name}" for p in trainer_kwonly),
-        "variants": list(view.variants.values()),
-        "loader": view.step("loader", "load"),
-        "splitter": view.step("splitter", "split"),
-        "parser": view.step("parser", "parse"),
-        "parser_defaults": literal(view.dataset.parser_defaults),
-        "feature_loader": view.step("feature_loader", "load_features"),
-        "feature_names": literal(list(view.dataset.features) if view.dataset.features else None),
-        "targets": literal(list(view.dataset.targets) if view.dataset.targets is not None else None),
-        "custom_feature_loader": "feature_loader" in view.dataset.components,
-        "feature_transformer": f"components.{transformer.function.name}" if transformer else None,
-        "init_call": init_call,
-        "init_function": init_function,
-        "load_call": load_call,
-        "training_launch_plans": literal(view.training_launch_plans),
-    }
+        return f"components.{view.model.components['loader'].function.name}(path, **loader_kwargs)"
+    if flavor == "pytorch":
+        return f"model_files.load_pytorch(path, {init.function}, **loader_kwargs)"
+    return f"model_files.load_{flavor}(path, **loader_kwargs)"
 
 
-def _fill_variant(variant, view, use, reader_call, train_call, data_type, model_type, prediction_type, kwonly):
-    reader = view.reader.function
-    required, optional = TaskSignature(), TaskSignature()
-    for p in reader.parameters:
+class _WorkflowInputs:
+    """A workflow's parameters: the required ones first, as Python wants."""
+
+    def __init__(self) -> None:
+        self.required = TaskSignature()
+        self.optional = TaskSignature()
+
+    def add(self, name: str, annotation: str, default: str | None) -> None:
+        (self.optional if default else self.required).add(name, annotation, default)
+
+    def text(self) -> str:
+        return ", ".join(self.required.parameters + self.optional.parameters)
+
+
+def _workflow(
+    variant: Variant, view: _ModelView, copy: _CodeCopier, reader: ReaderTask, train: TrainTask, types: ModelTypes
+) -> Workflow:
+    inputs = _WorkflowInputs()
+    for p in view.reader.function.parameters:
         if p.name != variant.time_arg:
-            (optional if p.default else required).add(p.name, use(p.annotation) or "", use(p.default))
+            inputs.add(p.name, copy.annotation(p.annotation), copy(p.default))
+    if variant.purpose == "train":
+        returns, doc, final = view.outputs_class, *_train_inputs(view, copy, train, inputs)
+    else:
+        returns, doc, final = types.prediction, *_predict_inputs(variant.purpose, view, types, inputs)
     body = []
     if variant.time_arg:
         body.append(f"{variant.time_arg} = kickoff.scheduled_time(requested={KICKOFF_INPUT})")
-    purpose = variant.purpose
-    if purpose == "train":
-        optional.add("hyperparameters", "dict", "{}")
-        optional.add("loader_kwargs", "dict", "{}")
-        optional.add("splitter_kwargs", "dict", literal(view.dataset.splitter_defaults))
-        optional.add("parser_kwargs", "dict", literal(view.dataset.parser_defaults))
-        for p in kwonly:
-            (optional if p.default else required).add(p.name, use(p.annotation) or "", use(p.default))
-        variant.returns = view.outputs_class
-        variant.doc = f"Train {view.model.name} on {view.dataset.name}, like unionml's `{view.model.name}.train`."
-        final = f"return {view.train_task}({train_call})"
-    else:
-        if purpose == "predict":
-            required.parameters.insert(0, f"model_object: {model_type}")
-            final = f"return {view.predict_task}(model_object=model_object, data=data)"
-            variant.doc = f"Predict with a {view.model.name} model object, like unionml's `{view.model.name}.predict`."
-        elif purpose == "predict_file":
-            required.add("model_file", "str")
-            optional.add("loader_kwargs", "dict", "{}")
-            final = (
-                f"return {view.predict_with_file_task}(model_file=model_file, loader_kwargs=loader_kwargs, data=data)"
-            )
-            variant.doc = f"Predict with a {view.model.name} model loaded from a file shipped with the code, or a URI."
-        else:
-            required.add("model_version", "str")
-            optional.add("app_version", "str", '""')
-            final = (
-                f"return {view.predict_with_version_task}(model_version=model_version, app_version=app_version, "
-                "data=data)"
-            )
-            variant.doc = f"Predict with the {view.model.name} model of a training execution (a model version)."
-        variant.returns = prediction_type
-    if variant.time_arg:
-        optional.add(KICKOFF_INPUT, "Optional[datetime]", "None")
-        detail = (
-            f"For fixed-rate schedules, which Flyte starts without a kickoff input: the reader's "
-            f"`{variant.time_arg}` is the time the run was scheduled for, read from the execution, or "
-            f"`{KICKOFF_INPUT}` when given."
-        )
-        variant.doc += "\n\n    " + "\n    ".join(textwrap.wrap(detail, 84)) + "\n    "
-    body.append(f"data = {view.reader_task}({reader_call})")
-    body.append(final)
-    variant.signature = ", ".join(required.parameters + optional.parameters)
-    variant.body = body
+        inputs.optional.add(KICKOFF_INPUT, "Optional[datetime]", "None")
+        doc += _scheduled_time_doc(variant.time_arg)
+    body += [f"data = {view.reader_task}({reader.call})", final]
+    return Workflow(variant.name, inputs.text(), returns, doc, tuple(body))
+
+
+def _train_inputs(view: _ModelView, copy: _CodeCopier, train: TrainTask, inputs: _WorkflowInputs) -> tuple[str, str]:
+    """Adds the train workflow's inputs; its docstring and its last statement."""
+    inputs.optional.add("hyperparameters", "dict", "{}")
+    inputs.optional.add("loader_kwargs", "dict", "{}")
+    inputs.optional.add("splitter_kwargs", "dict", literal(view.dataset.splitter_defaults))
+    inputs.optional.add("parser_kwargs", "dict", literal(view.dataset.parser_defaults))
+    for p in view.trainer.function.keyword_only:
+        inputs.add(p.name, copy.annotation(p.annotation), copy(p.default))
+    model, dataset = view.model.name, view.dataset.name
+    return f"Train {model} on {dataset}, like unionml's `{model}.train`.", f"return {view.train_task}({train.call})"
+
+
+def _predict_inputs(purpose: str, view: _ModelView, types: ModelTypes, inputs: _WorkflowInputs) -> tuple[str, str]:
+    """Adds a predict workflow's inputs (where its model comes from); its docstring and last statement."""
+    model = view.model.name
+    if purpose == "predict":
+        inputs.required.parameters.insert(0, f"model_object: {types.model}")
+        doc = f"Predict with a {model} model object, like unionml's `{model}.predict`."
+        return doc, f"return {view.predict_task}(model_object=model_object, data=data)"
+    if purpose == "predict_file":
+        inputs.required.add("model_file", "str")
+        inputs.optional.add("loader_kwargs", "dict", "{}")
+        doc = f"Predict with a {model} model loaded from a file shipped with the code, or a URI."
+        call = f"{view.predict_with_file_task}(model_file=model_file, loader_kwargs=loader_kwargs, data=data)"
+        return doc, f"return {call}"
+    inputs.required.add("model_version", "str")
+    inputs.optional.add("app_version", "str", '""')
+    doc = f"Predict with the {model} model of a training execution (a model version)."
+    call = f"{view.predict_with_version_task}(model_version=model_version, app_version=app_version, data=data)"
+    return doc, f"return {call}"
+
+
+def _scheduled_time_doc(time_arg: str) -> str:
+    detail = (
+        f"For fixed-rate schedules, which Flyte starts without a kickoff input: the reader's "
+        f"`{time_arg}` is the time the run was scheduled for, read from the execution, or "
+        f"`{KICKOFF_INPUT}` when given."
+    )
+    return "\n\n    " + "\n    ".join(textwrap.wrap(detail, 84)) + "\n    "
 
 
 def _import_name(app: App, name: str, imports: Imports) -> None:
