@@ -1,0 +1,284 @@
+"""Read the unionml API calls of an app: what the statement walker hands over.
+
+`Dataset(...)`/`Model(...)` constructors and their arguments, component registrations (by
+decorator or by call; the last one for a role wins), `model.train(...)` calls, and schedule
+calls (read by `schedules.py`). A call that would run conditionally (the walker's context is
+not None) is an error, since the generator cannot know whether it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import libcst as cst
+
+from .bindings import Bindings, free_names
+from .diagnostics import Position
+from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Schedule
+from .schedules import read_schedule
+
+DATASET_CLASSES = frozenset({"unionml.Dataset", "unionml.dataset.Dataset"})
+MODEL_CLASSES = frozenset({"unionml.Model", "unionml.model.Model"})
+SCHEDULE_METHODS = {"schedule_training": "training", "schedule_prediction": "prediction"}
+
+_ONCE_HINT = (
+    "call it at the module's top level (a `with` or `try` body, or a `for` loop over a literal list, "
+    "is fine) so that it runs exactly once when the app is imported"
+)
+
+
+@dataclass
+class Registration:
+    """A component registration seen so far (the last one for a role wins)."""
+
+    function: str
+    node: cst.FunctionDef | None
+    task_options: tuple[tuple[str, Code], ...]
+    position: Position
+
+
+@dataclass
+class UnionObject:
+    kind: str  # "dataset" or "model"
+    variable: str
+    call: cst.Call
+    position: Position
+    arguments: dict[str, Any] = field(default_factory=dict)
+    init: Code | None = None
+    dataset: str | None = None
+    registrations: dict[str, Registration] = field(default_factory=dict)
+
+
+class UnionmlReader:
+    def __init__(self, bindings: Bindings):
+        self.bindings = bindings
+        self.diagnostics = bindings.diagnostics
+        self.objects: dict[str, UnionObject] = {}
+        self.schedules: list[Schedule] = []
+        self.registration_nodes: set[cst.CSTNode] = set()  # unionml decorators, stripped from the output
+        self.train_calls: dict[str, Position] = {}  # model variable -> last `model.train(...)` call
+
+    def pos(self, node: cst.CSTNode) -> Position:
+        return self.bindings.pos(node)
+
+    def unionml_target(self, func: cst.BaseExpression) -> tuple[UnionObject, str] | None:
+        """`model.trainer` -> (the model object, "trainer") when `model` is a unionml object."""
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            obj = self.objects.get(func.value.value)
+            if obj is not None:
+                return obj, func.attr.value
+        return None
+
+    # constructors
+    def constructor(self, value: cst.BaseExpression, targets: Iterable, context: str | None) -> bool:
+        if not isinstance(value, cst.Call):
+            return False
+        qualified = self.bindings.qualified_name(value.func)
+        kind = "dataset" if qualified in DATASET_CLASSES else "model" if qualified in MODEL_CLASSES else None
+        if kind is None:
+            return False
+        names = [t.target for t in targets]
+        if context is not None:
+            self._conditional(value, "Dataset(...)" if kind == "dataset" else "Model(...)", context)
+            return True
+        if len(names) != 1 or not isinstance(names[0], cst.Name):
+            self.diagnostics.error(
+                self.pos(value),
+                f"assign the unionml {kind} to one plain name",
+                f"write `{kind} = {kind.title()}(...)`",
+            )
+            return True
+        variable = names[0].value
+        obj = UnionObject(kind, variable, value, self.pos(value))
+        (self._dataset_arguments if kind == "dataset" else self._model_arguments)(obj, value)
+        self.objects[variable] = obj
+        self.bindings.unknown[variable] = f"is the unionml {kind} object (line {obj.position.line})"
+        self.bindings.constants.pop(variable, None)
+        return True
+
+    def _dataset_arguments(self, obj: UnionObject, call: cst.Call) -> None:
+        parameters = ("name",)
+        keywords = {"name", "features", "targets", "test_size", "shuffle", "random_state"}
+        obj.arguments = {"name": "dataset", "features": None, "targets": None, "test_size": 0.2,
+                         "shuffle": True, "random_state": 12345}  # fmt: skip
+        for key, arg in self._arguments(call, parameters, keywords, "Dataset"):
+            ok, value = self.bindings.evaluate(arg.value)
+            if ok:
+                obj.arguments[key] = value
+
+    def _model_arguments(self, obj: UnionObject, call: cst.Call) -> None:
+        obj.arguments = {"name": "model", "hyperparameter_config": None}
+        keywords = {"name", "init", "dataset", "hyperparameter_config"}
+        for key, arg in self._arguments(call, ("name", "init"), keywords, "Model"):
+            if key == "init":
+                obj.init = self.bindings.code(arg.value)
+            elif key == "dataset":
+                dataset = self.objects.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                if dataset is None or dataset.kind != "dataset":
+                    self.diagnostics.error(
+                        self.pos(arg.value),
+                        "the model's dataset must be a unionml Dataset assigned to a name earlier in the app",
+                        "write `dataset = Dataset(...)` above and pass `dataset=dataset`",
+                    )
+                else:
+                    obj.dataset = dataset.variable
+            elif key == "hyperparameter_config" and not _is_none(arg.value):
+                obj.arguments[key] = self.bindings.code(arg.value)
+            else:
+                ok, value = self.bindings.evaluate(arg.value)
+                if ok:
+                    obj.arguments[key] = value
+        if obj.dataset is None and not any(a.keyword and a.keyword.value == "dataset" for a in call.args):
+            self.diagnostics.error(obj.position, "Model(...) needs `dataset=`", "pass `dataset=` a unionml Dataset")
+
+    def _arguments(
+        self, call: cst.Call, positional: tuple[str, ...], keywords: set[str], what: str
+    ) -> list[tuple[str, cst.Arg]]:
+        result = []
+        for index, arg in enumerate(call.args):
+            if arg.star:
+                self.diagnostics.error(
+                    self.pos(arg), f"`{arg.star}` arguments to {what}(...) are not read", "pass each argument by name"
+                )
+            elif arg.keyword is None:
+                if index >= len(positional):
+                    self.diagnostics.error(
+                        self.pos(arg),
+                        f"{what}(...) takes at most {len(positional)} positional argument(s)",
+                        "pass the other arguments by keyword",
+                    )
+                else:
+                    result.append((positional[index], arg))
+            elif arg.keyword.value not in keywords:
+                self.diagnostics.error(
+                    self.pos(arg.keyword),
+                    f"{what}(...) has no parameter '{arg.keyword.value}'",
+                    f"known parameters: {', '.join(sorted(keywords))}",
+                )
+            else:
+                result.append((arg.keyword.value, arg))
+        return result
+
+    # calls and decorators
+    def decorators(self, node: cst.FunctionDef, context: str | None) -> None:
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            call = expr if isinstance(expr, cst.Call) else None
+            target = self.unionml_target(call.func if call else expr)
+            if target is None:
+                continue
+            obj, role = target
+            self.registration_nodes.add(decorator)
+            if context is not None:
+                self._conditional(decorator, f"{obj.variable}.{role}", context)
+                continue
+            self._register(obj, role, node.name.value, node, call, self.pos(decorator))
+
+    def calls_in(self, expr: cst.BaseExpression, context: str | None) -> None:
+        target = self.unionml_target(expr.func) if isinstance(expr, cst.Call) else None
+        if target is None:
+            self._nested_calls(expr, context)
+            return
+        assert isinstance(expr, cst.Call)
+        obj, method = target
+        is_component = method in (DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS)
+        if method in SCHEDULE_METHODS and obj.kind == "model":
+            if context is not None:
+                self._conditional(expr, f"{obj.variable}.{method}(...)", context)
+                return
+            train_call = self.train_calls.get(obj.variable)
+            schedule = read_schedule(self.bindings, obj.variable, SCHEDULE_METHODS[method], expr, train_call)
+            if schedule is not None:
+                self.schedules.append(schedule)
+        elif is_component:
+            if context is not None:
+                self._conditional(expr, f"{obj.variable}.{method}(...)", context)
+                return
+            self._register_by_call(obj, method, expr)
+        elif method == "train" and obj.kind == "model" and context is None:
+            self.train_calls[obj.variable] = self.pos(expr)
+
+    def _nested_calls(self, expr: cst.BaseExpression, context: str | None) -> None:
+        """Schedule and registration calls buried in an expression (a comprehension, a lambda,
+        another call's argument) would otherwise be dropped silently."""
+        if not self.objects:
+            return
+        collector = _CallCollector()
+        expr.visit(collector)
+        for call in collector.calls:
+            target = self.unionml_target(call.func)
+            if target is None:
+                continue
+            obj, method = target
+            roles = DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS
+            if method in roles or (method in SCHEDULE_METHODS and obj.kind == "model"):
+                where = context or "nested inside another expression (a comprehension, lambda or call)"
+                self._conditional(call, f"{obj.variable}.{method}(...)", where)
+
+    def _conditional(self, node: cst.CSTNode, what: str, context: str) -> None:
+        self.diagnostics.error(
+            self.pos(node),
+            f"{what} is {context}; the generator cannot know whether or how often it runs",
+            _ONCE_HINT,
+        )
+
+    def _register_by_call(self, obj: UnionObject, role: str, call: cst.Call) -> None:
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if len(positional) != 1 or not isinstance(positional[0].value, cst.Name):
+            self.diagnostics.error(
+                self.pos(call),
+                f"{obj.variable}.{role}(...) must be given one function by name",
+                f"write `{obj.variable}.{role}(my_function)` or decorate the function with `@{obj.variable}.{role}`",
+            )
+            return
+        name = positional[0].value.value
+        node = self.bindings.functions.get(name)
+        options_call = call.with_changes(args=[a for a in call.args if a is not positional[0]])
+        self._register(obj, role, name, node, options_call, self.pos(call))
+
+    def _register(
+        self,
+        obj: UnionObject,
+        role: str,
+        function: str,
+        node: cst.FunctionDef | None,
+        call: cst.Call | None,
+        position: Position,
+    ) -> None:
+        options: list[tuple[str, Code]] = []
+        for arg in call.args if call else ():
+            if arg.keyword is None or arg.star:
+                self.diagnostics.error(
+                    position, f"@{obj.variable}.{role}(...) takes task options by keyword only", "e.g. `cache=True`"
+                )
+                continue
+            key = arg.keyword.value
+            if role not in TASK_COMPONENTS:
+                self.diagnostics.error(
+                    position,
+                    f"`{key}=`: unionml's {obj.kind}.{role} takes no options",
+                    f"only {', '.join(TASK_COMPONENTS)} take flytekit task options",
+                )
+                continue
+            if key == "callbacks":
+                self.diagnostics.error(
+                    position,
+                    "predictor callbacks are not supported by the generator",
+                    "call the callback from the predictor itself",
+                )
+                continue
+            options.append((key, self.bindings.code(arg.value)))
+        obj.registrations[role] = Registration(function, node, tuple(options), position)
+
+
+class _CallCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
