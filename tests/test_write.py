@@ -332,11 +332,11 @@ def test_when_even_the_rollback_fails_the_previous_files_are_kept_aside(app_dir,
     files = render_app(app_dir / "app.py", app_dir / "flyte").files
     real, calls = os.replace, {"count": 0}
 
-    def broken_from_the_fourth_rename(*args):
+    def broken_from_the_fourth_rename(*args, **kwargs):
         calls["count"] += 1
         if calls["count"] >= 4:
             raise OSError(errno.EIO, "Input/output error")
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(os, "replace", broken_from_the_fourth_rename)
     with pytest.raises(RollbackFailed) as raised:
@@ -369,8 +369,8 @@ def test_ctrl_c_during_the_commit_is_deferred_then_rolled_back(app_dir, monkeypa
     before = _stale(app_dir)
     real = os.replace
 
-    def replace_and_press_ctrl_c(*args):
-        real(*args)
+    def replace_and_press_ctrl_c(*args, **kwargs):
+        real(*args, **kwargs)
         if not getattr(replace_and_press_ctrl_c, "pressed", False):
             replace_and_press_ctrl_c.pressed = True
             signal.raise_signal(signal.SIGINT)  # deferred: this rename completes, and the next ones

@@ -8,6 +8,7 @@ With several generated projects (found by their manifests), the highest code of 
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -78,6 +79,10 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
 
     options = Options(image=target.image, package=target.package, models=target.models)
     out = target.output
+    if os.path.islink(out) and os.path.isdir(out):
+        click.echo(
+            f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True
+        )
     try:
         result = run(target.app, out, options, check=check, diff=diff, force=force)
     except AppError as exc:

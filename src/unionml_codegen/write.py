@@ -12,14 +12,22 @@ are missing, or are extra (generated earlier, per the manifest, and no longer ge
 2. Stage: every file that changes is written, complete, into a temporary directory beside the
    output directory (same file system, so moving a file into place is a rename).
 3. Commit: old versions of the files that change or go are moved aside into that temporary
-   directory, and the staged files are renamed into place. Every step is journaled; any
-   failure (an `OSError` such as a full disk, an exception, Ctrl-C or SIGTERM) rolls the
-   journal back, so the output directory is left byte-identical to what it was.
+   directory, and the staged files are renamed into place, the manifest last. Every step is
+   journaled; any failure (an `OSError` such as a full disk, an exception, Ctrl-C or SIGTERM)
+   rolls the journal back, so the output directory is left byte-identical to what it was.
 4. Clean up: the temporary directory is removed, on success and on failure.
 
 SIGINT and SIGTERM are deferred while `write` runs (in the main thread): they are noticed
 between files, roll back what was done, and are delivered again once everything is cleaned up.
 Files a person added next to the generated ones are never moved or copied.
+
+Symbolic links: nothing below the output directory is ever read, written, moved or removed
+through a link. Every path below OUT is reached one directory at a time from a descriptor of
+OUT (`openat` with `O_NOFOLLOW`, `renameat`, `unlinkat`), so a link on the way, whether it was
+there before the run or planted while it runs, stops the run with `LinkRefused` (and, during
+the commit, a rollback) instead of being followed. Only regular files are read. OUT itself,
+when it is a link to a directory, is resolved once, at the start (`resolve_output`); a link to
+nothing is refused.
 
 The manifest (`MANIFEST`) records the files the generator owns and their sha256, plus the
 provenance `generate.render_app` gives it (the app's path relative to the output directory,
@@ -35,6 +43,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -43,10 +52,19 @@ from pathlib import Path, PurePosixPath
 MANIFEST = ".unionml-codegen.json"
 _IGNORED_PARTS = {"__pycache__", ".pytest_cache"}
 TEMP_MARK = ".unionml-codegen-tmp-"  # prefix (after ".OUT") of the temporary directory beside OUT
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC  # a FIFO opens without waiting
 
 
 class WriteRefused(Exception):
     """The output directory holds work the generator must not overwrite."""
+
+
+class LinkRefused(WriteRefused):
+    """A symbolic link is on the way to a path the generator reads, writes or removes."""
 
 
 class RollbackFailed(OSError):
@@ -87,74 +105,281 @@ def with_manifest(files: dict[str, str | bytes], provenance: dict[str, object]) 
     return {**files, MANIFEST: json.dumps(manifest, indent=2, sort_keys=True) + "\n"}
 
 
-def read_manifest(out: Path) -> dict | None:
-    """The manifest in `out`, or None when there is none or it is not a JSON object."""
+# The output directory, reached without following links
+
+
+def resolve_output(out: Path) -> Path:
+    """The directory `out` names, links resolved once: OUT itself may be a link to a directory.
+
+    Raises `WriteRefused` for a link to nothing (creating its target would write somewhere the
+    path does not show) and for a path that exists and is not a directory.
+    """
+    shown = Path(out)
+    real = Path(os.path.realpath(out))
+    if os.path.islink(out) and not os.path.exists(out):
+        raise WriteRefused(
+            f"{shown} is a symbolic link to a directory that does not exist ({os.readlink(out)!r}); "
+            "remove the link, or create the directory it points to"
+        )
+    if os.path.lexists(real) and not os.path.isdir(real):
+        raise WriteRefused(f"{shown} exists and is not a directory")
+    return real
+
+
+class _Tree:
+    """A directory opened once; every path below it is reached one directory at a time, never through a link."""
+
+    def __init__(self, fd: int, shown: Path):
+        self.fd = fd
+        self.shown = shown
+
+    def open_dir(self, relative: str | PurePosixPath, made=None) -> int:
+        """A new descriptor of the directory `relative` ("" or "." for this one).
+
+        With `made` (called with each directory's relative path), missing directories are created.
+        """
+        fd = os.dup(self.fd)
+        done = PurePosixPath()
+        try:
+            for part in PurePosixPath(relative).parts:
+                done = done / part
+                try:
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if made is None:
+                        raise
+                    os.mkdir(part, dir_fd=fd)
+                    made(done.as_posix())
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    if _kind(fd, part) == "link":
+                        raise self.link(done.as_posix()) from None
+                    raise
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def probe(self, relative: str) -> tuple[str, str]:
+        """What is at `relative`, as (kind, where): kind "missing", "file", "dir", "link" or "other"
+        of the first entry on the way (at `where`) that is not a directory, else of the entry itself."""
+        parts = PurePosixPath(relative).parts
+        fd = os.dup(self.fd)
+        try:
+            done = PurePosixPath()
+            for index, part in enumerate(parts):
+                done = done / part
+                kind = _kind(fd, part)
+                if kind != "dir" or index == len(parts) - 1:
+                    return kind, done.as_posix()
+                child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+            return "dir", ""
+        finally:
+            os.close(fd)
+
+    def read(self, relative: str, limit: int | None = None) -> bytes:
+        """The content of the regular file at `relative` (`OSError` for anything else, a link included)."""
+        path = PurePosixPath(relative)
+        parent = self.open_dir(path.parent)
+        try:
+            try:
+                fd = os.open(path.name, _READ_FLAGS, dir_fd=parent)
+            except OSError:
+                if _kind(parent, path.name) == "link":
+                    raise self.link(relative) from None
+                raise
+        finally:
+            os.close(parent)
+        return _read_open(fd, limit, relative)
+
+    def link(self, relative: str) -> LinkRefused:
+        return LinkRefused(_link_message([f"{self.shown / relative}: a symbolic link"]))
+
+
+def _kind(dir_fd: int, name: str) -> str:
     try:
-        manifest = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+def _read_open(fd: int, limit: int | None, shown: str) -> bytes:
+    """Read an open file to its end, if it is a regular file (and no larger than `limit`); close it."""
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, f"{shown} is not a regular file")
+        if limit is not None and info.st_size > limit:
+            raise OSError(errno.EFBIG, f"{shown} is larger than {limit} bytes")
+        data = handle.read() if limit is None else handle.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            raise OSError(errno.EFBIG, f"{shown} is larger than {limit} bytes")
+        return data
+
+
+def _link_message(problems: list[str]) -> str:
+    return (
+        "refusing to go through a symbolic link in the output directory:\n  "
+        + "\n  ".join(problems)
+        + "\nthe generator never reads, writes or removes anything through a link below the output directory; "
+        "replace the link with a real directory (or file), or choose another output directory"
+    )
+
+
+class _Output:
+    """The output directory, opened once (None inside when it does not exist yet)."""
+
+    def __init__(self, out: Path):
+        self.shown = Path(out)
+        self.real = resolve_output(out)
+        try:
+            self.fd: int | None = os.open(self.real, _DIR_FLAGS)
+        except FileNotFoundError:
+            self.fd = None
+        except OSError as exc:
+            raise WriteRefused(f"{self.shown}: cannot open it as a directory ({exc.strerror or exc})") from None
+        self.tree = _Tree(self.fd, self.shown) if self.fd is not None else None
+
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def manifest(self) -> dict | None:
+        if self.tree is None:
+            return None
+        try:
+            manifest = json.loads(self.tree.read(MANIFEST, MAX_MANIFEST_BYTES).decode("utf-8"))
+        except (OSError, ValueError, WriteRefused):
+            return None
+        return manifest if isinstance(manifest, dict) else None
+
+    def owned(self) -> dict[str, str]:
+        """The files the previous run wrote, by path, with their hashes (only safe relative paths)."""
+        files = (self.manifest() or {}).get("files")
+        if not isinstance(files, dict):
+            return {}
+        return {
+            path: sha
+            for path, sha in files.items()
+            if isinstance(path, str) and isinstance(sha, str) and _safe(path) and path != MANIFEST
+        }
+
+
+def read_manifest(out: Path) -> dict | None:
+    """The manifest in `out`, or None when there is none, it is not a regular file (a link
+    included) of at most `MAX_MANIFEST_BYTES`, or not a JSON object."""
+    try:
+        with _Output(out) as output:
+            return output.manifest()
+    except (OSError, WriteRefused):
         return None
-    return manifest if isinstance(manifest, dict) else None
 
 
-def _owned(out: Path) -> dict[str, str]:
-    """The files the previous run wrote, by path, with their hashes (only safe relative paths)."""
-    files = (read_manifest(out) or {}).get("files")
-    if not isinstance(files, dict):
-        return {}
-    return {
-        path: sha
-        for path, sha in files.items()
-        if isinstance(path, str) and isinstance(sha, str) and _safe(path) and path != MANIFEST
-    }
+def unchanged(out: Path, hashes: dict[str, str]) -> bool:
+    """Whether every file of `hashes` is a regular file in `out` (reached without links) with that sha256."""
+    try:
+        with _Output(out) as output:
+            if output.tree is None:
+                return False
+            for path, sha in hashes.items():
+                if not _safe(path) or digest(output.tree.read(path)) != sha:
+                    return False
+    except (OSError, WriteRefused):
+        return False
+    return True
 
 
 def _safe(path: str) -> bool:
     pure = PurePosixPath(path)
-    return bool(path) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
+    return (
+        bool(path)
+        and not pure.is_absolute()
+        and ".." not in pure.parts
+        and "\\" not in path
+        and "\0" not in path
+        and pure.as_posix() == path
+    )
 
 
-def _existing(out: Path) -> dict[str, Path]:
-    """The files under `out` (caches left out), by POSIX path relative to it."""
-    found: dict[str, Path] = {}
-    if not out.is_dir():
-        return found
-    for root, dirs, names in os.walk(out):
-        dirs[:] = sorted(d for d in dirs if d not in _IGNORED_PARTS)
-        base = Path(root)
-        for name in names:
-            path = base / name
-            if path.is_file():
-                found[path.relative_to(out).as_posix()] = path
-    return found
+@dataclass
+class _Scan:
+    """What is at the paths the generator writes or owns: contents of regular files, and problems."""
+
+    existing: dict[str, bytes] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # entries a generated file cannot replace
+    others: set[str] = field(default_factory=set)  # FIFOs, sockets, devices: never read
+
+
+def _scan(files: dict[str, str | bytes], owned: dict[str, str], output: _Output) -> _Scan:
+    scan = _Scan()
+    if output.tree is None:
+        return scan
+    shown = output.shown
+    for path in sorted(set(files) | set(owned)):
+        kind, where = output.tree.probe(path)
+        if kind == "link":
+            scan.links.append(f"{shown / where}: a symbolic link")
+        elif kind == "missing":
+            continue
+        elif where != path:
+            if path in files:
+                scan.blocked.append(f"{shown / where}: a file is in the way of the generated directory {where}")
+        elif kind == "dir":
+            if path in files:
+                scan.blocked.append(f"{shown / path}: a directory is in the way of a generated file")
+        elif kind == "other":
+            scan.others.add(path)
+        else:
+            scan.existing[path] = output.tree.read(path)
+    return scan
 
 
 def compare(files: dict[str, str | bytes], out: Path, diff: bool = False) -> Drift:
-    """How `out` differs from `files`; with `diff`, unified diffs too. Reads only, writes nothing."""
-    out = Path(out)
-    return _compare(files, out, _existing(out), _owned(out), diff)
+    """How `out` differs from `files`; with `diff`, unified diffs too. Reads only, writes nothing.
+
+    Raises `LinkRefused` when a link is on the way to a generated or owned file.
+    """
+    with _Output(out) as output:
+        scan = _scan(files, output.owned(), output)
+        if scan.links:
+            raise LinkRefused(_link_message(list(dict.fromkeys(scan.links))))
+        return _compare(files, scan, output.owned(), diff)
 
 
-def _compare(
-    files: dict[str, str | bytes], out: Path, existing: dict[str, Path], owned: dict[str, str], diff: bool
-) -> Drift:
+def _compare(files: dict[str, str | bytes], scan: _Scan, owned: dict[str, str], diff: bool) -> Drift:
     drift = Drift()
+    existing = scan.existing
     for path, content in sorted(files.items()):
         new = _encoded(content)
-        if path not in existing:
+        if path not in existing and path not in scan.others:
             drift.missing.append(path)
             if diff:
                 drift.diffs.append(_diff(None, new, path))
             continue
-        current = existing[path].read_bytes()
+        current = existing.get(path)
         if current != new:
             drift.changed.append(path)
             if diff:
                 drift.diffs.append(_diff(current, new, path))
     for path in sorted(set(owned) - set(files)):
-        if path in existing:
+        if path in existing or path in scan.others:
             drift.extra.append(path)
             if diff:
-                drift.diffs.append(_diff(existing[path].read_bytes(), None, path))
+                drift.diffs.append(_diff(existing.get(path), None, path))
     return drift
 
 
@@ -175,49 +400,46 @@ def write(files: dict[str, str | bytes], out: Path, force: bool = False) -> Drif
 
     Returns what changed (`Drift`: `changed` rewritten, `missing` created, `extra` removed).
     Raises `WriteRefused` (nothing touched) when a file a person edited, or one the generator
-    does not own, would be overwritten or removed and `force` is not given; re-raises any
-    failure after restoring `out` as it was.
+    does not own, would be overwritten or removed and `force` is not given, and `LinkRefused`
+    (even with `force`) when a link is on the way; re-raises any failure after restoring `out`
+    as it was.
     """
     unsafe = sorted(path for path in files if not _safe(path))
     if unsafe:
         raise ValueError(f"generated paths must be relative and inside the output directory: {unsafe}")
-    shown = Path(out)
-    out = Path(os.path.abspath(out))
-    if out.exists() and not out.is_dir():
-        raise WriteRefused(f"{shown} exists and is not a directory")
-    existing, owned = _existing(out), _owned(out)
-    problems = _conflicts(files, out, shown, existing, owned, force)
-    if problems:
-        raise WriteRefused(
-            "refusing to overwrite:\n  "
-            + "\n  ".join(problems)
-            + "\nmove your changes into the app (or move the files away), or pass --force to overwrite them"
-        )
-    drift = _compare(files, out, existing, owned, diff=False)
-    if drift.clean:
-        return drift
-    writes = {path: _encoded(files[path]) for path in [*drift.changed, *drift.missing]}
-    with _SignalGuard() as guard:
-        _Transaction(out, guard).run(writes, drift.extra)
+    with _Output(out) as output:
+        owned = output.owned()
+        scan = _scan(files, owned, output)
+        if scan.links:
+            raise LinkRefused(_link_message(list(dict.fromkeys(scan.links))))
+        problems = scan.blocked + _conflicts(files, output.shown, scan, owned, force)
+        if problems:
+            raise WriteRefused(
+                "refusing to overwrite:\n  "
+                + "\n  ".join(problems)
+                + "\nmove your changes into the app (or move the files away), or pass --force to overwrite them"
+            )
+        drift = _compare(files, scan, owned, diff=False)
+        if drift.clean:
+            return drift
+        writes = {path: _encoded(files[path]) for path in [*drift.changed, *drift.missing]}
+        with _SignalGuard() as guard:
+            _Transaction(output, guard).run(writes, drift.extra)
     return drift
 
 
 def _conflicts(
-    files: dict[str, str | bytes], out: Path, shown: Path, existing: dict[str, Path], owned: dict[str, str], force: bool
+    files: dict[str, str | bytes], shown: Path, scan: _Scan, owned: dict[str, str], force: bool
 ) -> list[str]:
     problems = []
     for path in sorted((set(files) | set(owned)) - {MANIFEST}):
-        target = out / path
-        if target.is_dir() and not target.is_symlink() and path in files:
-            problems.append(f"{shown / path}: a directory is in the way of a generated file")
+        if force or (path not in scan.existing and path not in scan.others):
             continue
-        if force or path not in existing:
-            continue
-        current = existing[path].read_bytes()
+        current = scan.existing.get(path)
         if path in files and current == _encoded(files[path]):
             continue  # already what the generator writes
         if path in owned:
-            if hashlib.sha256(current).hexdigest() != owned[path]:
+            if current is None or hashlib.sha256(current).hexdigest() != owned[path]:
                 gone = "" if path in files else " (no longer generated: it would be removed)"
                 problems.append(f"{shown / path}: generated earlier and edited since{gone}")
         else:
@@ -270,21 +492,32 @@ class _SignalGuard:
         return False
 
 
+def _commit_order(paths) -> list[str]:
+    """Sorted, the manifest last: until it is in place, the previous manifest describes the files."""
+    return sorted(paths, key=lambda path: (path == MANIFEST, path))
+
+
 class _Transaction:
     """Stage, commit with a journal, roll back on any failure, clean up."""
 
-    def __init__(self, out: Path, guard: _SignalGuard):
-        self.out = out
+    def __init__(self, output: _Output, guard: _SignalGuard):
+        self.output = output
+        self.out = output.real
         self.guard = guard
         self.journal: list[tuple[str, str]] = []  # (action, path relative to out, or "" for out)
         self.created_parents: list[Path] = []
         self.tmp: Path | None = None
+        self.parent_fd: int | None = None
+        self.tmp_fd: int | None = None
         self.modes: dict[str, int] = {}
 
     def run(self, writes: dict[str, bytes], removals: list[str]) -> None:
         try:
             self._make_parents()
+            self.parent_fd = os.open(self.out.parent, _DIR_FLAGS)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}{TEMP_MARK}", dir=self.out.parent))
+            self.tmp_fd = os.open(self.tmp.name, _DIR_FLAGS, dir_fd=self.parent_fd)
+            self.staging = _Tree(self.tmp_fd, self.tmp)
             self._stage(writes)
             try:
                 self._commit(writes, removals)
@@ -297,8 +530,16 @@ class _Transaction:
                 _quietly(os.rmdir, parent)
             raise
         finally:
-            if self.tmp is not None and self.tmp.exists():
+            for fd in (self.tmp_fd, self.parent_fd):
+                if fd is not None:
+                    os.close(fd)
+            if self.tmp is not None and os.path.isdir(self.tmp) and not os.path.islink(self.tmp):
                 shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def tree(self) -> _Tree:
+        assert self.output.tree is not None
+        return self.output.tree
 
     def _make_parents(self) -> None:
         missing = []
@@ -311,79 +552,92 @@ class _Transaction:
             self.created_parents.append(parent)
 
     def _stage(self, writes: dict[str, bytes]) -> None:
-        assert self.tmp is not None
         for path, data in sorted(writes.items()):
             self.guard.check()
-            target = self.tmp / "new" / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as handle:
-                handle.write(data)
+            target = PurePosixPath("new") / path
+            parent = self.staging.open_dir(target.parent, made=lambda _: None)
+            try:
+                opener = _opener(parent)
+                with open(target.name, "wb", opener=opener) as handle:
+                    handle.write(data)
+            finally:
+                os.close(parent)
 
     def _commit(self, writes: dict[str, bytes], removals: list[str]) -> None:
-        if not self.out.exists():
-            os.mkdir(self.out)
+        if self.output.fd is None:
+            os.mkdir(self.out.name, dir_fd=self.parent_fd)
             self.journal.append(("mkdir", ""))
+            self.output.fd = os.open(self.out.name, _DIR_FLAGS, dir_fd=self.parent_fd)
+            self.output.tree = _Tree(self.output.fd, self.output.shown)
         for path in sorted(removals):
             self._move_aside(path)
         for path in sorted(removals):
             self._prune_empty_parents(path)
-        for path in sorted(writes):
-            target = self.out / path
-            self._make_dirs(PurePosixPath(path).parent)
-            if target.exists() or target.is_symlink():
-                self._move_aside(path)
-            os.replace(self.tmp / "new" / path, target)
-            self.journal.append(("placed", path))
+        for path in _commit_order(writes):
+            relative = PurePosixPath(path)
+            parent = self.tree.open_dir(relative.parent, made=lambda made: self.journal.append(("mkdir", made)))
+            try:
+                kind = _kind(parent, relative.name)
+                if kind == "link":
+                    raise self.tree.link(path)
+                if kind != "missing":
+                    self._move_aside(path)
+                staged = self.staging.open_dir(PurePosixPath("new") / relative.parent)
+                try:
+                    os.replace(relative.name, relative.name, src_dir_fd=staged, dst_dir_fd=parent)
+                finally:
+                    os.close(staged)
+                self.journal.append(("placed", path))
+            finally:
+                os.close(parent)
 
     def _move_aside(self, path: str) -> None:
-        aside = self.tmp / "old" / path
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.out / path, aside)
+        relative = PurePosixPath(path)
+        parent = self.tree.open_dir(relative.parent)
+        try:
+            if _kind(parent, relative.name) == "link":
+                raise self.tree.link(path)
+            aside = self.staging.open_dir(PurePosixPath("old") / relative.parent, made=lambda _: None)
+            try:
+                os.replace(relative.name, relative.name, src_dir_fd=parent, dst_dir_fd=aside)
+            finally:
+                os.close(aside)
+        finally:
+            os.close(parent)
         self.journal.append(("moved", path))
-
-    def _make_dirs(self, relative: PurePosixPath) -> None:
-        current = PurePosixPath()
-        for part in relative.parts:
-            current = current / part
-            directory = self.out / current
-            if not directory.is_dir():
-                os.mkdir(directory)
-                self.journal.append(("mkdir", current.as_posix()))
 
     def _prune_empty_parents(self, path: str) -> None:
         """Remove the directories that removing `path` emptied (caches such as __pycache__ aside)."""
         for parent in PurePosixPath(path).parents:
             if parent == PurePosixPath("."):
                 break
-            directory = self.out / parent
             try:
-                entries = os.listdir(directory)
-            except OSError:
+                fd = self.tree.open_dir(parent)
+            except (OSError, LinkRefused):
                 break
+            try:
+                entries = os.listdir(fd)
+                mode = os.fstat(fd).st_mode & 0o7777
+            finally:
+                os.close(fd)
             if not set(entries) <= _IGNORED_PARTS:
                 break  # a person's files (or generated ones) remain: keep it and its parents
             for cache in sorted(entries):
                 self._move_aside(f"{parent.as_posix()}/{cache}")
-            mode = directory.stat().st_mode & 0o7777
-            os.rmdir(directory)
+            above = self.tree.open_dir(parent.parent)
+            try:
+                os.rmdir(parent.name, dir_fd=above)
+            finally:
+                os.close(above)
             self.modes[parent.as_posix()] = mode
             self.journal.append(("rmdir", parent.as_posix()))
 
     def _rollback(self) -> None:
         failures = []
         for action, path in reversed(self.journal):
-            target = self.out / path if path else self.out
             try:
-                if action == "placed":
-                    os.unlink(target)
-                elif action == "moved":
-                    os.replace(self.tmp / "old" / path, target)
-                elif action == "mkdir":
-                    os.rmdir(target)
-                elif action == "rmdir":
-                    os.mkdir(target)
-                    os.chmod(target, self.modes[path])
-            except OSError as exc:
+                self._undo(action, path)
+            except (OSError, LinkRefused) as exc:
                 failures.append(f"{action} {path}: {exc}")
         self.journal.clear()
         if failures:
@@ -393,6 +647,38 @@ class _Transaction:
                 f"could not restore {self.out} completely ({'; '.join(failures)}); "
                 f"the previous versions of its files are in {kept / 'old'}",
             )
+
+    def _undo(self, action: str, path: str) -> None:
+        if not path:  # the output directory itself
+            os.rmdir(self.out.name, dir_fd=self.parent_fd)
+            return
+        relative = PurePosixPath(path)
+        parent = self.tree.open_dir(relative.parent)
+        try:
+            if action == "placed":
+                os.unlink(relative.name, dir_fd=parent)
+            elif action == "moved":
+                aside = self.staging.open_dir(PurePosixPath("old") / relative.parent)
+                try:
+                    os.replace(relative.name, relative.name, src_dir_fd=aside, dst_dir_fd=parent)
+                finally:
+                    os.close(aside)
+            elif action == "mkdir":
+                os.rmdir(relative.name, dir_fd=parent)
+            elif action == "rmdir":
+                os.mkdir(relative.name, dir_fd=parent)
+                os.chmod(relative.name, self.modes[path], dir_fd=parent)
+        finally:
+            os.close(parent)
+
+
+def _opener(dir_fd: int):
+    """An `open` opener that creates a new file in `dir_fd`, never through a link."""
+
+    def opener(name: str, flags: int) -> int:
+        return os.open(name, flags | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+
+    return opener
 
 
 def _quietly(function, *args) -> None:
