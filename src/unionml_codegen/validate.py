@@ -12,11 +12,12 @@ import dataclasses
 import datetime as dt
 import re
 
-from .cron import CronError, parse_cron
 from pathlib import Path
 
-from .diagnostics import Diagnostics
 from . import launchplan_kwargs
+from .cron import CronError, parse_cron
+from .diagnostics import Diagnostics, Position
+from .flyte_values import STRUCT, TASK_OPTIONS, UNKNOWN, FlyteType, check, read_annotation, show, unsupported_annotation
 from .model_sources import resolve_models
 from .render import KICKOFF_INPUT
 from .spec import App, ModelSpec, Schedule
@@ -31,6 +32,7 @@ def validate(
 ) -> App:
     seen: dict[str, Schedule] = {}
     schedules = []
+    _components(app, diagnostics)
     for schedule in app.schedules:
         _name(schedule, seen, diagnostics)
         schedule = _timing(schedule, diagnostics)
@@ -38,6 +40,7 @@ def validate(
         if model is None:
             continue
         _inputs(app, model, schedule, diagnostics)
+        schedule = _values(app, schedule, diagnostics)
         schedules.append(schedule)
     app = dataclasses.replace(app, schedules=tuple(schedules))
     for schedule in app.schedules:
@@ -228,9 +231,6 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
                 f"schedule '{name}' leaves the trainer's required '{parameter.name}' unbound",
                 f"pass `trainer_kwargs={{{parameter.name!r}: ...}}`",
             )
-    for key in schedule.hyperparameters:
-        if not isinstance(key, str):
-            diagnostics.error(schedule.at("hyperparameters"), f"hyperparameter name {key!r} is not a string", "")
 
 
 def _is_datetime(app: App, annotation) -> bool:
@@ -244,3 +244,107 @@ def _is_datetime(app: App, annotation) -> bool:
     if attribute:
         return binding.name is None and f"{binding.module}.{attribute}" in DATETIME_NAMES
     return binding.name is not None and f"{binding.module}.{binding.name}" in DATETIME_NAMES
+
+
+def _components(app: App, diagnostics: Diagnostics) -> None:
+    """Task options flytekit's `@task` takes, and input types it can carry."""
+    specs = [*app.datasets.values(), *app.models.values()]
+    for spec in specs:
+        for component in spec.components.values():
+            for key, _ in component.task_options:
+                if key not in TASK_OPTIONS:
+                    diagnostics.error(
+                        component.position,
+                        f"`{key}=` is not an option of flytekit's @task (flytekit 1.16)",
+                        f"known options: {', '.join(sorted(TASK_OPTIONS))}",
+                    )
+    checked: set[int] = set()
+    for model in app.models.values():
+        reader = app.datasets[model.dataset].components.get("reader")
+        trainer = model.components.get("trainer")
+        inputs = [*(reader.function.parameters if reader else ()), *(trainer.function.keyword_only if trainer else ())]
+        for parameter in inputs:
+            if id(parameter) in checked or parameter.annotation is None:
+                continue
+            checked.add(id(parameter))
+            reason = unsupported_annotation(read_annotation(parameter.annotation, app.imports))
+            if reason is not None:
+                diagnostics.error(
+                    parameter.position,
+                    f"'{parameter.name}' cannot become a workflow input: {reason}",
+                    "annotate it with a parameterized type, e.g. List[int] or Dict[str, float]",
+                )
+    for dataset in app.datasets.values():
+        _dataset_values(app, dataset, diagnostics)
+
+
+def _dataset_values(app: App, dataset, diagnostics: Diagnostics) -> None:
+    """`Dataset(...)` arguments become the splitter's and parser's default kwargs (dict inputs)."""
+    for key, value in {**dataset.splitter_defaults, **dataset.parser_defaults}.items():
+        _, problem = check({key: value}, STRUCT, "Dataset(...)")
+        if problem is not None:
+            diagnostics.error(dataset.position, f"{problem.where} {problem.message}", problem.hint)
+
+
+def _values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
+    """Each value the schedule fixes, checked against the input it fills (and written as that type wants)."""
+    types = _input_types(app, schedule)
+    changes: dict[str, object] = {}
+
+    def checked(value, ftype: FlyteType, where: str, at: Position):
+        value, problem = check(value, ftype, where)
+        if problem is not None:
+            diagnostics.error(at, f"{problem.where} {problem.message}", problem.hint)
+        return value
+
+    for key in ("hyperparameters", "loader_kwargs", "splitter_kwargs", "parser_kwargs"):
+        value = getattr(schedule, key)
+        if not value:
+            continue
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            diagnostics.error(
+                schedule.at(key),
+                f"{key} has the key {show(bad[0])}; its keys must be strings",
+                "the keys are keyword argument names",
+            )
+            continue
+        changes[key] = checked(value, STRUCT, key, schedule.at(key))
+    changes["reader_kwargs"] = {
+        key: checked(value, types.get(key, UNKNOWN), f"the reader's {key}", schedule.at(key))
+        for key, value in schedule.reader_kwargs.items()
+    }
+    changes["trainer_kwargs"] = {
+        key: checked(value, types.get(key, UNKNOWN), f"trainer_kwargs[{key!r}]", schedule.at("trainer_kwargs"))
+        for key, value in schedule.trainer_kwargs.items()
+    }
+    plan_kwargs = dict(schedule.launchplan_kwargs)
+    for key, value in plan_kwargs.items():
+        where = f"launchplan_kwargs[{key!r}]"
+        if key == "fixed_inputs" and isinstance(value, dict):
+            plan_kwargs[key] = {
+                name: checked(item, types.get(name, UNKNOWN), f"{where}[{name!r}]", schedule.at("launchplan_kwargs"))
+                for name, item in value.items()
+            }
+        else:
+            checked(value, UNKNOWN, where, schedule.at("launchplan_kwargs"))
+    changes["launchplan_kwargs"] = plan_kwargs
+    for key, value in (schedule.model_source or {}).items():
+        if isinstance(value, str):
+            checked(value, UNKNOWN, f"`{key}`", schedule.at(key))
+    return dataclasses.replace(schedule, **changes)
+
+
+def _input_types(app: App, schedule: Schedule) -> dict[str, FlyteType]:
+    """The types of the inputs of the workflow a schedule's launch plan runs, by name."""
+    model = app.models[schedule.model]
+    reader = app.datasets[model.dataset].components.get("reader")
+    types: dict[str, FlyteType] = {}
+    parameters = list(reader.function.parameters) if reader else []
+    if schedule.kind == "training":
+        trainer = model.components.get("trainer")
+        parameters += list(trainer.function.keyword_only) if trainer else []
+        types.update(dict.fromkeys(("hyperparameters", "loader_kwargs", "splitter_kwargs", "parser_kwargs"), STRUCT))
+    for parameter in parameters:
+        types[parameter.name] = read_annotation(parameter.annotation, app.imports)
+    return types
