@@ -132,6 +132,7 @@ class _ModelView:
         self.predictor: Component = model.components["predictor"]
         self.evaluator: Component = model.components["evaluator"]
         self.outputs_class = class_name(model.name) + "Training"
+        self.torch_module_type = class_name(model.name) + "Module"  # PyTorch models: Annotated with a transformer
         self.reader_task = f"{self.dataset_name}_reader"
         self.train_task = f"{self.name}_train_task"
         self.predict_task = f"{self.name}_predict_task"
@@ -255,6 +256,15 @@ class ModelTypes:
 
 
 @dataclass(frozen=True)
+class TorchModule:
+    """A PyTorch model's type as the tasks annotate it: the app's type with the project's transformer."""
+
+    alias: str
+    module_type: str  # the app's annotation of the model
+    build: str  # a callable hyperparameters -> module
+
+
+@dataclass(frozen=True)
 class ReaderTask:
     options: str
     signature: str
@@ -312,6 +322,7 @@ class ModelContext:
     predict_options: str
     steps: DataSteps
     init: ModelInit
+    torch_module: TorchModule | None
     load_call: str
     training_launch_plans: str
     workflows: tuple[Workflow, ...]
@@ -319,10 +330,11 @@ class ModelContext:
 
 def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelContext:
     copy = _CodeCopier(app, imports)
-    types = _model_types(view, copy)
+    init = _model_init(view, copy)
+    torch_module = _torch_module(view, copy, init) if view.moves_torch_modules else None
+    types = _model_types(view, copy, torch_module)
     reader = _reader_task(view, copy)
     train = _train_task(view, copy, types)
-    init = _model_init(view, copy)
     return ModelContext(
         view=view,
         types=types,
@@ -331,19 +343,26 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelCont
         predict_options=copy.task_options(view.predictor),
         steps=_data_steps(view),
         init=init,
+        torch_module=torch_module,
         load_call=_load_call(app, view, init),
         training_launch_plans=literal(view.training_launch_plans),
         workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
     )
 
 
-def _model_types(view: _ModelView, copy: _CodeCopier) -> ModelTypes:
+def _model_types(view: _ModelView, copy: _CodeCopier, torch_module: TorchModule | None) -> ModelTypes:
     return ModelTypes(
         data=copy(view.reader.function.returns) or "object",
-        model=copy(view.trainer.function.returns) or "object",
+        model=torch_module.alias if torch_module else copy(view.trainer.function.returns) or "object",
         metric=copy(view.evaluator.function.returns) or "float",
         prediction=copy(view.predictor.function.returns) or "object",
     )
+
+
+def _torch_module(view: _ModelView, copy: _CodeCopier, init: ModelInit) -> TorchModule:
+    copy.imports.add_from("typing", "Annotated")
+    module_type = copy(view.trainer.function.returns) or "object"
+    return TorchModule(alias=view.torch_module_type, module_type=module_type, build=init.function)
 
 
 def _reader_task(view: _ModelView, copy: _CodeCopier) -> ReaderTask:
