@@ -6,13 +6,17 @@ and evaluator that use nothing from the module, unless told otherwise.
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unionml_codegen.analyze import read_app
-from unionml_codegen.diagnostics import Diagnostics, Position
+from unionml_codegen.diagnostics import AppError, Diagnostics, Position
+from unionml_codegen.generate import Options, render_app
 from unionml_codegen.spec import App
 
 MODEL_COMPONENTS = """
@@ -29,6 +33,8 @@ def predictor(estimator: dict, features: list) -> list:
 def evaluator(estimator: dict, features: list, target: list) -> float:
     return 1.0
 """
+
+PREDICTOR_AND_EVALUATOR = "\n\n@model.predictor" + MODEL_COMPONENTS.split("@model.predictor")[1]
 
 #: the three functions above, as the sliced code shows them
 SLICED_MODEL_COMPONENTS = """
@@ -493,3 +499,141 @@ def test_a_conditional_helper_without_unionml_is_kept_whole():
             return json.loads("[]")
         """)
     assert "try:\n    import ujson as json\nexcept ImportError:\n    import json\n" in app.components_code
+
+
+
+@pytest.mark.parametrize(
+    "top_level",
+    [
+        'if __name__ == "__main__":\n    features = model.predict(features=[[1.0]])\n    data, total = 1, 2',
+        "features = model.predict(features=[[1.0]])\ndata = model.train()\ntotal = 0",
+        'features = print("SIDE EFFECT")\ndata = open("side_effect.txt", "w")\nfor total in range(3):\n    pass',
+    ],
+)
+def test_names_a_component_binds_itself_are_not_the_module_level_ones(top_level):
+    app = sliced(
+        textwrap.dedent("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            data = [1.0, 2.0]
+            data = [x * 2 for x in data]
+            total = 0
+            for total in data:
+                total = total + 1
+            return data
+
+        @model.trainer
+        def trainer(estimator: dict, features: list, target: list) -> dict:
+            features = [float(x) for x in features]
+            return estimator
+        """)
+        + top_level
+        + "\n",
+        components=PREDICTOR_AND_EVALUATOR,
+    )
+    assert app.components_code.startswith("def reader() -> list:\n")
+    for leaked in ("SIDE EFFECT", "side_effect", "model.", "__main__"):
+        assert leaked not in app.components_code
+    assert app.component_names == {"reader", "trainer", "predictor", "evaluator"}
+
+
+# Property: a module-level statement that no component needs never reaches the generated project,
+# whatever the components rebind. libcst links a read that comes before a function's own (second)
+# binding of a name to the module's binding of that name; the slicer must not follow that link.
+
+#: ways a function body binds NAME more than once (NAME is a local, or a parameter when marked)
+REBINDINGS = {
+    "twice": "NAME = 1\nNAME = NAME + 1",
+    "augmented": "NAME = 0\nNAME += 1",
+    "loop": "for NAME in range(2):\n    NAME = NAME * 2",
+    "unpacking": "NAME, _other = 1, 2\nNAME = (NAME, _other)",
+    "except": "try:\n    NAME = int('x')\nexcept ValueError as NAME:\n    NAME = str(NAME)",
+    "walrus": "if (NAME := 1):\n    NAME = NAME + 1",
+    "comprehension": "NAME = [NAME for NAME in range(3)]",
+    "read_in_loop_first": "for _k in range(2):\n    if _k:\n        print(NAME)\n    NAME = _k",
+    "nonlocal": "NAME = 0\ndef _bump():\n    nonlocal NAME\n    NAME = NAME + 1\n_bump()",
+    "nested_function": "def _inner():\n    NAME = 1\n    NAME = NAME + 1\n    return NAME\nNAME = _inner()",
+    "import": "import json as NAME\nNAME = NAME.dumps",
+    "lambda": "NAME = 0\nNAME = (lambda NAME: NAME + 1)(NAME)",
+    "delete": "NAME = 1\ndel NAME\nNAME = 2",
+    "class_body": "class _Local:\n    NAME = 1\n    NAME = NAME + 1",
+}
+PARAMETER_REBINDINGS = {
+    "parameter": "NAME = NAME",
+    "parameter_call": "NAME = list(NAME)",
+    "parameter_loop": "for _ in range(2):\n    NAME = NAME[:]",
+}
+#: module-level statements with a visible effect that bind NAME (the app would run them on import)
+SIDE_EFFECTS = {
+    "print": 'NAME = print("SIDE EFFECT")',
+    "open": 'NAME = open("side_effect.txt", "w")',
+    "train": "NAME = model.train(hyperparameters={})",
+    "notebook_predict": 'NAME = model.predict(features=print("SIDE EFFECT"))',
+    "main_block": 'if __name__ == "__main__":\n    NAME = model.predict(features=print("SIDE EFFECT"))',
+    "loop": 'for NAME in range(2):\n    print("SIDE EFFECT", NAME)',
+    "with": 'with open("side_effect.txt") as NAME:\n    print(NAME.read())',
+    "import": "import side_effect_module as NAME",
+    "def": 'def NAME():\n    print("SIDE EFFECT")\nNAME()',
+}
+PARAMETERS = ("estimator", "features", "target")
+NAMES = (*PARAMETERS, "data", "x", "model_object", "metrics")
+
+
+@st.composite
+def rebinding_apps(draw) -> str:
+    def body(parameters: tuple[str, ...]) -> tuple[str, set[str]]:
+        lines, bound = [], set()
+        for _ in range(draw(st.integers(1, 4))):
+            name = draw(st.sampled_from([*NAMES, *parameters]))
+            forms = {**REBINDINGS, **(PARAMETER_REBINDINGS if name in parameters else {})}
+            lines.append(forms[draw(st.sampled_from(sorted(forms)))].replace("NAME", name))
+            bound.add(name)
+        return textwrap.indent("\n".join(lines), "    ") + "\n", bound
+
+    helper, helper_names = body(("rows",))
+    trainer, trainer_names = body(PARAMETERS)
+    reader, reader_names = body(())
+    statements = [
+        SIDE_EFFECTS[draw(st.sampled_from(sorted(SIDE_EFFECTS)))].replace("NAME", name)
+        for name in sorted(helper_names | trainer_names | reader_names)
+    ]
+    split = draw(st.integers(0, len(statements)))
+    return (
+        "import pandas as pd\nfrom unionml import Dataset, Model\n\n"
+        'dataset = Dataset(name="d", targets=["y"])\nmodel = Model(name="m", init=dict, dataset=dataset)\n\n'
+        + "\n".join(statements[:split])
+        + "\n\ndef helper(rows):\n" + helper + "    return rows\n\n"
+        + "@dataset.reader\ndef reader() -> pd.DataFrame:\n" + reader
+        + '    return pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})\n\n'
+        + "@model.trainer\ndef trainer(estimator: dict, features: pd.DataFrame, target: pd.DataFrame) -> dict:\n"
+        + trainer + "    return helper(estimator)\n"
+        + PREDICTOR_AND_EVALUATOR
+        + "\n".join(statements[split:])
+        + '\n\nmodel.schedule_training("daily", expression="@daily")\n'
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(rebinding_apps())
+def test_a_statement_no_component_needs_never_reaches_the_project_whatever_they_rebind(source):
+    with tempfile.TemporaryDirectory() as tmp:
+        app_path = Path(tmp) / "app.py"
+        app_path.write_text(source)
+        try:
+            result = render_app(app_path, Path(tmp) / "out", Options(package="app"))
+        except AppError as error:
+            raise AssertionError(error.diagnostics.render(source)) from None
+    assert not result.diagnostics.errors
+    for path, text in result.files.items():
+        text = text.decode() if isinstance(text, bytes) else text
+        for leaked in ("SIDE EFFECT", "side_effect", "model.train(hyperparameters", "model.predict(", "__main__"):
+            assert leaked not in text, (path, leaked)
+        if path.endswith(".py"):
+            compile(text, path, "exec")
+    components = result.files["app/components.py"]
+    for function in ("def helper(rows):", "def reader()", "def trainer(", "def predictor(", "def evaluator("):
+        assert function in components

@@ -12,10 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import ImportAssignment, MetadataWrapper, PositionProvider, ScopeProvider
+from libcst.metadata import (
+    Access,
+    ClassScope,
+    GlobalScope,
+    ImportAssignment,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
 
 from .diagnostics import Diagnostics, Position
-from .extract import Extraction, free_names
+from .extract import Extraction
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         if isinstance(assignment, ImportAssignment):
             imported.setdefault(assignment.name, set()).add(where[node])
         for reference in assignment.references:
-            if reference.node in where and reference.node not in in_decorators:
+            if reference.node in where and reference.node not in in_decorators and _reads_global(reference, assignment.name):
                 user = where[reference.node]
                 uses.setdefault(user, []).append((assignment.name, where[node], reference.node))
                 used_names.setdefault(user, set()).add(assignment.name)
@@ -108,7 +117,8 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
     previous_simple = False
     for number in sorted(needed):
         statement = module.body[number]
-        rendered = _rendered(statement, extraction, kept_imports, union_objects, positions, diagnostics)
+        uses_objects = bool(used_names.get(number, set()) & union_objects)
+        rendered = _rendered(statement, extraction, kept_imports, uses_objects, positions, diagnostics)
         if rendered is None:
             continue
         simple = isinstance(rendered, cst.SimpleStatementLine)
@@ -123,6 +133,27 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         or (statements & needed and _bound_kept(name, kept_imports))
     )
     return Slice(code, defined, frozenset(kept_imports))
+
+
+def _reads_global(access: Access, name: str) -> bool:
+    """Whether a read that libcst links to a module-level binding really reads it, scope by scope.
+
+    libcst attaches a read to the enclosing scope's bindings whenever it comes before one of the
+    local bindings of its name (`features = features.astype(float)`, a loop variable reassigned):
+    a function that binds a name anywhere reads its own, never the module's (Python's rule).
+    A class body reads its own binding only once one has run, else the module's.
+    """
+    local = name.split(".")[0]  # `import os.path` binds `os`
+    scope: Scope = access.scope
+    if isinstance(scope, ClassScope) and local in scope.assignments:
+        if any(referent.scope is scope for referent in access.referents):
+            return False
+        scope = scope.parent
+    while not isinstance(scope, GlobalScope):
+        if not isinstance(scope, ClassScope) and local in scope.assignments:
+            return False
+        scope = scope.parent  # a class body's names are not visible to the functions inside it
+    return True
 
 
 def _only_calls(statement: cst.CSTNode, objects: set[str]) -> bool:
@@ -141,7 +172,7 @@ def _rendered(
     statement: cst.CSTNode,
     extraction: Extraction,
     kept: set[str],
-    union_objects: set[str],
+    uses_objects: bool,
     positions,
     diagnostics: Diagnostics,
 ) -> cst.CSTNode | None:
@@ -155,7 +186,7 @@ def _rendered(
     if isinstance(statement, cst.FunctionDef):
         decorators = [d for d in statement.decorators if d not in extraction.registration_nodes]
         return statement.with_changes(decorators=decorators, leading_lines=leading)
-    if not isinstance(statement, cst.ClassDef) and free_names(statement) & union_objects:
+    if not isinstance(statement, cst.ClassDef) and uses_objects:
         start = positions[statement].start
         diagnostics.error(
             Position(start.line, start.column + 1),
