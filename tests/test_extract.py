@@ -339,7 +339,6 @@ def test_a_later_call_replaces_a_decorator():
     [
         ("@model.evaluator(cache=True)", "`cache=`: unionml's model.evaluator takes no options"),
         ("@model.trainer(True)", "@model.trainer(...) takes task options by keyword only"),
-        ("@model.predictor(callbacks=[print])", "predictor callbacks are not supported"),
     ],
 )
 def test_task_option_errors(registration, message):

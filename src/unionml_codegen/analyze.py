@@ -134,7 +134,9 @@ def _components(obj: UnionObject, extraction: Extraction, position, diagnostics:
             )
             continue
         function = function_spec(node, extraction.module, position)
-        components[role] = Component(role, function, registration.task_options, registration.position)
+        components[role] = Component(
+            role, function, registration.task_options, registration.position, registration.callbacks
+        )
     for role in REQUIRED[obj.kind]:
         if role not in components and role not in obj.registrations:
             diagnostics.error(
@@ -152,6 +154,7 @@ def _names_used_by_generated_code(datasets: dict[str, DatasetSpec], models: dict
     for spec in [*datasets.values(), *models.values()]:
         for component in spec.components.values():
             codes.extend(code for _, code in component.task_options)
+            codes.extend(component.callbacks)
             for parameter in component.function.parameters:
                 codes.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
             if component.function.returns is not None:
@@ -165,7 +168,7 @@ def _names_used_by_generated_code(datasets: dict[str, DatasetSpec], models: dict
 def _first_use(name: str, datasets, models) -> Position:
     for spec in [*datasets.values(), *models.values()]:
         for component in spec.components.values():
-            if any(name in code.names for _, code in component.task_options):
+            if any(name in code.names for code in (*(c for _, c in component.task_options), *component.callbacks)):
                 return component.position
             for parameter in component.function.parameters:
                 if any(c is not None and name in c.names for c in (parameter.annotation, parameter.default)):

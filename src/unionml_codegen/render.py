@@ -214,7 +214,12 @@ def _render_workflows(app: App, models: list[_ModelView], header: str) -> str:
     if any(view.uses_kickoff for view in models):
         imports.add_from("typing", "Optional")
         imports.add_from("datetime", "datetime")
-    return _template("workflows.py.jinja").render(header=header, imports=imports.render(), models=contexts)
+    callbacks = any(context.callbacks for context in contexts)
+    if callbacks:
+        imports.add_import("logging")
+    return _template("workflows.py.jinja").render(
+        header=header, imports=imports.render(), models=contexts, callbacks=callbacks
+    )
 
 
 class _CodeCopier:
@@ -320,6 +325,7 @@ class ModelContext:
     reader: ReaderTask
     train: TrainTask
     predict_options: str
+    callbacks: str | None  # a tuple of the predictor's callbacks
     steps: DataSteps
     init: ModelInit
     torch_module: TorchModule | None
@@ -341,6 +347,7 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelCont
         reader=reader,
         train=train,
         predict_options=copy.task_options(view.predictor),
+        callbacks=_callbacks(view, copy),
         steps=_data_steps(view),
         init=init,
         torch_module=torch_module,
@@ -348,6 +355,13 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelCont
         training_launch_plans=literal(view.training_launch_plans),
         workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
     )
+
+
+def _callbacks(view: _ModelView, copy: _CodeCopier) -> str | None:
+    callbacks = [copy(code) for code in view.predictor.callbacks]
+    if not callbacks:
+        return None
+    return f"({callbacks[0]},)" if len(callbacks) == 1 else f"({', '.join(callbacks)})"
 
 
 def _model_types(view: _ModelView, copy: _CodeCopier, torch_module: TorchModule | None) -> ModelTypes:

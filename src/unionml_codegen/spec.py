@@ -59,6 +59,8 @@ class Component:
     function: Function
     task_options: tuple[tuple[str, Code], ...]
     position: Position  # where it was registered
+    #: the predictor's post-prediction callbacks, each called as `callback(model_object, features, predictions)`
+    callbacks: tuple[Code, ...] = ()
 
 
 @dataclass(frozen=True)

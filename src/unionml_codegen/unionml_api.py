@@ -36,6 +36,7 @@ class Registration:
     node: cst.FunctionDef | None
     task_options: tuple[tuple[str, Code], ...]
     position: Position
+    callbacks: tuple[Code, ...] = ()  # the predictor's `callbacks=[...]`
 
 
 @dataclass
@@ -247,6 +248,7 @@ class UnionmlReader:
         position: Position,
     ) -> None:
         options: list[tuple[str, Code]] = []
+        callbacks: tuple[Code, ...] = ()
         for arg in call.args if call else ():
             if arg.keyword is None or arg.star:
                 self.diagnostics.error(
@@ -262,14 +264,31 @@ class UnionmlReader:
                 )
                 continue
             if key == "callbacks":
-                self.diagnostics.error(
-                    position,
-                    "predictor callbacks are not supported by the generator",
-                    "call the callback from the predictor itself",
-                )
+                callbacks = self._callbacks(obj, role, arg.value)
                 continue
             options.append((key, self.bindings.code(arg.value)))
-        obj.registrations[role] = Registration(function, node, tuple(options), position)
+        obj.registrations[role] = Registration(function, node, tuple(options), position, callbacks)
+
+    def _callbacks(self, obj: UnionObject, role: str, value: cst.BaseExpression) -> tuple[Code, ...]:
+        """`@model.predictor(callbacks=[fn, ...])`: the callables, each copied as code."""
+        if role != "predictor":
+            self.diagnostics.error(
+                self.pos(value),
+                f"`callbacks=`: unionml's {obj.kind}.{role} takes no callbacks",
+                "only the predictor does",
+            )
+            return ()
+        if _is_none(value):
+            return ()
+        elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else None
+        if elements is None or any(isinstance(e, (cst.StarredElement,)) for e in elements):
+            self.diagnostics.error(
+                self.pos(value),
+                "predictor callbacks must be a list written out in the call",
+                "write `callbacks=[my_callback, ...]` with functions defined or imported at the top level of the app",
+            )
+            return ()
+        return tuple(self.bindings.code(e.value) for e in elements)
 
 
 class _CallCollector(cst.CSTVisitor):
