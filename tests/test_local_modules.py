@@ -3,6 +3,7 @@ third-party imports go into requirements.txt."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
 from unionml_codegen.generate import generate
 
@@ -51,3 +52,29 @@ def test_a_relatively_imported_module_is_copied_into_the_package(tmp_path):
     assert (out / "shop" / "features.py").read_bytes() == FEATURES
     assert not (out / "features.py").exists()
     run_python("import shop.workflows", cwd=out)
+
+
+def _digits_variant(tmp_path, replacements: dict[str, str]) -> Path:
+    app_dir = tmp_path / "shop"
+    app_dir.mkdir(exist_ok=True)
+    source = (EXAMPLES / "digits" / "app.py").read_text()
+    for old, new in replacements.items():
+        assert old in source
+        source = source.replace(old, new)
+    (app_dir / "app.py").write_text(source)
+    return app_dir / "app.py"
+
+
+def _requirements(out: Path) -> list[str]:
+    lines = (out / "requirements.txt").read_text().splitlines()
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_an_app_that_imports_flytekit_lists_it_once_with_the_supported_versions(tmp_path):
+    app = _digits_variant(tmp_path, {
+        "from unionml import Dataset, Model": "from flytekit import Resources\nfrom unionml import Dataset, Model",
+        "@model.trainer(cache=True,": "@model.trainer(requests=Resources(cpu='1'), cache=True,",
+    })  # fmt: skip
+    generate(app, tmp_path / "out")
+    flytekit = [line for line in _requirements(tmp_path / "out") if line.startswith("flytekit")]
+    assert flytekit == ["flytekit>=1.16,<2"]

@@ -634,8 +634,8 @@ def _render_model_files(app: App, models: list[_ModelView], header: str) -> str:
 
 
 def _requirements(app: App, models: list[_ModelView]) -> list[str]:
-    names = {distribution(module) for module in app.third_party_modules}
-    names.add("flytekit>=1.16,<2")
+    names = {distribution(module) for module in app.third_party_modules} - {"flytekit"}
+    names.add("flytekit>=1.16,<2")  # the app's own flytekit import too: one line, the versions the project supports
     flavors = {model_flavor(app, m.model) for m in models if m.loads_files}
     flavors |= {model_flavor(app, m.model) for m in models if m.moves_torch_modules}
     names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "tensorflow"}[f] for f in flavors if f != "custom"}
