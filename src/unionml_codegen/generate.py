@@ -12,7 +12,7 @@ from .analyze import package_name, read_app
 from .diagnostics import AppError, Diagnostics, Position
 from .fingerprint import fingerprint, up_to_date
 from .validate import validate
-from .write import Drift, compare, digest, with_manifest, write
+from .write import Drift, compare, digest, recover, with_manifest, write
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,8 @@ def generate(
 ) -> Result:
     """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare)."""
     app_path, out_dir = Path(app_path), Path(out_dir)
+    if not (check or diff):
+        recover(out_dir)  # undo what a run killed while writing left, before deciding anything from OUT
     result = render_app(app_path, out_dir, options, reuse=not force)
     if result.reused:
         if check or diff:

@@ -36,6 +36,7 @@ the options, the generator's version and a hash of the generated files).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import hashlib
@@ -48,6 +49,11 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = ".unionml-codegen.json"
 _IGNORED_PARTS = {"__pycache__", ".pytest_cache"}
@@ -136,7 +142,8 @@ class _Tree:
     def open_dir(self, relative: str | PurePosixPath, made=None) -> int:
         """A new descriptor of the directory `relative` ("" or "." for this one).
 
-        With `made` (called with each directory's relative path), missing directories are created.
+        With `made` (called with each directory's relative path before it is made), missing
+        directories are created.
         """
         fd = os.dup(self.fd)
         done = PurePosixPath()
@@ -148,8 +155,8 @@ class _Tree:
                 except FileNotFoundError:
                     if made is None:
                         raise
-                    os.mkdir(part, dir_fd=fd)
                     made(done.as_posix())
+                    os.mkdir(part, dir_fd=fd)
                     child = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     if _kind(fd, part) == "link":
@@ -407,6 +414,7 @@ def write(files: dict[str, str | bytes], out: Path, force: bool = False) -> Drif
     unsafe = sorted(path for path in files if not _safe(path))
     if unsafe:
         raise ValueError(f"generated paths must be relative and inside the output directory: {unsafe}")
+    recover(out)
     with _Output(out) as output:
         owned = output.owned()
         scan = _scan(files, owned, output)
@@ -497,19 +505,29 @@ def _commit_order(paths) -> list[str]:
     return sorted(paths, key=lambda path: (path == MANIFEST, path))
 
 
+JOURNAL = "journal.jsonl"  # in the temporary directory: one JSON object per line, written before each step
+
+
 class _Transaction:
-    """Stage, commit with a journal, roll back on any failure, clean up."""
+    """Stage, commit with a write-ahead journal, roll back on any failure, clean up.
+
+    The temporary directory beside OUT holds `new/` (staged files), `old/` (what was moved
+    aside) and `JOURNAL`. Each commit step is appended to the journal before it is taken, and
+    the directory is locked (`flock`) while this process lives, so a run killed with SIGKILL
+    (no handler runs) is undone by the next `write` (`recover`), which knows the directory is
+    stale because it can take the lock.
+    """
 
     def __init__(self, output: _Output, guard: _SignalGuard):
         self.output = output
         self.out = output.real
         self.guard = guard
-        self.journal: list[tuple[str, str]] = []  # (action, path relative to out, or "" for out)
+        self.journal: list[dict] = []
         self.created_parents: list[Path] = []
         self.tmp: Path | None = None
         self.parent_fd: int | None = None
         self.tmp_fd: int | None = None
-        self.modes: dict[str, int] = {}
+        self.journal_fd: int | None = None
 
     def run(self, writes: dict[str, bytes], removals: list[str]) -> None:
         try:
@@ -517,7 +535,13 @@ class _Transaction:
             self.parent_fd = os.open(self.out.parent, _DIR_FLAGS)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}{TEMP_MARK}", dir=self.out.parent))
             self.tmp_fd = os.open(self.tmp.name, _DIR_FLAGS, dir_fd=self.parent_fd)
+            _lock(self.tmp_fd)  # held until this process ends, however it ends
             self.staging = _Tree(self.tmp_fd, self.tmp)
+            self.journal_fd = os.open(
+                JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | _CLOEXEC,
+                0o600, dir_fd=self.tmp_fd,
+            )  # fmt: skip
+            self._log({"out": self.out.name, "pid": os.getpid()})
             self._stage(writes)
             try:
                 self._commit(writes, removals)
@@ -525,12 +549,13 @@ class _Transaction:
             except BaseException:
                 self._rollback()
                 raise
+            self._log({"committed": True})  # from here on, a run killed before cleaning up needs no undo
         except BaseException:
             for parent in reversed(self.created_parents):
                 _quietly(os.rmdir, parent)
             raise
         finally:
-            for fd in (self.tmp_fd, self.parent_fd):
+            for fd in (self.journal_fd, self.tmp_fd, self.parent_fd):
                 if fd is not None:
                     os.close(fd)
             if self.tmp is not None and os.path.isdir(self.tmp) and not os.path.islink(self.tmp):
@@ -540,6 +565,12 @@ class _Transaction:
     def tree(self) -> _Tree:
         assert self.output.tree is not None
         return self.output.tree
+
+    def _log(self, entry: dict) -> None:
+        """Append a step to the journal before taking it (a step never taken is undone as a no-op)."""
+        if "action" in entry:
+            self.journal.append(entry)
+        os.write(self.journal_fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
 
     def _make_parents(self) -> None:
         missing = []
@@ -565,8 +596,8 @@ class _Transaction:
 
     def _commit(self, writes: dict[str, bytes], removals: list[str]) -> None:
         if self.output.fd is None:
+            self._log({"action": "mkdir", "path": ""})
             os.mkdir(self.out.name, dir_fd=self.parent_fd)
-            self.journal.append(("mkdir", ""))
             self.output.fd = os.open(self.out.name, _DIR_FLAGS, dir_fd=self.parent_fd)
             self.output.tree = _Tree(self.output.fd, self.output.shown)
         for path in sorted(removals):
@@ -575,7 +606,7 @@ class _Transaction:
             self._prune_empty_parents(path)
         for path in _commit_order(writes):
             relative = PurePosixPath(path)
-            parent = self.tree.open_dir(relative.parent, made=lambda made: self.journal.append(("mkdir", made)))
+            parent = self.tree.open_dir(relative.parent, made=self._made)
             try:
                 kind = _kind(parent, relative.name)
                 if kind == "link":
@@ -584,12 +615,15 @@ class _Transaction:
                     self._move_aside(path)
                 staged = self.staging.open_dir(PurePosixPath("new") / relative.parent)
                 try:
+                    self._log({"action": "placed", "path": path, "sha256": digest(writes[path])})
                     os.replace(relative.name, relative.name, src_dir_fd=staged, dst_dir_fd=parent)
                 finally:
                     os.close(staged)
-                self.journal.append(("placed", path))
             finally:
                 os.close(parent)
+
+    def _made(self, relative: str) -> None:
+        self._log({"action": "mkdir", "path": relative})
 
     def _move_aside(self, path: str) -> None:
         relative = PurePosixPath(path)
@@ -599,12 +633,12 @@ class _Transaction:
                 raise self.tree.link(path)
             aside = self.staging.open_dir(PurePosixPath("old") / relative.parent, made=lambda _: None)
             try:
+                self._log({"action": "moved", "path": path})
                 os.replace(relative.name, relative.name, src_dir_fd=parent, dst_dir_fd=aside)
             finally:
                 os.close(aside)
         finally:
             os.close(parent)
-        self.journal.append(("moved", path))
 
     def _prune_empty_parents(self, path: str) -> None:
         """Remove the directories that removing `path` emptied (caches such as __pycache__ aside)."""
@@ -626,19 +660,13 @@ class _Transaction:
                 self._move_aside(f"{parent.as_posix()}/{cache}")
             above = self.tree.open_dir(parent.parent)
             try:
+                self._log({"action": "rmdir", "path": parent.as_posix(), "mode": mode})
                 os.rmdir(parent.name, dir_fd=above)
             finally:
                 os.close(above)
-            self.modes[parent.as_posix()] = mode
-            self.journal.append(("rmdir", parent.as_posix()))
 
     def _rollback(self) -> None:
-        failures = []
-        for action, path in reversed(self.journal):
-            try:
-                self._undo(action, path)
-            except (OSError, LinkRefused) as exc:
-                failures.append(f"{action} {path}: {exc}")
+        failures = _undo_all(self.journal, self.output, self.staging, self.parent_fd)
         self.journal.clear()
         if failures:
             kept, self.tmp = self.tmp, None  # keep the previous files for the person to restore
@@ -648,28 +676,147 @@ class _Transaction:
                 f"the previous versions of its files are in {kept / 'old'}",
             )
 
-    def _undo(self, action: str, path: str) -> None:
-        if not path:  # the output directory itself
-            os.rmdir(self.out.name, dir_fd=self.parent_fd)
-            return
-        relative = PurePosixPath(path)
-        parent = self.tree.open_dir(relative.parent)
+
+def _undo_all(journal: list[dict], output: _Output, staging: _Tree, parent_fd: int) -> list[str]:
+    """Undo the journal's steps, last first; a step that was logged but never taken is a no-op."""
+    failures = []
+    for entry in reversed(journal):
         try:
-            if action == "placed":
-                os.unlink(relative.name, dir_fd=parent)
-            elif action == "moved":
-                aside = self.staging.open_dir(PurePosixPath("old") / relative.parent)
-                try:
-                    os.replace(relative.name, relative.name, src_dir_fd=aside, dst_dir_fd=parent)
-                finally:
-                    os.close(aside)
-            elif action == "mkdir":
+            _undo(entry, output, staging, parent_fd)
+        except (OSError, LinkRefused) as exc:
+            failures.append(f"{entry.get('action')} {entry.get('path')}: {exc}")
+    return failures
+
+
+def _undo(entry: dict, output: _Output, staging: _Tree, parent_fd: int) -> None:
+    action, path = entry.get("action"), entry.get("path")
+    if not isinstance(path, str) or (path and not _safe(path)):
+        raise OSError(errno.EINVAL, f"not a path in the output directory: {path!r}")
+    if not path:  # the output directory itself, created by the run
+        if action == "mkdir":
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(output.real.name, dir_fd=parent_fd)
+        return
+    if output.tree is None:
+        return  # OUT was never created, so nothing was done inside it
+    relative = PurePosixPath(path)
+    try:
+        parent = output.tree.open_dir(relative.parent)
+    except FileNotFoundError:
+        if action in ("placed", "mkdir", "rmdir"):
+            return  # nothing of the step is there
+        raise
+    try:
+        here = _kind(parent, relative.name)
+        if action == "placed":
+            if staging.probe(f"new/{path}")[0] != "missing" or here == "missing":
+                return  # never moved into place
+            if here != "file" or digest(output.tree.read(path)) != entry.get("sha256"):
+                raise OSError(errno.EEXIST, f"{output.shown / path} changed since the interrupted run")
+            back = staging.open_dir(PurePosixPath("new") / relative.parent, made=lambda _: None)
+            try:
+                os.replace(relative.name, relative.name, src_dir_fd=parent, dst_dir_fd=back)
+            finally:
+                os.close(back)
+        elif action == "moved":
+            if staging.probe(f"old/{path}")[0] == "missing":
+                return  # never moved aside
+            if here != "missing":
+                raise OSError(errno.EEXIST, f"{output.shown / path} is in the way of its previous version")
+            aside = staging.open_dir(PurePosixPath("old") / relative.parent)
+            try:
+                os.replace(relative.name, relative.name, src_dir_fd=aside, dst_dir_fd=parent)
+            finally:
+                os.close(aside)
+        elif action == "mkdir":
+            if here == "dir":
                 os.rmdir(relative.name, dir_fd=parent)
-            elif action == "rmdir":
+        elif action == "rmdir":
+            if here == "missing":
                 os.mkdir(relative.name, dir_fd=parent)
-                os.chmod(relative.name, self.modes[path], dir_fd=parent)
+                os.chmod(relative.name, int(entry.get("mode", 0o755)) & 0o7777, dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def _lock(fd: int) -> bool:
+    """Take the lock of an open directory without waiting; False when another process holds it."""
+    if fcntl is None:
+        return False  # no flock (Windows): never treat another run's directory as stale
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return False
+        raise
+    return True
+
+
+def recover(out: Path) -> list[str]:
+    """Undo what runs killed while writing `out` left, and remove their temporary directories.
+
+    Only directories beside OUT named like ours (`.OUT` + `TEMP_MARK` + ...), real directories
+    owned by this user, whose lock no live process holds, are touched. Returns the names of
+    those removed. Raises `WriteRefused` when one cannot be undone (it is then kept, and named).
+    """
+    removed = []
+    with _Output(out) as output:
+        try:
+            parent_fd = os.open(output.real.parent, _DIR_FLAGS)
+        except FileNotFoundError:
+            return removed
+        try:
+            prefix = f".{output.real.name}{TEMP_MARK}"
+            for name in sorted(n for n in os.listdir(parent_fd) if n.startswith(prefix)):
+                if _recover_one(name, output, parent_fd):
+                    removed.append(name)
         finally:
-            os.close(parent)
+            os.close(parent_fd)
+    return removed
+
+
+def _recover_one(name: str, output: _Output, parent_fd: int) -> bool:
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError:
+        return False  # a link, a file, or gone: not ours to touch
+    tmp = output.real.parent / name
+    try:
+        if os.fstat(fd).st_uid != os.getuid() or not _lock(fd):
+            return False  # another user's, or its run is still going
+        staging = _Tree(fd, tmp)
+        try:
+            lines = staging.read(JOURNAL, MAX_MANIFEST_BYTES).decode("utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []  # killed before the journal was opened: nothing was done in OUT
+        except (OSError, UnicodeDecodeError, WriteRefused):
+            return False
+        journal, committed = [], False
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                break  # the last line, cut short by the kill: that step was never taken
+            if isinstance(entry, dict) and "action" in entry:
+                journal.append(entry)
+            committed = committed or (isinstance(entry, dict) and entry.get("committed") is True)
+        if committed:
+            journal = []  # the write was complete: only the temporary directory is left to remove
+        if lines and json.loads(lines[0]).get("out") != output.real.name:
+            return False
+        failures = _undo_all(journal, output, staging, parent_fd)
+        if failures:
+            raise WriteRefused(
+                f"a run that was killed while writing {output.shown} left it half-written, and it could not "
+                f"be undone ({'; '.join(failures)}); the previous versions of its files are in {tmp / 'old'}: "
+                f"restore what you need, then remove {tmp}"
+            )
+        shutil.rmtree(tmp, ignore_errors=True)
+        return True
+    except ValueError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _opener(dir_fd: int):
