@@ -4,6 +4,7 @@
 Flyte's native scheduler passes the kickoff time as an input only to cron schedules. Every
 execution it starts, cron or fixed rate, carries the time in its metadata
 (`ExecutionSpec.metadata.scheduled_at`), so a fixed-rate run reads it back from flyteadmin.
+A local run (no cluster) has no scheduled time: it uses its start time, with a warning.
 """
 
 import logging
@@ -12,8 +13,15 @@ from typing import Optional
 
 import flytekit
 from flytekit import task
+from flytekit.core.context_manager import FlyteContextManager
 
 logger = logging.getLogger(__name__)
+
+KICKOFF_INPUT = "kickoff_time"
+
+
+class KickoffTimeUnavailable(RuntimeError):
+    """The scheduled time of a run on a cluster could not be read from flyteadmin."""
 
 
 @task
@@ -22,6 +30,14 @@ def scheduled_time(requested: Optional[datetime]) -> datetime:
     if requested is not None:
         return requested
     context = flytekit.current_context()
+    if is_local_run(context.execution_id):
+        started = datetime.now(timezone.utc)
+        logger.warning(
+            "a local run has no scheduled time: using its start time %s (UTC); pass %s=... to choose one",
+            started.isoformat(),
+            KICKOFF_INPUT,
+        )
+        return started
     scheduled = scheduled_at(context.execution_id)
     if scheduled is None:
         logger.warning(
@@ -33,18 +49,34 @@ def scheduled_time(requested: Optional[datetime]) -> datetime:
     return scheduled
 
 
+def is_local_run(execution_id) -> bool:
+    """Whether flytekit runs this task locally (in-process), not on a cluster."""
+    state = FlyteContextManager.current_context().execution_state
+    if state is not None and state.mode is not None:
+        return state.is_local_execution()
+    return (execution_id.project, execution_id.domain) == ("local", "local")
+
+
 def scheduled_at(execution_id, remote=None) -> Optional[datetime]:
     """The `scheduled_at` metadata of an execution, as a UTC datetime, or None if it has none."""
-    if remote is None:
-        from flytekit.configuration import Config
-        from flytekit.remote import FlyteRemote
+    try:
+        if remote is None:
+            from flytekit.configuration import Config
+            from flytekit.remote import FlyteRemote
 
-        remote = FlyteRemote(
-            Config.auto(),
-            default_project=execution_id.project,
-            default_domain=execution_id.domain,
-        )
-    execution = remote.client.get_execution(execution_id)
+            remote = FlyteRemote(
+                Config.auto(),
+                default_project=execution_id.project,
+                default_domain=execution_id.domain,
+            )
+        execution = remote.client.get_execution(execution_id)
+    except Exception as error:
+        raise KickoffTimeUnavailable(
+            f"cannot read the scheduled time of execution {execution_id.project}/{execution_id.domain}/"
+            f"{execution_id.name} from flyteadmin ({type(error).__name__}: {error}). The task needs access to "
+            "flyteadmin: set FLYTE_PLATFORM_URL (or put a Flyte config in the image and point FLYTECTL_CONFIG at "
+            f"it), or launch the workflow with the `{KICKOFF_INPUT}` input"
+        ) from error
     value = execution.spec.metadata.scheduled_at
     if value is None or value.year <= 1970:  # an unset protobuf timestamp
         return None
