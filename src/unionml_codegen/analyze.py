@@ -6,13 +6,14 @@ import builtins
 import keyword
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from .diagnostics import Diagnostics, Position
-from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name
+from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
+from .python_check import check_module
 from .slicing import slice_module
 from .spec import App, Code, Component, DatasetSpec, ModelSpec
 
@@ -26,6 +27,16 @@ def read_app(
     module = parse(source, diagnostics)
     if module is None:
         return None
+    try:
+        return _read_module(module, display_path, app_dir, package, diagnostics)
+    except RecursionError:  # a safety net behind python_check.MAX_DEPTH
+        too_deep(diagnostics, source)
+        return None
+
+
+def _read_module(
+    module: cst.Module, display_path: str, app_dir: Path | None, package: str, diagnostics: Diagnostics
+) -> App | None:
     extraction = extract(module, diagnostics)
     positions = extraction.wrapper.resolve(PositionProvider)
 
@@ -105,6 +116,11 @@ def read_app(
         relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
         local_files = _local_files(local - relative, app_dir, "")
         local_files.update(_local_files(relative, app_dir, f"{package}/"))
+        shown_dir = PurePath(display_path).parent
+        for path in sorted(local_files):  # they are copied as they are: CPython must accept them
+            if path.endswith(".py"):
+                relative_path = path.removeprefix(f"{package}/") if path.startswith(f"{package}/") else path
+                check_module(local_files[path], str(shown_dir / relative_path), diagnostics)
     third_party |= _imports_of(local_files, app_dir, local)
     return App(
         path=display_path,

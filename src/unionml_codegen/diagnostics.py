@@ -28,10 +28,14 @@ class Diagnostic:
     position: Position
     message: str
     hint: str = ""
+    #: the source line, for a diagnostic in another file than the app (a copied local module)
+    text: str | None = None
 
     def render(self, source_lines: list[str] | None = None) -> str:
         line, column = self.position.line, self.position.column
         out = [f"{self.path}:{line}:{column}: {self.severity}: {self.message}"]
+        if self.text is not None:
+            source_lines, line = [self.text], 1
         if source_lines and 0 < line <= len(source_lines):
             text = source_lines[line - 1].rstrip("\n")
             out.append(f"    {text}")
@@ -50,6 +54,12 @@ class Diagnostics:
 
     def error(self, position: Position, message: str, hint: str = "") -> None:
         self.items.append(Diagnostic("error", self.path, position, message, hint))
+
+    def error_in(self, path: str, text: str, position: Position, message: str, hint: str = "") -> None:
+        """An error in another file than the app; `text` is that file's source."""
+        lines = text.splitlines()
+        line = lines[position.line - 1] if 0 < position.line <= len(lines) else ""
+        self.items.append(Diagnostic("error", path, position, message, hint, line))
 
     def warning(self, position: Position, message: str, hint: str = "") -> None:
         self.items.append(Diagnostic("warning", self.path, position, message, hint))

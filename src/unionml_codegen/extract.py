@@ -20,6 +20,7 @@ from libcst.metadata import MetadataWrapper
 
 from .bindings import Bindings, free_names, qualified_name
 from .diagnostics import Diagnostics, Position
+from .python_check import check_python, deepest
 from .spec import Code, Function, Import, Parameter, Schedule
 from .unionml_api import Registration, UnionmlReader, UnionObject
 from .walker import Walker
@@ -44,27 +45,30 @@ class Extraction:
 
 
 def parse(source: str, diagnostics: Diagnostics) -> cst.Module | None:
+    """The app's libcst module, once CPython accepts it (see `python_check.py`); None after an error."""
+    problem = check_python(source, diagnostics.path)
+    if problem is not None:
+        diagnostics.error(*problem)
+        return None
     try:
         return cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        position, message = Position(exc.raw_line, exc.raw_column + 1), exc.message
-        # libcst's native parser reports column 0 and sometimes the following line; Python's own
-        # parser points at the offending token, so ask it where the error is.
-        import ast
-
-        try:
-            compile(source, diagnostics.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as error:
-            if error.lineno:
-                position, message = Position(error.lineno, max(error.offset or 1, 1)), error.msg
-        except ValueError:  # e.g. null bytes: keep libcst's report
-            pass
+    except cst.ParserSyntaxError as exc:  # valid Python that libcst cannot read
         diagnostics.error(
-            position,
-            message if message.startswith("invalid syntax") else f"invalid syntax: {message}",
-            "the app must be valid Python before code can be generated from it",
+            Position(exc.raw_line, exc.raw_column + 1),
+            f"the generator's parser (libcst) cannot read this: {exc.message}",
+            "write the statement another way",
         )
-        return None
+    except RecursionError:
+        too_deep(diagnostics, source)
+    return None
+
+
+def too_deep(diagnostics: Diagnostics, source: str) -> None:
+    """Report a RecursionError while reading the app (a safety net behind `python_check.MAX_DEPTH`)."""
+    import ast
+
+    position, message, hint = deepest(ast.parse(source), source)
+    diagnostics.error(position, message, hint)
 
 
 def extract(module: cst.Module, diagnostics: Diagnostics) -> Extraction:
