@@ -3,11 +3,17 @@ third-party imports go into requirements.txt."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
-from unionml_codegen.generate import generate
+import pytest
 
-from .conftest import EXAMPLES, run_python
+from unionml_codegen.diagnostics import AppError
+from unionml_codegen.generate import Options, generate
+
+from .conftest import EXAMPLES, run_cli, run_python
+from .support.flyte_package import load_entities, package
 
 FEATURES = b"import numpy as np\n\n\ndef scale(frame):\n    return frame / np.float64(16.0)\n"
 
@@ -78,3 +84,66 @@ def test_an_app_that_imports_flytekit_lists_it_once_with_the_supported_versions(
     generate(app, tmp_path / "out")
     flytekit = [line for line in _requirements(tmp_path / "out") if line.startswith("flytekit")]
     assert flytekit == ["flytekit>=1.16,<2"]
+
+
+# the generated package's name
+
+
+def test_a_package_named_after_a_standard_module_gets_a_suffix_and_packages(tmp_path):
+    app_dir = tmp_path / "datetime"
+    app_dir.mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    result = run_cli("generate", "app.py", "-o", "../out", cwd=app_dir)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir()) == ["datetime_app"]
+    entities = load_entities(package(tmp_path / "out", "datetime_app", output=tmp_path / "p.tgz"))
+    assert "cron_daily_training" in entities.launch_plans
+    assert json.loads((tmp_path / "out" / ".unionml-codegen.json").read_text())["options"]["package"] == "datetime_app"
+
+
+def test_a_package_named_after_a_module_the_app_imports_gets_a_suffix(tmp_path):
+    app = _digits_variant(tmp_path, {
+        "from unionml import Dataset, Model": "from unionml import Dataset, Model\n\nfrom shop import scale",
+        "estimator.fit(features,": "estimator.fit(scale(features),",
+    })  # fmt: skip
+    (app.parent / "shop.py").write_bytes(FEATURES)
+    generate(app, tmp_path / "out")
+    assert (tmp_path / "out" / "shop_app" / "workflows.py").is_file()
+    assert (tmp_path / "out" / "shop.py").read_bytes() == FEATURES
+    run_python("import shop_app.workflows, shop_app.launch_plans", cwd=tmp_path / "out")
+
+
+@pytest.mark.parametrize("name", ["my-app", "a/b", ".", "__pycache__", "class", "2024_model", "json", "flytekit"])
+def test_a_package_option_that_cannot_name_a_package_is_a_usage_error(tmp_path, digits_app, name):
+    result = run_cli("generate", str(digits_app), "-o", str(tmp_path / "out"), "--package", name)
+    assert result.returncode == 2
+    assert "Invalid value for '--package'" in result.stderr and repr(name) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_configured_package_that_shadows_a_module_the_app_imports_is_an_error(tmp_path):
+    app = _digits_variant(tmp_path, {"import pandas as pd": "import pandas as pd\nimport requests"})
+    with pytest.raises(AppError) as raised:
+        generate(app, tmp_path / "out", Options(package="requests"))
+    (error,) = raised.value.diagnostics.errors
+    assert error.message == "the package name 'requests' would shadow the module requests that the app imports"
+    assert "--package" in error.hint
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_inside_a_local_package_the_project_copies_is_an_error(tmp_path):
+    app = _digits_variant(tmp_path, {
+        "from unionml import Dataset, Model": "from unionml import Dataset, Model\n\nfrom helpers.scaling import scale",
+        "estimator.fit(features,": "estimator.fit(scale(features),",
+    })  # fmt: skip
+    (app.parent / "helpers").mkdir()
+    (app.parent / "helpers" / "__init__.py").write_text("")
+    (app.parent / "helpers" / "scaling.py").write_bytes(FEATURES)
+    with pytest.raises(AppError) as raised:
+        generate(app, app.parent / "helpers" / "flyte")
+    (error,) = raised.value.diagnostics.errors
+    assert "is inside the package 'helpers'" in error.message
+    assert not (app.parent / "helpers" / "flyte").exists()
+    generate(app, tmp_path / "flyte")  # beside it: fine
+    assert sorted(p.name for p in (tmp_path / "flyte" / "helpers").iterdir()) == ["__init__.py", "scaling.py"]

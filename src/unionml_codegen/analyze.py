@@ -22,8 +22,21 @@ _BUILTINS = frozenset(dir(builtins))
 
 
 def read_app(
-    source: str, display_path: str, app_dir: Path | None, package: str, diagnostics: Diagnostics
+    source: str,
+    display_path: str,
+    app_dir: Path | None,
+    package: str,
+    diagnostics: Diagnostics,
+    *,
+    derived_package: bool = False,
+    out_dir: Path | None = None,
 ) -> App | None:
+    """The app's spec, or None when it cannot be parsed.
+
+    `package` is the generated package's name: given by the user, or (`derived_package`) derived
+    from the app's path by `package_name`, which then gets a suffix if the app imports a module
+    of that name. `out_dir`, when known, must not lie inside a local package the project copies.
+    """
     module = parse(source, diagnostics)
     if module is None:
         return None
@@ -109,7 +122,11 @@ def _read_module(
                 f"the components use {binding.statement}, which reaches outside the app's directory",
                 "import the module by its absolute name (modules next to the app are copied into the project)",
             )
+    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local | third_party
+    package = _checked_package(package, app_modules, derived_package, diagnostics)
     local_files: dict[str, bytes] = {}
+    if app_dir is not None and out_dir is not None:
+        _check_out_dir(out_dir, app_dir, local, diagnostics)
     if app_dir is not None:
         # absolute imports (`import helpers`) find the copy at the project root, relative ones
         # (`from .helpers import x`) the copy beside components.py in the package
@@ -266,12 +283,72 @@ def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) 
     return found
 
 
+#: modules the generated project itself may import, besides the standard library
+PROJECT_MODULES = frozenset(
+    {"flytekit", "flyteidl", "joblib", "keras", "numpy", "pandas", "pyarrow", "sklearn", "tensorflow", "torch", "unionml"}
+)
+
+
 def package_name(app_path: Path) -> str:
     """The generated package's name: the app's file name (or, for a generic `app.py`, its
-    directory's name), made a valid Python identifier."""
+    directory's name), made a valid Python identifier that names no module the project imports
+    (`datetime/app.py` -> `datetime_app`; `read_app` adds the suffix for the app's own imports)."""
     path = app_path.resolve()
     stem = path.stem if path.stem not in ("app", "main", "__init__") else (path.parent.name or path.stem)
-    name = re.sub(r"\W", "_", stem).strip("_").lower() or "app"
+    name = re.sub(r"\W", "_", stem, flags=re.ASCII).strip("_").lower() or "app"
     if name[0].isdigit() or keyword.iskeyword(name):
         name = f"app_{name}"
-    return name
+    return _free_name(name, set())
+
+
+def package_problem(name: str) -> str | None:
+    """Why `name` cannot be the generated package's name, or None."""
+    if not name.isidentifier() or not name.isascii():
+        return f"the package name {name!r} is not a Python identifier (letters, digits and `_`, not starting with a digit)"
+    if keyword.iskeyword(name):
+        return f"the package name {name!r} is a Python keyword"
+    if name.startswith("__"):
+        return f"the package name {name!r} starts with `__`, which Python reserves"
+    if name in sys.stdlib_module_names or name in PROJECT_MODULES:
+        return f"the package name {name!r} would shadow the module {name} that the generated project imports"
+    return None
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, number = name, 1
+    while package_problem(candidate) or candidate in taken:
+        candidate = f"{name}_app" if number == 1 else f"{name}_app{number}"
+        number += 1
+    return candidate
+
+
+def _checked_package(package: str, app_modules: set[str], derived: bool, diagnostics: Diagnostics) -> str:
+    """The package name to use: a derived one moves out of the way of the app's modules; a given one
+    that cannot work is an error."""
+    if derived:
+        return _free_name(package, app_modules)
+    problem = package_problem(package)
+    if problem is None and package in app_modules:
+        problem = f"the package name {package!r} would shadow the module {package} that the app imports"
+    if problem is not None:
+        diagnostics.error(
+            Position(1, 1),
+            problem,
+            "choose another name with --package (or `package` in [tool.unionml-codegen]), or leave it out to "
+            "derive one from the app's path",
+        )
+    return package
+
+
+def _check_out_dir(out_dir: Path, app_dir: Path, local: set[str], diagnostics: Diagnostics) -> None:
+    """The output must not lie inside a local package that is copied into it (it would copy itself)."""
+    out = out_dir.resolve()
+    for module in sorted(local):
+        directory = (app_dir / module).resolve()
+        if (directory / "__init__.py").is_file() and out.is_relative_to(directory):
+            diagnostics.error(
+                Position(1, 1),
+                f"the output directory {out_dir} is inside the package {module!r}, which the components import "
+                "and the generated project copies",
+                f"write the project outside {module}/ (for example next to the app)",
+            )

@@ -34,6 +34,15 @@ def _bindings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
     return bindings
 
 
+def _package(ctx, param, value: str | None) -> str | None:
+    from .analyze import package_problem
+
+    problem = None if value is None else package_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
 @main.command()
 @click.argument("app", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False),
@@ -41,7 +50,8 @@ def _bindings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--model", "models", multiple=True, callback=_bindings, metavar="SCHEDULE=PATH",
               help="Model file for a prediction schedule whose model is not known statically.")  # fmt: skip
 @click.option("--image", default=None, help="Task image for docs.  [default: ghcr.io/your-org/your-app:latest]")
-@click.option("--package", default=None, help="Name of the generated package (default: from the app's name).")
+@click.option("--package", default=None, callback=_package,
+              help="Name of the generated package, a Python identifier (default: from the app's name).")  # fmt: skip
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output is out of date.")
 @click.option("--diff", is_flag=True, help="Write nothing; print unified diffs; exit 1 if there are any.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited, and files in the way.")

@@ -52,12 +52,14 @@ def render_app(
         diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", "check the path")
         raise AppError(diagnostics, None) from None
     package = options.package or package_name(app_path)
-    app = read_app(source, shown, app_path.parent, package, diagnostics)
+    derived = options.package is None
+    app = read_app(source, shown, app_path.parent, package, diagnostics, derived_package=derived, out_dir=out_dir)
     if app is not None and not diagnostics.errors:
         bindings = {name: Path(path) for name, path in options.models.items()}
         app = validate(app, diagnostics, bindings, app_path.parent)
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
+    package = app.package  # a derived name moves out of the way of the app's own modules
 
     relative = _relative(app_path, out_dir)
     record = provenance({}, relative, out_dir, options, package)
