@@ -41,14 +41,20 @@ def read_app(
     if module is None:
         return None
     try:
-        return _read_module(module, display_path, app_dir, package, diagnostics)
+        return _read_module(module, display_path, app_dir, package, diagnostics, derived_package, out_dir)
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
         too_deep(diagnostics, source)
         return None
 
 
 def _read_module(
-    module: cst.Module, display_path: str, app_dir: Path | None, package: str, diagnostics: Diagnostics
+    module: cst.Module,
+    display_path: str,
+    app_dir: Path | None,
+    package: str,
+    diagnostics: Diagnostics,
+    derived_package: bool,
+    out_dir: Path | None,
 ) -> App | None:
     extraction = extract(module, diagnostics)
     positions = extraction.wrapper.resolve(PositionProvider)
