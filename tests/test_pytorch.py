@@ -149,7 +149,7 @@ def test_pytorch_training_schedule_moves_the_module_as_a_state_dict(tmp_path):
     result = generate(app_dir / "app.py", app_dir / "flyte")
     workflows = " ".join(result.files["digits_torch/workflows.py"].split())
     assert (
-        "DigitsNetModule = Annotated[ DigitsNet, torch_models.StateDictTransformer( lambda hyperparameters: "
+        "DigitsNetModel = Annotated[ DigitsNet, torch_models.StateDictTransformer( lambda hyperparameters: "
         "DigitsNet(**hyperparameters) ), ]" in workflows
     )
     out = app_dir / "flyte"

@@ -28,6 +28,7 @@ SUPPORT_MODULES = {
     "model_files.py": "model files shipped in `models/`, their sha256, and how to load them",
     "model_registry.py": "model versions: the model of a training execution, fetched at run time",
     "torch_models.py": "how PyTorch modules move between tasks (state dict + hyperparameters)",
+    "keras_models.py": "how Keras models move between tasks (a `.keras` file)",
 }
 
 
@@ -73,6 +74,8 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         files[f"{pkg}/model_files.py"] = _python(_render_model_files(app, models, header))
     if any(m.moves_torch_modules for m in models):
         files[f"{pkg}/torch_models.py"] = _python(_template("torch_models.py.jinja").render(header=header))
+    if any(m.moves_keras_models for m in models):
+        files[f"{pkg}/keras_models.py"] = _python(_template("keras_models.py.jinja").render(header=header))
     if any(m.fetches_versions for m in models):
         files[f"{pkg}/model_registry.py"] = _python(_template("model_registry.py.jinja").render(header=header))
     for path, data in app.local_files.items():
@@ -132,7 +135,7 @@ class _ModelView:
         self.predictor: Component = model.components["predictor"]
         self.evaluator: Component = model.components["evaluator"]
         self.outputs_class = class_name(model.name) + "Training"
-        self.torch_module_type = class_name(model.name) + "Module"  # PyTorch models: Annotated with a transformer
+        self.model_type_alias = class_name(model.name) + "Model"  # PyTorch/Keras models: Annotated with a transformer
         self.reader_task = f"{self.dataset_name}_reader"
         self.train_task = f"{self.name}_train_task"
         self.predict_task = f"{self.name}_predict_task"
@@ -179,6 +182,10 @@ class _ModelView:
         return model_flavor(self.app, self.model) == "pytorch"
 
     @property
+    def moves_keras_models(self) -> bool:
+        return model_flavor(self.app, self.model) == "keras"
+
+    @property
     def loads_files(self) -> bool:
         return any(r.kind != "version" for r in self.references.values())
 
@@ -208,7 +215,7 @@ def _render_workflows(app: App, models: list[_ModelView], header: str) -> str:
     contexts = [_workflow_context(app, view, imports) for view in models]
     for flag, module in (("uses_defaults", "dataset_defaults"), ("uses_kickoff", "kickoff"),
                          ("loads_files", "model_files"), ("fetches_versions", "model_registry"),
-                         ("moves_torch_modules", "torch_models")):  # fmt: skip
+                         ("moves_torch_modules", "torch_models"), ("moves_keras_models", "keras_models")):  # fmt: skip
         if any(getattr(view, flag) for view in models):
             imports.add_from("", module, level=1)
     if any(view.uses_kickoff for view in models):
@@ -261,12 +268,13 @@ class ModelTypes:
 
 
 @dataclass(frozen=True)
-class TorchModule:
-    """A PyTorch model's type as the tasks annotate it: the app's type with the project's transformer."""
+class ModelTransfer:
+    """A PyTorch or Keras model's type as the tasks annotate it: the app's type with the project's own
+    transformer (`Annotated[...]`), which flytekit uses before any transformer it registers itself."""
 
     alias: str
-    module_type: str  # the app's annotation of the model
-    build: str  # a callable hyperparameters -> module
+    model_type: str  # the app's annotation of the model
+    transformer: str  # an expression making the TypeTransformer
 
 
 @dataclass(frozen=True)
@@ -328,7 +336,7 @@ class ModelContext:
     callbacks: str | None  # a tuple of the predictor's callbacks
     steps: DataSteps
     init: ModelInit
-    torch_module: TorchModule | None
+    transfer: ModelTransfer | None
     load_call: str
     training_launch_plans: str
     workflows: tuple[Workflow, ...]
@@ -337,8 +345,8 @@ class ModelContext:
 def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelContext:
     copy = _CodeCopier(app, imports)
     init = _model_init(view, copy)
-    torch_module = _torch_module(view, copy, init) if view.moves_torch_modules else None
-    types = _model_types(view, copy, torch_module)
+    transfer = _model_transfer(view, copy, init)
+    types = _model_types(view, copy, transfer)
     reader = _reader_task(view, copy)
     train = _train_task(view, copy, types)
     return ModelContext(
@@ -350,7 +358,7 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelCont
         callbacks=_callbacks(view, copy),
         steps=_data_steps(view),
         init=init,
-        torch_module=torch_module,
+        transfer=transfer,
         load_call=_load_call(app, view, init),
         training_launch_plans=literal(view.training_launch_plans),
         workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
@@ -364,19 +372,26 @@ def _callbacks(view: _ModelView, copy: _CodeCopier) -> str | None:
     return f"({callbacks[0]},)" if len(callbacks) == 1 else f"({', '.join(callbacks)})"
 
 
-def _model_types(view: _ModelView, copy: _CodeCopier, torch_module: TorchModule | None) -> ModelTypes:
+def _model_types(view: _ModelView, copy: _CodeCopier, transfer: ModelTransfer | None) -> ModelTypes:
     return ModelTypes(
         data=copy(view.reader.function.returns) or "object",
-        model=torch_module.alias if torch_module else copy(view.trainer.function.returns) or "object",
+        model=transfer.alias if transfer else copy(view.trainer.function.returns) or "object",
         metric=copy(view.evaluator.function.returns) or "float",
         prediction=copy(view.predictor.function.returns) or "object",
     )
 
 
-def _torch_module(view: _ModelView, copy: _CodeCopier, init: ModelInit) -> TorchModule:
+def _model_transfer(view: _ModelView, copy: _CodeCopier, init: ModelInit) -> ModelTransfer | None:
+    """PyTorch and Keras models cross task boundaries through a transformer of the project's own."""
+    if view.moves_torch_modules:
+        transformer = f"torch_models.StateDictTransformer({init.function})"
+    elif view.moves_keras_models:
+        transformer = "keras_models.KerasFileTransformer()"
+    else:
+        return None
     copy.imports.add_from("typing", "Annotated")
-    module_type = copy(view.trainer.function.returns) or "object"
-    return TorchModule(alias=view.torch_module_type, module_type=module_type, build=init.function)
+    model_type = copy(view.trainer.function.returns) or "object"
+    return ModelTransfer(alias=view.model_type_alias, model_type=model_type, transformer=transformer)
 
 
 def _reader_task(view: _ModelView, copy: _CodeCopier) -> ReaderTask:
@@ -637,8 +652,8 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
     names = {distribution(module) for module in app.third_party_modules} - {"flytekit"}
     names.add("flytekit>=1.16,<2")  # the app's own flytekit import too: one line, the versions the project supports
     flavors = {model_flavor(app, m.model) for m in models if m.loads_files}
-    flavors |= {model_flavor(app, m.model) for m in models if m.moves_torch_modules}
-    names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "tensorflow"}[f] for f in flavors if f != "custom"}
+    flavors |= {model_flavor(app, m.model) for m in models if m.moves_torch_modules or m.moves_keras_models}
+    names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "keras"}[f] for f in flavors if f != "custom"}
     if "pandas" in app.third_party_modules:
         names.add("pyarrow")  # flytekit writes DataFrames between tasks as parquet
     return sorted(names, key=str.lower)
