@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import libcst as cst
 
-from .extract import qualified_name
+from .bindings import qualified_name
 from .spec import Code, Import
 
 INT64 = (-(2**63), 2**63 - 1)
