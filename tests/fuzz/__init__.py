@@ -1,0 +1,1 @@
+"""The fuzz harness: properties every input must have, and the strategies that draw inputs."""
