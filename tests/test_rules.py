@@ -196,3 +196,31 @@ def test_supported_launchplan_kwargs_become_launch_plan_settings(tmp_path):
                      'security_context=SecurityContext(run_as=Identity(k8s_service_account="runner"))',
                      '"labeled": False', "WorkflowExecutionPhase.FAILED"):  # fmt: skip
         assert expected in plans, expected
+
+
+def test_a_model_name_starting_with_a_digit_gives_valid_class_names(tmp_path):
+    app = tmp_path / "rules" / "app.py"
+    app.parent.mkdir()
+    app.write_text(
+        APP.replace('Model(name="other"', 'Model(name="2024_classifier"') + schedule('"a"', 'expression="@daily"', CRON)
+    )
+    result = render_app(app, tmp_path / "out")
+    workflows = result.files["rules/workflows.py"]
+    assert (
+        "class _2024ClassifierTraining(NamedTuple)" in workflows or "_2024ClassifierTraining = NamedTuple(" in workflows
+    )
+    compile(workflows, "workflows.py", "exec")
+
+
+@pytest.mark.parametrize("argument", ["features=5", "targets=[1, 2]", 'features=[["a"]]', "targets={'y'}"])
+def test_dataset_columns_that_are_not_names_are_an_error_at_the_argument(tmp_path, argument):
+    app = APP.replace('Dataset(targets=["y"])', f"Dataset({argument})")
+    path = tmp_path / "rules" / "app.py"
+    path.parent.mkdir()
+    path.write_text(app + schedule('"a"', 'expression="@daily"', CRON))
+    with pytest.raises(AppError) as raised:
+        render_app(path, tmp_path / "out")
+    [error] = raised.value.diagnostics.errors
+    line = app.splitlines().index(f"dataset = Dataset({argument})") + 1
+    assert (error.position.line, error.position.column) == (line, len("dataset = Dataset(") + argument.index("=") + 2)
+    assert "must be a list of column names" in error.message

@@ -34,7 +34,9 @@ def identifier(text: str) -> str:
 
 
 def class_name(text: str) -> str:
-    return "".join(part.capitalize() for part in identifier(text).split("_") if part)
+    """A CamelCase class name made from a unionml name (`_`-prefixed when it starts with a digit)."""
+    name = "".join(part.capitalize() for part in identifier(text).split("_") if part)
+    return f"_{name}" if name[0].isdigit() else name
 
 
 def unique(names: Iterable[str]) -> list[str]:

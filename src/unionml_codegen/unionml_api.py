@@ -105,7 +105,13 @@ class UnionmlReader:
                          "shuffle": True, "random_state": 12345}  # fmt: skip
         for key, arg in self._arguments(call, parameters, keywords, "Dataset"):
             ok, value = self.bindings.evaluate(arg.value)
-            if ok:
+            if ok and key in ("features", "targets") and not _column_names(value):
+                self.diagnostics.error(
+                    self.pos(arg.value),
+                    f"Dataset(...) `{key}` must be a list of column names (strings)",
+                    f'e.g. `{key}=["target"]`',
+                )
+            elif ok:
                 obj.arguments[key] = value
 
     def _model_arguments(self, obj: UnionObject, call: cst.Call) -> None:
@@ -301,3 +307,12 @@ class _CallCollector(cst.CSTVisitor):
 
 def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _column_names(value) -> bool:
+    """None, a column name, or a list or tuple of them: what `Dataset(features=..., targets=...)` takes."""
+    return (
+        value is None
+        or isinstance(value, str)
+        or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
+    )
