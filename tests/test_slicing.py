@@ -417,7 +417,7 @@ def test_a_component_that_uses_the_model_object_is_an_error():
 
         @dataset.reader
         def reader() -> list:
-            return [model.name]
+            return [model.artifact]
         """)
     (error,) = diagnostics.errors
     assert error.position == Position(7, 13)
@@ -432,7 +432,7 @@ def test_a_helper_that_uses_the_dataset_object_is_an_error_at_the_reference():
         model = Model(init=dict, dataset=dataset)
 
         def dataset_name() -> str:
-            return dataset.name
+            return dataset.reader
 
         @dataset.reader
         def reader() -> list:
@@ -541,6 +541,105 @@ def test_names_a_component_binds_itself_are_not_the_module_level_ones(top_level)
     assert app.component_names == {"reader", "trainer", "predictor", "evaluator"}
 
 
+
+# The unionml objects' attributes whose values the app states become those values; other uses are
+# errors where a schedule needs the code, and leave an optional component out where none does.
+
+
+def test_known_attributes_of_the_unionml_objects_become_their_values():
+    app = sliced("""\
+        import pandas as pd
+        from unionml import Dataset, Model
+        dataset = Dataset(name="digits", features=["a", "b"], targets=["y"], test_size=0.25)
+        model = Model(name="clf", init=dict, dataset=dataset)
+
+        def label() -> str:
+            return f"{model.name}/{dataset.name}"
+
+        @dataset.reader
+        def reader() -> pd.DataFrame:
+            frame = pd.DataFrame({"a": [1], "b": [2], "y": [0]}).rename_axis(label())
+            assert all(column in frame for column in dataset._features)
+            return frame[dataset._features + dataset._targets].head(len(dataset._features)) if dataset._shuffle else frame
+
+        @dataset.feature_loader
+        def feature_loader(rows: list) -> pd.DataFrame:
+            return pd.DataFrame(rows)[dataset._features]
+        """)
+    code = app.components_code
+    assert 'return f"{\'clf\'}/{\'digits\'}"' in code
+    assert "for column in ['a', 'b']" in code
+    assert "frame[['a', 'b'] + ['y']].head(len(['a', 'b'])) if True else frame" in code
+    assert "return pd.DataFrame(rows)[['a', 'b']]" in code
+    assert "dataset" not in code.replace("Dataset", "") and "model." not in code
+    assert app.left_out == frozenset()
+    compile(code, "components.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "use, changed_at_top_level",
+    [
+        ("dataset._features.append('c')", ""),  # the list itself would change (unionml shares it)
+        ("helper(dataset._features)", ""),  # handed to code that could change it
+        ("dataset.name", "dataset.name = 'other'"),
+        ("dataset._targets", "del dataset._targets"),
+        ("dataset.name", "setattr(dataset, 'name', 'other')"),
+        ("dataset.reader", ""),  # not a value the app states
+        ("dataset", ""),
+        ('f"{dataset.name}"', ""),  # the name has a quote; f-strings before Python 3.12 cannot hold it
+    ],
+)
+def test_other_uses_of_the_objects_in_needed_code_are_errors_that_name_what_is_known(use, changed_at_top_level):
+    app, diagnostics = read(f"""\
+        from unionml import Dataset, Model
+        dataset = Dataset(name="digits'", features=["a"], targets=["y"])
+        model = Model(init=dict, dataset=dataset)
+        {changed_at_top_level}
+
+        def helper(columns):
+            return columns
+
+        @dataset.reader
+        def reader() -> list:
+            return [{use}]
+        """)
+    (error,) = diagnostics.errors
+    assert error.message.startswith("'dataset' is the unionml dataset object")
+    assert "`dataset._features`" in error.hint and "`dataset.name`" in error.hint
+    assert (error.position.line, error.position.column) == (11, 13 + use.index("dataset"))
+
+
+def test_an_optional_component_that_uses_the_objects_is_left_out_with_a_warning():
+    app, diagnostics = read("""\
+        import pandas as pd
+        from unionml import Dataset, Model
+        dataset = Dataset(name="digits", targets=["y"])
+        model = Model(init=dict, dataset=dataset)
+
+        def columns(frame):
+            return [c for c in frame if c in dataset.feature_names()]
+
+        @dataset.reader
+        def reader() -> pd.DataFrame:
+            return pd.DataFrame({"a": [1], "y": [0]})
+
+        @dataset.feature_loader
+        def serve_features(rows: list) -> pd.DataFrame:
+            frame = pd.DataFrame(rows)
+            return frame[columns(frame)]
+        """)
+    assert not diagnostics.errors
+    (warning,) = diagnostics.items
+    assert warning.severity == "warning" and warning.position == Position(7, 38)
+    assert warning.message == (
+        "the dataset feature_loader 'serve_features' uses the unionml object 'dataset'; it is left out of the "
+        "project, with the predict_from_features workflow that calls it (no schedule needs either)"
+    )
+    assert app.left_out == {("dataset", "feature_loader")}
+    assert "serve_features" not in app.components_code and "def columns" not in app.components_code
+    assert "def reader()" in app.components_code
+
+
 # Property: a module-level statement that no component needs never reaches the generated project,
 # whatever the components rebind. libcst links a read that comes before a function's own (second)
 # binding of a name to the module's binding of that name; the slicer must not follow that link.
@@ -637,3 +736,29 @@ def test_a_statement_no_component_needs_never_reaches_the_project_whatever_they_
     components = result.files["app/components.py"]
     for function in ("def helper(rows):", "def reader()", "def trainer(", "def predictor(", "def evaluator("):
         assert function in components
+
+
+def test_a_left_out_feature_loader_takes_its_workflow_with_it(tmp_path):
+    source = textwrap.dedent("""\
+        import pandas as pd
+        from unionml import Dataset, Model
+        dataset = Dataset(name="d", targets=["y"])
+        model = Model(name="m", init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> pd.DataFrame:
+            return pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})
+
+        @dataset.feature_loader
+        def feature_loader(rows: list) -> pd.DataFrame:
+            return dataset.get_features(rows)
+
+        model.schedule_training("daily", expression="@daily")
+        """) + PREDICTOR_AND_EVALUATOR.replace("@model.predictor", MODEL_COMPONENTS.split("\n\n@model.predictor")[0] + "\n\n@model.predictor")  # fmt: skip
+    (tmp_path / "app.py").write_text(source)
+    result = render_app(tmp_path / "app.py", tmp_path / "out", Options(package="app"))
+    assert [d.severity for d in result.diagnostics] == ["warning"]
+    workflows = result.files["app/workflows.py"]
+    assert "predict_from_features" not in workflows and "feature_loader" not in workflows
+    assert "def m_predict(" in workflows and "def m_train(" in workflows
+    compile(workflows, "workflows.py", "exec")

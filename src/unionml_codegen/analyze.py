@@ -97,10 +97,35 @@ def _read_module(
             "define `model = Model(dataset=..., init=...)` with `from unionml import Model`",
         )
 
-    roots = {c.function.name for spec in [*datasets.values(), *models.values()] for c in spec.components.values()}
-    roots |= _names_used_by_generated_code(datasets, models)
+    kinds = {**{v: "dataset" for v in datasets}, **{v: "model" for v in models}}
+    specs: list[DatasetSpec | ModelSpec] = [*datasets.values(), *models.values()]
+    components = {(spec.variable, role): c for spec in specs for role, c in spec.components.items()}
+    optional = {
+        key: _component_roots([component])
+        for key, component in components.items()
+        if key[1] in OPTIONAL_ROLES.get(kinds[key[0]], {})
+    }
+    roots = _component_roots([c for key, c in components.items() if key not in optional])
+    roots |= _names_of([model.init for model in models.values() if model.init is not None])
     local_defs = roots - set(extraction.imports)
-    sliced = slice_module(extraction, local_defs, diagnostics)
+    sliced = slice_module(
+        extraction,
+        local_defs,
+        diagnostics,
+        optional={key: names - set(extraction.imports) for key, names in optional.items()},
+        attributes=_known_attributes(extraction),
+    )
+    left_out = frozenset(sliced.left_out)
+    for variable, role in sorted(left_out):
+        use_name, use_position = sliced.left_out[(variable, role)][0]
+        diagnostics.warning(
+            use_position,
+            f"the {kinds[variable]} {role} '{components[(variable, role)].function.name}' uses the unionml "
+            f"object '{use_name}'; it is left out of the project, with the "
+            f"{OPTIONAL_ROLES[kinds[variable]][role]} that calls it (no schedule needs either)",
+            "pass what the component needs as a parameter or a module-level constant to keep it",
+        )
+    roots |= {name for key, names in optional.items() if key not in left_out for name in names}
     for name in sorted(roots - sliced.defined - set(extraction.imports) - _BUILTINS):
         if name in extraction.objects:
             continue  # reported by slicing
@@ -158,6 +183,7 @@ def _read_module(
         local_modules=tuple(sorted(local)),
         local_files=local_files,
         class_bases=_class_bases(extraction),
+        left_out=left_out,
     )
 
 
@@ -186,22 +212,51 @@ def _components(obj: UnionObject, extraction: Extraction, position, diagnostics:
     return components
 
 
-def _names_used_by_generated_code(datasets: dict[str, DatasetSpec], models: dict[str, ModelSpec]) -> set[str]:
-    """Module-level names that signatures, task options and `init` expressions refer to."""
-    names: set[str] = set()
+#: components no schedule calls, by kind: role -> the generated workflow that calls it. The
+#: generated schedules run unionml's train and predict workflows; only `{model}.predict_from_features`
+#: (a workflow to run by hand, e.g. `pyflyte run`) calls the feature loader.
+OPTIONAL_ROLES = {"dataset": {"feature_loader": "predict_from_features workflow"}}
+
+
+def _component_roots(components: list[Component]) -> set[str]:
+    """The components' functions, and the module-level names their signatures, task options and
+    callbacks refer to."""
+    names = {component.function.name for component in components}
     codes: list[Code] = []
-    for spec in [*datasets.values(), *models.values()]:
-        for component in spec.components.values():
-            codes.extend(code for _, code in component.task_options)
-            codes.extend(component.callbacks)
-            for parameter in component.function.parameters:
-                codes.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
-            if component.function.returns is not None:
-                codes.append(component.function.returns)
-    codes.extend(model.init for model in models.values() if model.init is not None)
+    for component in components:
+        codes.extend(code for _, code in component.task_options)
+        codes.extend(component.callbacks)
+        for parameter in component.function.parameters:
+            codes.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
+        if component.function.returns is not None:
+            codes.append(component.function.returns)
+    return names | _names_of(codes)
+
+
+def _names_of(codes: list[Code]) -> set[str]:
+    names: set[str] = set()
     for code in codes:
         names |= code.names
     return names - _BUILTINS
+
+
+def _known_attributes(extraction) -> dict[tuple[str, str], object]:
+    """Attributes of the unionml objects whose values the app states, as unionml 0.2.1 sets them."""
+    known: dict[tuple[str, str], object] = {}
+    for obj in extraction.objects.values():
+        args = obj.arguments
+        known[(obj.variable, "name")] = args.get("name")
+        if obj.kind == "dataset":
+            known[(obj.variable, "_features")] = [] if args.get("features") is None else args["features"]
+            for key in ("targets", "test_size", "shuffle", "random_state"):
+                known[(obj.variable, f"_{key}")] = args.get(key)
+    return {key: value for key, value in known.items() if _plain(value)}
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _first_use(name: str, datasets, models) -> Position:

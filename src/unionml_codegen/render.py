@@ -174,6 +174,11 @@ class _ModelView:
         return not all(role in roles for role in ("loader", "splitter", "parser", "feature_loader"))
 
     @property
+    def serves_features(self) -> bool:
+        """Whether the project has unionml's `predict_from_features` (not when its feature loader was left out)."""
+        return (self.dataset.variable, "feature_loader") not in self.app.left_out
+
+    @property
     def uses_kickoff(self) -> bool:
         return any(v.time_arg for v in self.variants.values())
 

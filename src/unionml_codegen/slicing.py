@@ -5,19 +5,28 @@ it. Starting from the component functions (and any other name the generated code
 the statements they depend on are followed transitively; everything else, such as
 `model.train(...)` calls, schedules and other import-time side effects, is left out.
 Imports are trimmed to the names that are used, and unionml decorators are removed.
+
+The components may read a few attributes of the unionml objects whose values the app states
+(`dataset.name`, `dataset._features`, `model.name`, ...): those reads become the values. Any other
+use of the objects is an error in the code the project needs; in an optional component (one no
+schedule calls) it leaves that component out instead, and the caller says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Hashable
 
 import libcst as cst
 from libcst.metadata import (
     Access,
     ClassScope,
+    ExpressionContext,
+    ExpressionContextProvider,
     GlobalScope,
     ImportAssignment,
     MetadataWrapper,
+    ParentNodeProvider,
     PositionProvider,
     Scope,
     ScopeProvider,
@@ -25,6 +34,7 @@ from libcst.metadata import (
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction
+from .names import literal
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,8 @@ class Slice:
     code: str
     defined: frozenset[str]  # module-level names the sliced code binds
     imports: frozenset[str]  # bound names of the imports it keeps
+    # optional root groups left out, with the uses of the unionml objects that made them so
+    left_out: dict[Hashable, tuple[tuple[str, Position], ...]] = field(default_factory=dict)
 
 
 class _Indexer(cst.CSTVisitor):
@@ -46,7 +58,15 @@ class _Indexer(cst.CSTVisitor):
         return True
 
 
-def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnostics) -> Slice:
+def slice_module(
+    extraction: Extraction,
+    roots: set[str],
+    diagnostics: Diagnostics,
+    optional: dict[Hashable, set[str]] | None = None,
+    attributes: dict[tuple[str, str], Any] | None = None,
+) -> Slice:
+    """The code `roots` need, plus each `optional` group of roots that needs nothing of the
+    unionml objects beyond the `attributes` whose values are known ((object, attribute) -> value)."""
     module = extraction.module
     # Scope analysis costs time in proportion to the code it reads: leave out the lines that only
     # call the unionml objects (schedules, model.train(...)), which bind nothing components use.
@@ -79,36 +99,65 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         if isinstance(assignment, ImportAssignment):
             imported.setdefault(assignment.name, set()).add(where[node])
         for reference in assignment.references:
-            if reference.node in where and reference.node not in in_decorators and _reads_global(reference, assignment.name):
+            if (
+                reference.node in where
+                and reference.node not in in_decorators
+                and _reads_global(reference, assignment.name)
+            ):
                 user = where[reference.node]
                 uses.setdefault(user, []).append((assignment.name, where[node], reference.node))
                 used_names.setdefault(user, set()).add(assignment.name)
 
     union_objects = set(extraction.objects)
     object_statements = {binder for name in union_objects for binder in binders.get(name, ())}
-    needed: set[int] = set()
-    pending = sorted({binder for name in roots for binder in binders.get(name, ())} - object_statements)
-    reported: set[cst.CSTNode] = set()
-    while pending:
-        current = pending.pop()
-        if current in needed:
-            continue
-        needed.add(current)
-        for name, binder, reference in sorted(uses.get(current, ()), key=lambda u: (u[1], u[0])):
-            if binder in object_statements or name in union_objects:
-                if reference not in reported:
-                    reported.add(reference)
-                    start = positions[reference].start
-                    diagnostics.error(
-                        Position(start.line, start.column + 1),
-                        f"'{name}' is the unionml {extraction.objects[name].kind} object, which the generated "
-                        "project does not include",
-                        "components must not use the unionml Dataset or Model; pass what they need as a "
-                        "parameter or a module-level constant",
-                    )
+
+    def closure(names: set[str]) -> tuple[set[int], list[tuple[str, cst.CSTNode]]]:
+        """The statements `names` need, and the uses of the unionml objects among them."""
+        needed: set[int] = set()
+        object_uses: list[tuple[str, cst.CSTNode]] = []
+        pending = sorted({binder for name in names for binder in binders.get(name, ())} - object_statements)
+        while pending:
+            current = pending.pop()
+            if current in needed:
                 continue
-            if binder != current and binder not in needed:
-                pending.append(binder)
+            needed.add(current)
+            for name, binder, reference in sorted(uses.get(current, ()), key=lambda u: (u[1], u[0])):
+                if binder in object_statements or name in union_objects:
+                    object_uses.append((name, reference))
+                elif binder != current and binder not in needed:
+                    pending.append(binder)
+        return needed, object_uses
+
+    values = _KnownAttributes(extraction, attributes or {})
+    replacements: dict[cst.CSTNode, str] = {}
+    needed, object_uses = closure(roots)
+    reported: set[cst.CSTNode] = set()
+    for name, reference in object_uses:
+        found = values.replacement(name, reference)
+        if found is not None:
+            replacements[found[0]] = found[1]
+        elif reference not in reported:
+            reported.add(reference)
+            start = positions[reference].start
+            diagnostics.error(
+                Position(start.line, start.column + 1),
+                f"'{name}' is the unionml {extraction.objects[name].kind} object, which the generated "
+                "project does not include",
+                "components must not use the unionml Dataset or Model; pass what they need as a parameter or a "
+                f"module-level constant (the generator puts in the values of {values.known(name)} only)",
+            )
+    left_out: dict[Hashable, tuple[tuple[str, Position], ...]] = {}
+    for key, names in sorted((optional or {}).items(), key=lambda item: repr(item[0])):
+        extra, extra_uses = closure(names)
+        found_all = [(name, reference, values.replacement(name, reference)) for name, reference in extra_uses]
+        blocking = [(name, reference) for name, reference, found in found_all if found is None]
+        if blocking:
+            left_out[key] = tuple(
+                (name, Position(positions[r].start.line, positions[r].start.column + 1)) for name, r in blocking
+            )
+            continue
+        needed |= extra
+        replacements.update(found for _, _, found in found_all)  # type: ignore[misc]
 
     kept_imports: set[str] = set()
     for number in needed:
@@ -121,6 +170,8 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         rendered = _rendered(statement, extraction, kept_imports, uses_objects, positions, diagnostics)
         if rendered is None:
             continue
+        if replacements:
+            rendered = rendered.visit(_Substitute(replacements))
         simple = isinstance(rendered, cst.SimpleStatementLine)
         separator = "" if not code or (simple and previous_simple) else "\n"
         code += separator + module.code_for_node(rendered).strip("\n") + "\n"
@@ -132,7 +183,93 @@ def slice_module(extraction: Extraction, roots: set[str], diagnostics: Diagnosti
         if (statements - imported.get(name, set())) & needed
         or (statements & needed and _bound_kept(name, kept_imports))
     )
-    return Slice(code, defined, frozenset(kept_imports))
+    return Slice(code, defined, frozenset(kept_imports), left_out)
+
+
+class _KnownAttributes:
+    """Reads of the unionml objects' attributes that can become their values.
+
+    Sound only where the value cannot have changed: no statement of the app assigns or deletes
+    the attribute (or calls `setattr` on the object), and a list value (features, targets) is
+    only indexed with, iterated, compared, combined into a new list or measured, never bound to a
+    name or handed to code that could change it in place (unionml gives every caller the same list).
+    """
+
+    READS_OF_LISTS = ("len", "list", "tuple", "set", "frozenset", "sorted")
+
+    def __init__(self, extraction: Extraction, attributes: dict[tuple[str, str], Any]):
+        self.attributes = attributes
+        self.parents = extraction.wrapper.resolve(ParentNodeProvider)
+        contexts = extraction.wrapper.resolve(ExpressionContextProvider)
+        self.changed: set[tuple[str, str]] = set()
+        self.unsafe_lists: set[tuple[str, str]] = set()
+        for node, context in contexts.items():
+            key = self._key(node)
+            if key is not None and context in (ExpressionContext.STORE, ExpressionContext.DEL):
+                self.changed.add(key)
+            elif key is not None and isinstance(attributes.get(key), list) and not self._reads_list(node):
+                self.unsafe_lists.add(key)
+        for node in self.parents:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and node.func.value == "setattr"
+                and node.args
+                and isinstance(node.args[0].value, cst.Name)
+            ):
+                self.changed |= {key for key in attributes if key[0] == node.args[0].value.value}
+
+    def _key(self, node: cst.CSTNode) -> tuple[str, str] | None:
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            key = (node.value.value, node.attr.value)
+            return key if key in self.attributes else None
+        return None
+
+    def _reads_list(self, node: cst.Attribute) -> bool:
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.Index):  # frame[dataset._features]
+            return True
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            return True
+        if isinstance(parent, (cst.ComparisonTarget, cst.Comparison)):  # column in dataset._features
+            return True
+        if isinstance(parent, (cst.BinaryOperation, cst.StarredElement)):  # a new list: features + targets, [*features]
+            return True
+        if isinstance(parent, cst.Arg):
+            call = self.parents.get(parent)
+            return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in self.READS_OF_LISTS
+        return False
+
+    def replacement(self, name: str, reference: cst.CSTNode) -> tuple[cst.CSTNode, str] | None:
+        """(the attribute node, the literal that replaces it), or None when the use is not such a read."""
+        parent = self.parents.get(reference)
+        key = self._key(parent) if isinstance(parent, cst.Attribute) and parent.value is reference else None
+        if key is None or key in self.changed or key in self.unsafe_lists:
+            return None
+        text = literal(self.attributes[key])
+        return None if self._breaks_fstring(parent, text) else (parent, text)
+
+    def _breaks_fstring(self, node: cst.CSTNode, text: str) -> bool:
+        """Whether `text` cannot stand inside the f-string around `node` (before Python 3.12, an
+        f-string's expressions may not contain its quote character or a backslash)."""
+        while node is not None:
+            node = self.parents.get(node)
+            if isinstance(node, cst.FormattedString):
+                return "\\" in text or node.end in text
+        return False
+
+    def known(self, name: str) -> str:
+        spelled = [f"`{obj}.{attribute}`" for obj, attribute in sorted(self.attributes) if obj == name]
+        return ", ".join(spelled) if spelled else "none of its attributes"
+
+
+class _Substitute(cst.CSTTransformer):
+    def __init__(self, replacements: dict[cst.CSTNode, str]):
+        self.replacements = replacements
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        text = self.replacements.get(original_node)
+        return updated_node if text is None else cst.parse_expression(text)
 
 
 def _reads_global(access: Access, name: str) -> bool:

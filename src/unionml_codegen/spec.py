@@ -191,3 +191,6 @@ class App:
     local_files: dict[str, bytes] = field(default_factory=dict)  # their files, by path relative to the app
     class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # app classes -> qualified bases
     model_references: dict[str, ModelReference] = field(default_factory=dict)  # by schedule name
+    # (dataset or model variable, role) of components left out, with the workflows that call them:
+    # no schedule needs them and they use the unionml objects (analyze.OPTIONAL_ROLES)
+    left_out: frozenset[tuple[str, str]] = frozenset()
