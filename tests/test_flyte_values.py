@@ -140,6 +140,15 @@ def test_unknown_task_option_is_an_error_at_the_registration(tmp_path):
     assert "cache_version" in errors[0][3]
 
 
+def test_resources_with_requests_is_an_error_at_the_registration(tmp_path):
+    app = APP.replace("@model.trainer\n", '@model.trainer(resources=Resources(cpu="2"), limits=Resources(cpu="1"))\n')
+    app = app.replace("import pandas as pd\n", "import pandas as pd\nfrom flytekit import Resources\n")
+    _, errors = generate(tmp_path, training(), app=app)
+    assert [e[2] for e in errors] == [
+        "`resources=` cannot be given together with `requests=` or `limits=` (flytekit refuses it)"
+    ]
+
+
 def test_a_reader_input_typed_bare_list_is_an_error(tmp_path):
     app = APP.replace("    n: int = 1,\n", "    n: int = 1,\n    items: list = [],\n")
     _, errors = generate(tmp_path, training(), app=app)

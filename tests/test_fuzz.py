@@ -48,7 +48,8 @@ def _record(source: str, outcome: harness.Outcome) -> None:
     digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     if len(list(group.glob("*.py"))) < 5:  # a few examples of each symptom are enough
         (group / f"{digest}.py").write_bytes(source.encode("utf-8", "surrogatepass"))
-        report = "\n".join(outcome.problems) + "\n--- stderr ---\n" + outcome.run.stderr[-4000:]
+        stderr = "\n".join(line[:300] for line in outcome.run.stderr.splitlines()[-200:])
+        report = "\n".join(outcome.problems) + "\n--- stderr (lines cut at 300 characters) ---\n" + stderr
         (group / f"{digest}.txt").write_text(report, encoding="utf-8", errors="backslashreplace")
     with open(FINDINGS / "log.txt", "a", encoding="utf-8") as log:
         log.write(f"{digest} {signature}\n")

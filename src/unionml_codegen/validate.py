@@ -251,13 +251,20 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
     specs = [*app.datasets.values(), *app.models.values()]
     for spec in specs:
         for component in spec.components.values():
-            for key, _ in component.task_options:
+            keys = [key for key, _ in component.task_options]
+            for key in keys:
                 if key not in TASK_OPTIONS:
                     diagnostics.error(
                         component.position,
                         f"`{key}=` is not an option of flytekit's @task (flytekit 1.16)",
                         f"known options: {', '.join(sorted(TASK_OPTIONS))}",
                     )
+            if "resources" in keys and {"requests", "limits"} & set(keys):
+                diagnostics.error(
+                    component.position,
+                    "`resources=` cannot be given together with `requests=` or `limits=` (flytekit refuses it)",
+                    "give either `resources=` or `requests=`/`limits=`",
+                )
     checked: set[int] = set()
     for model in app.models.values():
         reader = app.datasets[model.dataset].components.get("reader")
