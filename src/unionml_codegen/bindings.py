@@ -70,7 +70,7 @@ class Bindings:
                 return
             for element, item in zip(elements, values):
                 self.bind_target(element, item)
-        else:
+        elif not isinstance(target, (cst.Attribute, cst.Subscript)):  # stores through a name: see effects.py
             self.bind_unknown_target(target, target)
 
     def bind_unknown_target(self, target: cst.CSTNode, node: cst.CSTNode) -> None:
@@ -81,10 +81,39 @@ class Bindings:
         self.constants.pop(name, None)
         self.unknown[name] = f"{why} (line {self.pos(node).line})"
 
+    def changed_in_place(self, name: str, node: cst.CSTNode, why: str) -> None:
+        """`name`'s object changes: so does every name whose value shares a list, dict or set with it."""
+        shared = _containers(self.constants.get(name))
+        for other, value in list(self.constants.items()):
+            if other != name and shared & _containers(value):
+                self.bind_unknown(other, node, f"shares a list, dict or set with '{name}', which {why}")
+        self.bind_unknown(name, node, why)
+
+    def forget_every_constant(self, node: cst.CSTNode, why: str) -> None:
+        for name in list(self.constants):
+            self.bind_unknown(name, node, why)
+
     def bind_import(self, binding: Import) -> None:
         self.imports[binding.bound_name] = binding
         self.constants.pop(binding.bound_name, None)
         self.unknown.pop(binding.bound_name, None)
+
+
+def _containers(value: Any) -> set[int]:
+    """The ids of the lists, dicts and sets in a value."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, set, tuple, frozenset)):
+            if not isinstance(item, (tuple, frozenset)):
+                found.add(id(item))
+            stack.extend(item)
+        elif isinstance(item, dict):
+            found.add(id(item))
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return found
 
 
 def qualified_name(node: cst.CSTNode, imports: dict[str, Import]) -> str | None:
@@ -129,6 +158,39 @@ class _NameCollector(cst.CSTVisitor):
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        inner = free_names(node.body) - {p.name.value for p in node.params.params}
-        self.names.update(inner)
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        for param in every:  # defaults are evaluated where the lambda is
+            if param.default is not None:
+                param.default.visit(self)
+        self.names.update(free_names(node.body) - {p.name.value for p in every})
         return False
+
+    def _comprehension(self, node: cst.BaseComp, results: list[cst.CSTNode]) -> bool:
+        """The first `in` is evaluated outside the comprehension; the targets bind names inside it."""
+        bound: set[str] = set()
+        clause: cst.CompFor | None = node.for_in
+        first = True
+        while clause is not None:
+            iterated = free_names(clause.iter)
+            self.names.update(iterated if first else iterated - bound)
+            bound |= free_names(clause.target)
+            for condition in clause.ifs:
+                self.names.update(free_names(condition.test) - bound)
+            clause, first = clause.inner_for_in, False
+        for result in results:
+            self.names.update(free_names(result) - bound)
+        return False
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node, [node.key, node.value])

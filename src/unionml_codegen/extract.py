@@ -76,6 +76,7 @@ def extract(module: cst.Module, diagnostics: Diagnostics) -> Extraction:
     bindings = Bindings(wrapper, diagnostics)
     reader = UnionmlReader(bindings)
     Walker(bindings, reader).statements(module.body, context=None)
+    reader.check_models()
     return Extraction(
         module,
         wrapper,

@@ -71,6 +71,17 @@ class UnionmlReader:
                 return obj, func.attr.value
         return None
 
+    def unionml_call(self, call: cst.Call) -> bool | None:
+        """None if `call` is not to the unionml API, else whether it runs the app's components
+        (`model.train(...)` does; constructors, registrations and schedules do not)."""
+        if self.bindings.qualified_name(call.func) in DATASET_CLASSES | MODEL_CLASSES:
+            return False
+        target = self.unionml_target(call.func)
+        if target is None:
+            return None
+        method = target[1]
+        return not (method in SCHEDULE_METHODS or method in DATASET_COMPONENTS or method in MODEL_COMPONENTS)
+
     # constructors
     def constructor(self, value: cst.BaseExpression, targets: Iterable, context: str | None) -> bool:
         if not isinstance(value, cst.Call):
@@ -98,6 +109,18 @@ class UnionmlReader:
         self.bindings.constants.pop(variable, None)
         return True
 
+    def check_models(self) -> None:
+        """After the whole app is read: unionml trains a model only with an `init` (its default init
+        raises "you must specify the init argument to the Model constructor")."""
+        for obj in self.objects.values():
+            if obj.kind == "model" and obj.init is None and "init" not in obj.registrations:
+                self.diagnostics.error(
+                    obj.position,
+                    f"Model '{obj.variable}' has no `init`: unionml cannot create the model object to train",
+                    "pass `init=` a class or function that builds the model from the hyperparameters "
+                    "(e.g. `init=LogisticRegression`), or register one with `@model.init`",
+                )
+
     def _dataset_arguments(self, obj: UnionObject, call: cst.Call) -> None:
         parameters = ("name",)
         keywords = {"name", "features", "targets", "test_size", "shuffle", "random_state"}
@@ -118,8 +141,8 @@ class UnionmlReader:
         obj.arguments = {"name": "model", "hyperparameter_config": None}
         keywords = {"name", "init", "dataset", "hyperparameter_config"}
         for key, arg in self._arguments(call, ("name", "init"), keywords, "Model"):
-            if key == "init":
-                obj.init = self.bindings.code(arg.value)
+            if key == "init" and not _is_none(arg.value):
+                obj.init = _callable_code(self.bindings.code(arg.value), arg.value)
             elif key == "dataset":
                 dataset = self.objects.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
                 if dataset is None or dataset.kind != "dataset":
@@ -303,6 +326,12 @@ class _CallCollector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+
+
+def _callable_code(code: Code, node: cst.BaseExpression) -> Code:
+    """`init` as text the generated code can call: `(A if c else B)(**hyperparameters)`."""
+    atomic = isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) or bool(node.lpar)
+    return code if atomic else Code(f"({code.text})", code.names)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

@@ -171,6 +171,10 @@ class Evaluator:
         value = self.evaluate(node.expression)
         if isinstance(node.operator, cst.Not):
             return not value
+        if isinstance(node.operator, cst.BitInvert):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise NotStatic(node, "unary '~' applies to integers only")
+            return ~value
         if not isinstance(value, _NUMBER + (dt.timedelta,)) or isinstance(value, bool):
             raise NotStatic(node, "unary '+' and '-' apply to numbers only")
         return -value if isinstance(node.operator, cst.Minus) else +value

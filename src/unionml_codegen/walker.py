@@ -15,6 +15,7 @@ from typing import Iterable, Protocol, Sequence
 import libcst as cst
 
 from .bindings import Bindings, free_names
+from .effects import EVERY_NAME, Change, Effects
 from .spec import Import
 from .values import NotStatic
 
@@ -31,11 +32,33 @@ class Reader(Protocol):
     def decorators(self, node: cst.FunctionDef, context: str | None) -> None:
         """Read `@model.trainer`-style decorators of a `def`."""
 
+    def unionml_call(self, call: cst.Call) -> bool | None:
+        """None if `call` is not to the unionml API, else whether it runs the app's components."""
+
 
 class Walker:
     def __init__(self, bindings: Bindings, reader: Reader):
         self.bindings = bindings
         self.reader = reader
+        self.effects = Effects(bindings, reader.unionml_call)
+        self.function_depth = 0  # > 0 in a function body, which does not run at import
+
+    def _run(self, *nodes: cst.CSTNode | None) -> None:
+        """Make unknown what evaluating these nodes may change (see effects.py)."""
+        if self.function_depth:
+            return
+        for node in nodes:
+            if node is not None:
+                self._apply(self.effects.of(node))
+
+    def _apply(self, changes: list[Change]) -> None:
+        for change in changes:
+            if change.name == EVERY_NAME:
+                self.bindings.forget_every_constant(change.node, change.why)
+            elif change.in_place:
+                self.bindings.changed_in_place(change.name, change.node, change.why)
+            else:
+                self.bindings.bind_unknown(change.name, change.node, change.why)
 
     def statements(self, statements: Sequence[cst.CSTNode], context: str | None) -> None:
         for statement in statements:
@@ -48,27 +71,35 @@ class Walker:
         elif isinstance(node, cst.FunctionDef):
             self._function_def(node, context)
         elif isinstance(node, cst.ClassDef):
+            self._run(*(d.decorator for d in node.decorators), *(a.value for a in (*node.bases, *node.keywords)))
             self._nested(node.body, "inside a class body")
             self.bindings.bind_unknown(node.name.value, node, "is a class")
+            self.effects.definitions[node.name.value] = node
         elif isinstance(node, cst.If):
             self._if(node, context)
         elif isinstance(node, cst.For):
             self._for(node, context)
         elif isinstance(node, cst.While):
+            self._run(node.test)
             self._nested(node.body, "inside a `while` loop")
             if node.orelse:
                 self._nested(node.orelse.body, "inside a `while ... else` block")
         elif isinstance(node, cst.With):
+            self._run(*node.items)
             self._nested(node.body, context)
         elif isinstance(node, (cst.Try, cst.TryStar)):
             self._nested(node.body, context)
             for handler in node.handlers:
+                self._run(handler.type)
+                if handler.name is not None and not self.function_depth:
+                    self.bindings.bind_unknown_target(handler.name.name, handler)
                 self._nested(handler.body, "inside an `except` block")
             if node.orelse:
                 self._nested(node.orelse.body, "inside a `try ... else` block")
             if node.finalbody:
                 self._nested(node.finalbody.body, context)
         elif isinstance(node, cst.Match):
+            self._run(node.subject)
             for case in node.cases:
                 self._nested(case.body, "inside a `match` case")
 
@@ -85,13 +116,19 @@ class Walker:
             where = "inside `if __name__ == '__main__'`, which does not run when the app is deployed"
         else:
             where = "inside an `if` block"
+        self._run(node.test)
         self._nested(node.body, context or where)
         orelse = node.orelse
         while orelse is not None:
+            if isinstance(orelse, cst.If):
+                self._run(orelse.test)
             self._nested(orelse.body, context or "inside an `else` block")
             orelse = orelse.orelse if isinstance(orelse, cst.If) else None
 
     def _for(self, node: cst.For, context: str | None) -> None:
+        self._run(node.iter)
+        if not self.function_depth:
+            self._apply(self.effects.stores(node.target, node))
         if context is None:
             try:
                 items = list(self.bindings.evaluator().evaluate(node.iter))
@@ -104,7 +141,8 @@ class Walker:
                 if node.orelse:
                     self._nested(node.orelse.body, None)
                 return
-        self.bindings.bind_unknown_target(node.target, node.target)
+        if not self.function_depth:
+            self.bindings.bind_unknown_target(node.target, node.target)
         where = context or "inside a `for` loop over a sequence the generator cannot evaluate"
         self._nested(node.body, where)
 
@@ -112,11 +150,25 @@ class Walker:
         name = node.name.value
         if context is None:
             self.bindings.functions[name] = node
+        params = node.params
+        defaults = [p.default for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+        self._run(*(d.decorator for d in node.decorators), *defaults)
         self.bindings.bind_unknown(name, node, "is a function")
+        if not self.function_depth:
+            self.effects.definitions[name] = node
         self.reader.decorators(node, context)
-        self._nested(node.body, "inside a function, which the app does not call at import")
+        self.function_depth += 1
+        try:
+            self._nested(node.body, "inside a function, which the app does not call at import")
+        finally:
+            self.function_depth -= 1
 
     def _small_statement(self, node: cst.BaseSmallStatement, context: str | None) -> None:
+        self._run(node)
+        if self.function_depth and isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if node.value is not None:  # a function's own names are not the module's
+                self.reader.calls_in(node.value, context)
+            return
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             self._import(node)
         elif isinstance(node, cst.Assign):
@@ -130,9 +182,8 @@ class Walker:
             if node.value is not None and not self.reader.constructor(node.value, [node], context):
                 self.reader.calls_in(node.value, context)
                 self._assign(node.target, node.value, context)
-        elif isinstance(node, cst.AugAssign):
-            for name in free_names(node.target):
-                self.bindings.bind_unknown(name, node, "is changed by an augmented assignment")
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            self.bindings.bind_unknown(node.target.value, node, "is changed by an augmented assignment")
         elif isinstance(node, cst.Expr):
             self.reader.calls_in(node.value, context)
 
@@ -152,8 +203,7 @@ class Walker:
         if isinstance(node, cst.Import):
             for alias in node.names:
                 binding = Import(code(alias.name), None, alias.asname.name.value if alias.asname else None)
-                bindings.imports[binding.bound_name] = binding
-                bindings.unknown.pop(binding.bound_name, None)
+                bindings.bind_import(binding)
             return
         if isinstance(node.names, cst.ImportStar):
             bindings.diagnostics.error(
