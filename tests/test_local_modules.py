@@ -147,3 +147,46 @@ def test_an_output_inside_a_local_package_the_project_copies_is_an_error(tmp_pat
     assert not (app.parent / "helpers" / "flyte").exists()
     generate(app, tmp_path / "flyte")  # beside it: fine
     assert sorted(p.name for p in (tmp_path / "flyte" / "helpers").iterdir()) == ["__init__.py", "scaling.py"]
+
+
+# versions pinned by the app's own project
+
+
+def _pinned_app(tmp_path, files: dict[str, str]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    app = _digits_variant(tmp_path, {})
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return app
+
+
+def test_requirements_carry_the_versions_the_apps_requirements_file_pins(tmp_path):
+    app = _pinned_app(tmp_path, {
+        "shop/requirements.txt": "# pinned\nscikit-learn==1.5.2  # the model\nPandas == 2.2.3\n-r other.txt\n"
+                                 "flytekit==1.10.0\nunionml==0.2.1\npyarrow @ https://example.com/p.whl\n",
+    })  # fmt: skip
+    generate(app, tmp_path / "out")
+    assert _requirements(tmp_path / "out") == ["flytekit>=1.16,<2", "Pandas==2.2.3", "pyarrow", "scikit-learn==1.5.2"]
+
+
+def test_an_unpinned_app_lists_bare_names(tmp_path):
+    app = _pinned_app(tmp_path, {"shop/requirements.txt": "scikit-learn\npandas>=2\n"})
+    generate(app, tmp_path / "out")
+    assert _requirements(tmp_path / "out") == ["flytekit>=1.16,<2", "pandas>=2", "pyarrow", "scikit-learn"]
+    (app.parent / "requirements.txt").unlink()
+    generate(app, tmp_path / "out")
+    assert _requirements(tmp_path / "out") == ["flytekit>=1.16,<2", "pandas", "pyarrow", "scikit-learn"]
+
+
+def test_pins_come_from_the_nearest_file_up_to_the_repository_root(tmp_path):
+    app = _pinned_app(tmp_path / "repo" / "apps", {
+        "../.git/HEAD": "ref: refs/heads/main\n",
+        "../requirements.in": "pandas==1.0.0\npyarrow==17.0.0\n",
+        "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["pandas==2.2.3", "scikit-learn~=1.5.0"]\n',
+    })  # fmt: skip
+    (tmp_path / "requirements.txt").write_text("pyarrow==1.0.0\n")  # above the repository: not read
+    generate(app, tmp_path / "out")
+    assert _requirements(tmp_path / "out") == [
+        "flytekit>=1.16,<2", "pandas==2.2.3", "pyarrow==17.0.0", "scikit-learn~=1.5.0"
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ from libcst.metadata import PositionProvider
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
 from .python_check import check_module
+from .pins import find_pins
 from .slicing import slice_module
 from .spec import App, Code, Component, DatasetSpec, ModelSpec
 
@@ -184,6 +185,7 @@ def _read_module(
         local_files=local_files,
         class_bases=_class_bases(extraction),
         left_out=left_out,
+        requirement_pins=find_pins(app_dir) if app_dir is not None else {},
     )
 
 

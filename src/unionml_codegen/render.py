@@ -15,6 +15,7 @@ from typing import Any
 from . import launchplan_kwargs
 from .model_sources import model_flavor
 from .names import Imports, class_name, distribution, identifier, literal, unique
+from .pins import pinned
 from .spec import App, Code, Component, DatasetSpec, ModelSpec, Schedule
 
 GENERATOR = "unionml-codegen"
@@ -661,7 +662,9 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
     names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "keras"}[f] for f in flavors if f != "custom"}
     if "pandas" in app.third_party_modules:
         names.add("pyarrow")  # flytekit writes DataFrames between tasks as parquet
-    return sorted(names, key=str.lower)
+    # the versions the app's own project pins (pins.py); flytekit keeps the range the project supports
+    lines = {name if name.startswith("flytekit") else pinned(name, app.requirement_pins) for name in names}
+    return sorted(lines, key=str.lower)
 
 
 # templates and formatting

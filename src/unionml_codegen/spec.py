@@ -194,3 +194,4 @@ class App:
     # (dataset or model variable, role) of components left out, with the workflows that call them:
     # no schedule needs them and they use the unionml objects (analyze.OPTIONAL_ROLES)
     left_out: frozenset[tuple[str, str]] = frozenset()
+    requirement_pins: dict[str, str] = field(default_factory=dict)  # normalized distribution -> pinned line (pins.py)

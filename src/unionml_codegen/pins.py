@@ -1,0 +1,97 @@
+"""Version pins for the generated requirements.txt, taken from the app's own project files.
+
+Where the app's project pins its dependencies (unionml's templates ship a requirements.txt with
+exact versions beside app.py), the task image should install those versions, not whatever is
+newest. Read, nearest first: in the app's directory, then in each parent up to the repository
+root (the nearest ancestor holding `.git`; with none, the app's directory only), the files
+`requirements.txt`, `requirements.in` and `pyproject.toml` (`[project] dependencies`). The first
+pin found for a distribution wins. Only plain version specifiers are taken (`pandas==2.2.3`,
+`scikit-learn>=1.4,<1.6`, with extras); URLs, paths, options (`-r`, `-e`, `--index-url`) and
+lines with environment markers are ignored, so the generated file holds nothing but names and
+versions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+MAX_BYTES = 1_000_000  # a requirements file larger than this is not read
+FILES = ("requirements.txt", "requirements.in")
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_VERSION = r"(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
+_REQUIREMENT = re.compile(
+    rf"^(?P<name>{_NAME})\s*(?P<extras>\[\s*{_NAME}(?:\s*,\s*{_NAME})*\s*\])?\s*"
+    rf"(?P<spec>{_VERSION}(?:\s*,\s*{_VERSION})*)?\s*$"
+)
+
+
+def normalized(name: str) -> str:
+    """A distribution name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def find_pins(app_dir: Path) -> dict[str, str]:
+    """Normalized distribution name -> its requirement as the app's project writes it."""
+    pins: dict[str, str] = {}
+    for directory in _project_dirs(app_dir):
+        for requirement in _requirements_in(directory):
+            match = _REQUIREMENT.match(requirement)
+            if match is None or not match["spec"]:
+                continue
+            spec = re.sub(r"\s+", "", match["spec"])
+            extras = re.sub(r"\s+", "", match["extras"] or "")
+            pins.setdefault(normalized(match["name"]), f"{match['name']}{extras}{spec}")
+    return pins
+
+
+def pinned(distribution: str, pins: dict[str, str]) -> str:
+    """The requirement line for a distribution: the project's pin, or the bare name."""
+    return pins.get(normalized(distribution), distribution)
+
+
+def _project_dirs(app_dir: Path) -> list[Path]:
+    start = app_dir.resolve()
+    chain = [start, *start.parents]
+    for number, directory in enumerate(chain):
+        if (directory / ".git").exists():
+            return chain[: number + 1]
+    return [start]
+
+
+def _requirements_in(directory: Path) -> list[str]:
+    lines: list[str] = []
+    for name in FILES:
+        text = _read(directory / name)
+        if text is not None:
+            lines += [line.split(" #")[0].split("\t#")[0].strip() for line in text.splitlines()]
+    text = _read(directory / "pyproject.toml")
+    if text is not None:
+        lines += _pyproject_dependencies(text)
+    return [line for line in lines if line and not line.startswith(("#", "-"))]
+
+
+def _pyproject_dependencies(text: str) -> list[str]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            return []
+    try:
+        project = tomllib.loads(text).get("project", {})
+    except (tomllib.TOMLDecodeError, ValueError):
+        return []
+    dependencies = project.get("dependencies", []) if isinstance(project, dict) else []
+    return [d.strip() for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
+
+
+def _read(path: Path) -> str | None:
+    """A regular file's text, if it is one of bounded size in UTF-8 (never a FIFO or a device)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
