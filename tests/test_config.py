@@ -145,7 +145,7 @@ def test_tomli_is_the_fallback_and_neither_is_a_clear_error(tmp_path, monkeypatc
     tomllib = pytest.importorskip("tomllib")
     (tmp_path / "pyproject.toml").write_text('[tool.unionml-codegen]\napp = "app.py"\n')
     monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10
-    monkeypatch.setitem(sys.modules, "tomli", types.SimpleNamespace(load=tomllib.load, TOMLDecodeError=ValueError))
+    monkeypatch.setitem(sys.modules, "tomli", types.SimpleNamespace(loads=tomllib.loads, TOMLDecodeError=ValueError))
     assert load_config(tmp_path / "pyproject.toml").app == tmp_path / "app.py"
     monkeypatch.setitem(sys.modules, "tomli", None)
     with pytest.raises(ConfigError, match="needs Python 3.11 or newer, or the tomli package: pip install tomli"):

@@ -501,7 +501,6 @@ def test_a_conditional_helper_without_unionml_is_kept_whole():
     assert "try:\n    import ujson as json\nexcept ImportError:\n    import json\n" in app.components_code
 
 
-
 @pytest.mark.parametrize(
     "top_level",
     [
@@ -530,9 +529,7 @@ def test_names_a_component_binds_itself_are_not_the_module_level_ones(top_level)
         def trainer(estimator: dict, features: list, target: list) -> dict:
             features = [float(x) for x in features]
             return estimator
-        """)
-        + top_level
-        + "\n",
+        """) + top_level + "\n",
         components=PREDICTOR_AND_EVALUATOR,
     )
     assert app.components_code.startswith("def reader() -> list:\n")

@@ -114,7 +114,7 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
         click.echo(f"interrupted; {out} was left as it was", err=True)
         sys.exit(130)
     if result.diagnostics.items:
-        click.echo(result.diagnostics.render(_source(target.app)), err=True)
+        click.echo(result.diagnostics.render(result.source), err=True)
     if result.drift is not None:
         for text in result.drift.diffs:
             click.echo(text, nl=False)
@@ -149,11 +149,3 @@ def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
     if package is not None:
         words += ["--package", package]
     return shlex.join(words)
-
-
-def _source(path) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None

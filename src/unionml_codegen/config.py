@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .inputs import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
 from .write import MANIFEST, read_manifest
 
 TABLE = "unionml-codegen"
@@ -108,8 +109,8 @@ def find_pyproject(start: Path) -> Path | None:
     start = Path(os.path.abspath(start))
     for directory in [start, *start.parents]:
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
+        if os.path.lexists(candidate) and not candidate.is_dir():
+            return candidate  # read only if it is a regular file: a FIFO or a device is an error, not a hang
     return None
 
 
@@ -117,10 +118,12 @@ def load_config(pyproject: Path) -> Settings | None:
     """`[tool.unionml-codegen]` of `pyproject`, paths made absolute; None when it has no such table."""
     toml = _toml_module()
     try:
-        with open(pyproject, "rb") as handle:
-            data = toml.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{pyproject}: cannot read it: {exc.strerror or exc}") from None
+        text = read_file(pyproject, MAX_CONFIG_BYTES, str(pyproject)).decode("utf-8")
+        data = toml.loads(text)
+    except InputError as exc:
+        raise ConfigError(f"cannot read {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); TOML is UTF-8") from None
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
     table = data.get("tool", {}).get(TABLE) if isinstance(data.get("tool"), dict) else None
@@ -140,6 +143,11 @@ def load_config(pyproject: Path) -> Settings | None:
     if not isinstance(models, dict) or not all(isinstance(v, str) and v for v in models.values()):
         raise ConfigError(f'{where}: models must be a table of SCHEDULE = "path/to/model/file"')
     base = pyproject.parent
+    root = project_root(base)
+    paths = {key: table[key] for key in ("app", "output") if key in table}
+    paths.update({f"models.{name}": path for name, path in models.items()})
+    for key, value in paths.items():
+        _contained(value, base, root, f"{where}: {key}")
     return Settings(
         app=_absolute(table.get("app"), base),
         output=_absolute(table.get("output"), base),
@@ -147,6 +155,19 @@ def load_config(pyproject: Path) -> Settings | None:
         package=table.get("package"),
         models={name: _absolute(path, base) for name, path in models.items()},
     )
+
+
+def _contained(value: str, base: Path, root: Path, what: str) -> None:
+    """A path a file names (pyproject.toml, a manifest) must stay inside the project, links resolved."""
+    try:
+        check_path(value, what)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    if not inside(base / value, root):
+        raise ConfigError(
+            f"{what} = {value!r} is outside the project ({root}); paths in pyproject.toml and in a manifest "
+            "must stay inside the repository that holds them (give a path elsewhere on the command line)"
+        )
 
 
 def manifest_settings(output: Path) -> Settings | None:
@@ -157,6 +178,14 @@ def manifest_settings(output: Path) -> Settings | None:
     options = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
     models = options.get("models") if isinstance(options.get("models"), dict) else {}
     output = Path(os.path.abspath(output))
+    root = project_root(Path(os.path.realpath(output)).parent)
+    where = f"{output / MANIFEST}"
+    _contained(manifest["app"], output, root, f"{where}: app")
+    if not manifest["app"].endswith(".py"):
+        raise ConfigError(f"{where}: app = {manifest['app']!r} is not a Python file (.py)")
+    for name, path in models.items():
+        if isinstance(name, str) and isinstance(path, str):
+            _contained(path, output, root, f"{where}: options.models.{name}")
     return Settings(
         app=_absolute(manifest["app"], output),
         output=output,
@@ -171,7 +200,12 @@ def discover(cwd: Path) -> list[Settings]:
     candidates = [cwd / MANIFEST, *sorted(cwd.glob(f"*/{MANIFEST}"))]
     found = []
     for manifest in candidates:
-        if manifest.is_file():
+        if manifest.parent != cwd and manifest.parent.is_symlink():
+            raise ConfigError(
+                f"{_shown(manifest.parent, cwd)} is a symbolic link; generated projects are looked for in real "
+                "directories only: name the output directory with -o, or replace the link"
+            )
+        if manifest.is_file() and not manifest.is_symlink():
             recorded = manifest_settings(manifest.parent)
             if recorded is not None:
                 found.append(recorded)

@@ -11,6 +11,7 @@ from . import __version__
 from .analyze import package_name, read_app
 from .diagnostics import AppError, Diagnostics, Position
 from .fingerprint import fingerprint, up_to_date
+from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
 from .validate import validate
 from .write import Drift, compare, digest, recover, with_manifest, write
 
@@ -29,6 +30,7 @@ class Result:
     drift: Drift | None = None  # with check/diff: how OUT differs
     changes: Drift | None = None  # after a write: what was rewritten, created and removed
     reused: bool = False  # the output was generated from the same inputs: nothing was rendered
+    source: str | None = None  # the app's text, to show the lines warnings point at
 
 
 def render_app(
@@ -47,9 +49,9 @@ def render_app(
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
     try:
-        source = app_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", "check the path")
+        source = read_app_source(app_path)
+    except InputError as exc:
+        diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", _READ_HINT)
         raise AppError(diagnostics, None) from None
     package = options.package or package_name(app_path)
     derived = options.package is None
@@ -66,13 +68,26 @@ def render_app(
     del record["content_sha256"]
     key = fingerprint(app, record)
     if reuse and up_to_date(out_dir, key):
-        return Result({}, diagnostics, reused=True)
+        return Result({}, diagnostics, reused=True, source=source)
 
     from .render import RenderOptions, render_project
 
     files = render_project(app, RenderOptions(source=relative, image=options.image))
     record = {**provenance(files, relative, out_dir, options, package), "input_sha256": key}
-    return Result(with_manifest(files, record), diagnostics)
+    return Result(with_manifest(files, record), diagnostics, source=source)
+
+
+_READ_HINT = (
+    "the app is a Python file (.py) of at most 16 MB, in UTF-8 or in the encoding its coding cookie "
+    "declares (PEP 263)"
+)
+
+
+def read_app_source(app_path: Path) -> str:
+    """The app's text: a regular `.py` file of at most `MAX_APP_BYTES`, decoded as Python would."""
+    if app_path.suffix != ".py":
+        raise InputError("the app must be a Python file whose name ends in .py")
+    return decode_python(read_file(app_path, MAX_APP_BYTES, "the app"), "the app")
 
 
 def provenance(

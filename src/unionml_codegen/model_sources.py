@@ -15,8 +15,10 @@ import re
 from pathlib import Path
 
 from .diagnostics import Diagnostics, Position
+from .inputs import MAX_MODEL_BYTES, InputError, check_path, inside, project_root, read_file
 from .spec import App, Code, ModelReference, ModelSpec, Schedule
 
+MAX_VENDORED_NAME = 100  # characters of the model file's name kept in the vendored name (after its hash)
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "https://", "http://")
 FLAVORS = {"sklearn": "sklearn", "torch": "pytorch", "keras": "keras", "tensorflow": "keras"}
 _FIXES = (
@@ -102,28 +104,51 @@ def _vendored(
     app_dir: Path,
     bound: bool = False,
 ) -> ModelReference | None:
+    """Read and hash a model file. One the app names must be inside the app's project (links
+    resolved); one bound on the command line (`--model`) is the user's choice. Either way only a
+    regular file of at most `MAX_MODEL_BYTES` is read."""
+    origin = f"--model {schedule.name}={shown!r}" if bound else f"model_file {shown!r}"
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        origin = f"--model {schedule.name}={shown}" if bound else f"model_file {shown!r}"
+        check_path(shown, origin)
+        root = project_root(app_dir)
+        if not bound and not inside(path, root):
+            diagnostics.error(
+                where,
+                f"{origin} is outside the app's project ({root}); model files an app names must be inside it",
+                "move the model file into the project (the directory with the app's .git or pyproject.toml), "
+                f"or bind a file yourself when generating: --model {schedule.name}=PATH",
+            )
+            return None
+        data = read_file(path, MAX_MODEL_BYTES, origin)
+    except InputError as exc:
         diagnostics.error(
             where,
-            f"{origin}: cannot read the model file ({exc.strerror or exc})",
-            "the path is relative to the app file" if not bound else "the path is relative to the current directory",
+            f"cannot read the model file: {exc}",
+            "the path is relative to the current directory" if bound else "the path is relative to the app file",
         )
         return None
     sha256 = hashlib.sha256(data).hexdigest()
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.name)
     if bound:  # recorded relative to the app, so the output names no machine's paths
         shown = Path(os.path.relpath(path.resolve(), app_dir.resolve())).as_posix()
     return ModelReference(
         "file",
         Path(shown).as_posix(),
-        vendored=f"models/{sha256[:16]}-{stem}",
+        vendored=f"models/{sha256[:16]}-{_vendored_name(path.name)}",
         sha256=sha256,
         size=len(data),
         data=data,
     )
+
+
+def _vendored_name(name: str, limit: int = MAX_VENDORED_NAME) -> str:
+    """The model file's name made safe for a file name: other characters replaced, at most `limit`
+    characters (its extension kept, so a loader that goes by it still can)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    if len(safe) <= limit:
+        return safe
+    stem, dot, extension = safe.rpartition(".")
+    extension = extension[:16] if dot and stem else ""
+    return safe[: limit - len(extension) - 1] + "." + extension if extension else safe[:limit]
 
 
 def model_flavor(app: App, model: ModelSpec) -> str | None:
