@@ -30,14 +30,16 @@ HOSTILE = [
     '"\\ud800"', '"\\udfff x"', "'\"'", "\"'''\"", "'\"\"\"'", "'a\"\"\"b'", '"\\n"', '"\\r\\n"', '"\\x00"',
     '"\\\\"', '"C:\\\\xgb"', '"\\\\N"', '"x" * 100', '"' + "x" * 5000 + '"', '"ñame"', '"名前"', '"\\u202e"',
     '""', '" "', '"a b"', '"../escape"', '"/etc/passwd"', '"${HOME}"', '"{{ x }}"', '"{% raw %}"',
-    '"da" "ily"', 'f"{1:>10}"', 'f"{1:zz}"', "b\"bytes\"", "timedelta(seconds=30)",
+    '"da" "ily"', 'f"{1:>10}"', '"\\N{BOGUS}"', '"da" b"ily"', "b\"bytes\"", "timedelta(seconds=30)",
     "timedelta(days=10**9)", "datetime(2026, 1, 1)", "date(2026, 1, 1)", "-0.0", "1_000", "0x10", "1j",
     '"@daily"', '"@every 1h"', '"0 0 * * 7"', '"* * * * * *"', '"daily"', '"TZ=UTC 0 0 * * *"',
     "HYPERPARAMETERS", "dataset", "model", "print", "~5", "not 0", "(1, 2)[0]", "[*range(3)]",
+    "(" * 150 + "1" + ")" * 150, " + ".join(['"a"'] * 400), "[" * 100 + "]" * 100, "[" * 1300 + "]" * 1300,
+    '"x" * 10**10',
 ]  # fmt: skip
 #: Hostile values that made the generator hang (issue 13, item 13): each costs a whole timeout while it
 #: still does, so they are drawn only with FUZZ_SLOW=1.
-SLOW = ["10**10**10", 'f"{1:>999999999}"', '"x" * 10**10']
+SLOW = ["10**10**10", 'f"{1:>999999999}"']
 if os.environ.get("FUZZ_SLOW"):
     HOSTILE += SLOW
 #: Inputs of findings still open in other parts of the generator (/work/team/FINDINGS.md): drawn in long
@@ -45,6 +47,9 @@ if os.environ.get("FUZZ_SLOW"):
 #: one then moves to the lists above and gets a case in regressions/.
 LONG = "FUZZ_EXAMPLES" in os.environ
 OPEN_MODEL_FILES = ['"/dev/zero"', '"/proc/self/environ"']
+OPEN_VALUES = ['f"{1:zz}"']
+if LONG:
+    HOSTILE += OPEN_VALUES
 
 #: Identifiers to rename names to.
 NAMES = [
@@ -134,6 +139,37 @@ def mutated_apps(draw) -> str:
     for _ in range(draw(st.integers(1, 4))):
         source = draw(_mutation(source))
     return source
+
+
+#: Byte-level damage: encodings, line endings, control characters.
+RAW = [
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"\r",
+    b"\x0c",
+    b"\t",
+    b"\\",
+    b"\xe2\x80\xa8",
+    b"\xed\xa0\x80",
+    b"# -*- coding: latin-1 -*-\n",
+]
+
+
+@st.composite
+def raw_apps(draw) -> bytes:
+    """An example app as bytes, with CRLF line endings, a byte-order mark, a coding cookie, or stray bytes."""
+    data = draw(st.sampled_from(EXAMPLE_SOURCES)).encode()
+    kind = draw(st.sampled_from(["crlf", "insert", "insert", "prefix", "cr"]))
+    if kind == "crlf":
+        return data.replace(b"\n", b"\r\n")
+    if kind == "cr":
+        return data.replace(b"\n", b"\r")
+    insert = draw(st.sampled_from(RAW) | st.binary(min_size=1, max_size=4))
+    if kind == "prefix":
+        return insert + data
+    at = draw(st.integers(0, len(data)))
+    return data[:at] + insert + data[at:]
 
 
 # schedules
@@ -321,4 +357,4 @@ def scheduled_apps(draw) -> str:
     return SCHEDULE_BASE + train + "".join(calls)
 
 
-APPS = st.one_of(mutated_apps(), scheduled_apps())
+APPS = st.one_of(mutated_apps(), mutated_apps(), scheduled_apps(), scheduled_apps(), raw_apps())
