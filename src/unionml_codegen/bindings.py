@@ -73,9 +73,16 @@ class Bindings:
         elif not isinstance(target, (cst.Attribute, cst.Subscript)):  # stores through a name: see effects.py
             self.bind_unknown_target(target, target)
 
-    def bind_unknown_target(self, target: cst.CSTNode, node: cst.CSTNode) -> None:
+    def bind_unknown_target(
+        self,
+        target: cst.CSTNode,
+        node: cst.CSTNode,
+        why: str = "is assigned from an expression the generator cannot evaluate",
+    ) -> None:
         for name in free_names(target):
-            self.bind_unknown(name, node, "is assigned from an expression the generator cannot evaluate")
+            if isinstance(target, (cst.Attribute, cst.Subscript)):
+                continue  # a store through a name (see effects.py)
+            self.bind_unknown(name, node, why)
 
     def bind_unknown(self, name: str, node: cst.CSTNode, why: str) -> None:
         self.constants.pop(name, None)

@@ -170,8 +170,8 @@ def _sunday_seven_item(item: str) -> str:
     start_text, step_text = match["start"], match["step"]
     if start_text is None:
         return item if step_text else "0"  # '7/N' means 7..6 to robfig: left for _check_field to reject
-    start = int(start_text) if start_text.isdigit() else _DAYS.get(start_text.lower())
-    step = int(step_text or 1)
+    start = _whole(start_text) if start_text.isdigit() else _DAYS.get(start_text.lower())
+    step = _whole(step_text or "1")
     if start is None or start > 7 or step == 0:
         return item  # invalid either way; _check_field explains why
     if start == 7:
@@ -208,14 +208,24 @@ def _check_item(field: _Field, item: str, expr: str) -> None:
                 "ranges cannot wrap around; split it into two, e.g. '22-23,0-2'",
                 field.name,
             )
-    if slash and not (_NUMBER.fullmatch(step_text) and int(step_text) >= 1):
+    if slash and not (_NUMBER.fullmatch(step_text) and 1 <= _whole(step_text) < _HUGE):
         message = f"{field.name} step must be a whole number of at least 1, got '{item}' in '{expr}'"
         raise CronError(message, "write the step as a whole number, e.g. '*/15'", field.name)
 
 
+_HUGE = 10**18
+
+
+def _whole(digits: str) -> int:
+    """The number a run of digits spells, capped at `_HUGE` (out of every field's range): Python
+    refuses to convert more than 4,300 digits, and no field needs more than two."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 18 else _HUGE
+
+
 def _value(field: _Field, token: str, item: str, expr: str) -> int:
     if _NUMBER.fullmatch(token):
-        number = int(token)
+        number = _whole(token)
     elif token.lower() in field.names:
         return field.names[token.lower()]
     else:
@@ -231,7 +241,8 @@ def _value(field: _Field, token: str, item: str, expr: str) -> int:
         raise CronError(message, hint, field.name)
     if not field.low <= number <= field.high:
         hint = f"use a value in {field.low}-{field.high}" + (" (0 is Sunday)" if field.name == "day-of-week" else "")
-        message = f"{field.name} value {number} is out of range {field.low}-{field.high} in '{expr}'"
+        shown = number if number < _HUGE else f"{token.lstrip('0')[:12]}..."
+        message = f"{field.name} value {shown} is out of range {field.low}-{field.high} in '{expr}'"
         raise CronError(message, hint, field.name)
     return number
 

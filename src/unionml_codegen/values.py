@@ -4,12 +4,18 @@ Only what can be known from the text is evaluated: literals, module-level consta
 far, dict/list/tuple/set displays with `*`/`**` unpacking, `dict(...)`, `timedelta(...)` and
 `datetime(...)` however imported, f-strings of known values, unary minus and arithmetic on
 numbers. Anything else raises `NotStatic` at the node that cannot be known.
+
+Values are bounded (docs/rules.md, "Limits"), so that no app can make the generator hang or run
+out of memory: ints of at most `MAX_INT_DIGITS` digits (powers are refused before they are
+computed), strings of at most `MAX_STRING` characters (also in total over one value, and for
+f-string widths), at most `MAX_ITEMS` items in one value (shared parts counted each time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -50,6 +56,18 @@ _KNOWN_CALLS: dict[str, Callable[..., Any]] = {
 
 _NUMBER = (int, float)
 
+MAX_INT_DIGITS = 4300  # CPython's own limit for converting an int to a string
+MAX_STRING = 1_000_000  # characters
+MAX_ITEMS = 100_000  # items in one value, counting every element of every list, dict, set and tuple
+PAST_BOUNDS = "is assigned a value past the generator's bounds"  # why a name is unknown
+_INT_LIMIT = 10**MAX_INT_DIGITS
+_INT_BITS = 14_300  # more bits than that: more than MAX_INT_DIGITS digits
+LIMITS_HINT = 'the generator reads values up to the bounds in docs/rules.md ("Limits"); use a smaller value'
+_CONSTRUCTED = frozenset({
+    "SimpleString", "ConcatenatedString", "FormattedString", "List", "Tuple", "Set", "Dict", "BinaryOperation",
+    "UnaryOperation", "Call", "Integer",
+})  # fmt: skip
+
 
 class Evaluator:
     """Evaluates expressions against the constants known at one point of the module.
@@ -69,10 +87,14 @@ class Evaluator:
         self.unknown = unknown or {}
 
     def evaluate(self, node: cst.BaseExpression) -> Any:
-        method = getattr(self, f"_eval_{type(node).__name__}", None)
+        kind = type(node).__name__
+        method = getattr(self, f"_eval_{kind}", None)
         if method is None:
             raise NotStatic(node, f"this {_describe(node)} cannot be evaluated without running the app")
-        return method(node)
+        value = method(node)
+        if kind in _CONSTRUCTED:
+            _check_size(node, value)
+        return value
 
     # literals
     def _eval_Integer(self, node: cst.Integer) -> int:
@@ -97,11 +119,19 @@ class Evaluator:
             spec = ""
             if part.format_spec:
                 spec = "".join(self._format_spec_part(p) for p in part.format_spec)
-            if part.conversion == "r":
-                value = repr(value)
-            elif part.conversion in ("s", "a"):
-                value = str(value) if part.conversion == "s" else ascii(value)
-            parts.append(format(value, spec))
+            if any(len(digits) > len(str(MAX_STRING)) for digits in re.findall(r"[0-9]+", spec)):
+                raise NotStatic(part, f"the format '{spec[:40]}' asks for too wide a text", LIMITS_HINT)
+            try:
+                if part.conversion == "r":
+                    value = repr(value)
+                elif part.conversion in ("s", "a"):
+                    value = str(value) if part.conversion == "s" else ascii(value)
+                parts.append(format(value, spec))
+            except (ValueError, TypeError) as exc:
+                hint = "write a format specification Python accepts, e.g. `{value:>8.2f}`"
+                raise NotStatic(part, f"this f-string fails when evaluated: {exc}", hint) from None
+            if sum(map(len, parts)) > MAX_STRING:
+                raise NotStatic(node, f"this string is longer than {MAX_STRING:,} characters", LIMITS_HINT)
         return "".join(parts)
 
     def _format_spec_part(self, part: cst.BaseFormattedStringContent) -> str:
@@ -115,7 +145,8 @@ class Evaluator:
         if node.value in self.constants:
             return self.constants[node.value]
         if node.value in self.unknown:
-            raise NotStatic(node, f"'{node.value}' {self.unknown[node.value]}")
+            why = self.unknown[node.value]
+            raise NotStatic(node, f"'{node.value}' {why}", *([LIMITS_HINT] if why.startswith(PAST_BOUNDS) else []))
         raise NotStatic(node, f"'{node.value}' is not a module-level constant known at this point")
 
     # displays
@@ -188,6 +219,12 @@ class Evaluator:
         same_text = isinstance(left, str) and isinstance(right, str) and op is operator.add
         if not same_text and not (isinstance(left, arithmetic) and isinstance(right, arithmetic)):
             raise NotStatic(node, "arithmetic is evaluated on numbers and durations only")
+        if same_text and len(left) + len(right) > MAX_STRING:
+            raise NotStatic(node, f"this string is longer than {MAX_STRING:,} characters", LIMITS_HINT)
+        if op is operator.pow and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if abs(left) > 1 and (abs(left).bit_length() - 1) * right > _INT_BITS:  # a lower bound
+                message = f"this power has more than {MAX_INT_DIGITS:,} digits"
+                raise NotStatic(node, message, LIMITS_HINT)
         try:
             return op(left, right)
         except (ArithmeticError, TypeError) as exc:
@@ -213,6 +250,28 @@ class Evaluator:
             return function(*args, **kwargs)
         except (TypeError, ValueError, OverflowError) as exc:
             raise NotStatic(node, f"'{name}(...)' fails with these arguments: {exc}") from None
+
+
+def _check_size(node: cst.CSTNode, value: Any) -> None:
+    """Raise NotStatic when a value passes the bounds (see the module's docstring)."""
+    stack, items, characters = [value], 0, 0
+    while stack:
+        item = stack.pop()
+        items += 1
+        if items > MAX_ITEMS:
+            raise NotStatic(node, f"this value has more than {MAX_ITEMS:,} items", LIMITS_HINT)
+        if isinstance(item, (str, bytes)):
+            characters += len(item)
+            if characters > MAX_STRING:
+                raise NotStatic(node, f"this value has more than {MAX_STRING:,} characters of text", LIMITS_HINT)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not -_INT_LIMIT < item < _INT_LIMIT:
+                raise NotStatic(node, f"this number has more than {MAX_INT_DIGITS:,} digits", LIMITS_HINT)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
 
 
 def _string_text(text: str, prefix: str, quote: str) -> str:

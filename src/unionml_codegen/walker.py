@@ -17,7 +17,10 @@ import libcst as cst
 from .bindings import Bindings, free_names
 from .effects import EVERY_NAME, Change, Effects
 from .spec import Import
-from .values import NotStatic
+from .values import LIMITS_HINT, PAST_BOUNDS, NotStatic
+
+#: Loop iterations the walker unrolls in one app, in total (nested loops multiply).
+MAX_UNROLLED = 10_000
 
 
 class Reader(Protocol):
@@ -42,6 +45,7 @@ class Walker:
         self.reader = reader
         self.effects = Effects(bindings, reader.unionml_call)
         self.function_depth = 0  # > 0 in a function body, which does not run at import
+        self.unrolled = 0  # loop iterations unrolled so far
 
     def _run(self, *nodes: cst.CSTNode | None) -> None:
         """Make unknown what evaluating these nodes may change (see effects.py)."""
@@ -134,8 +138,21 @@ class Walker:
                 items = list(self.bindings.evaluator().evaluate(node.iter))
             except (NotStatic, TypeError):
                 items = None
+            if items is not None and self.unrolled + len(items) > MAX_UNROLLED:
+                if self.unrolled <= MAX_UNROLLED:  # report the first loop past the bound only
+                    self.bindings.diagnostics.error(
+                        self.bindings.pos(node),
+                        f"unrolling this loop would make more than {MAX_UNROLLED:,} loop iterations in the app",
+                        'loop over a shorter sequence, or write the calls out (docs/rules.md, "Limits")',
+                    )
+                self.unrolled = MAX_UNROLLED + 1  # stop unrolling the loops around this one too
+                self.bindings.bind_unknown_target(node.target, node.target)
+                return
             if items is not None:
+                self.unrolled += len(items)
                 for item in items:
+                    if self.unrolled > MAX_UNROLLED:
+                        break
                     self.bindings.bind_target(node.target, item)
                     self._nested(node.body, None)
                 if node.orelse:
@@ -193,8 +210,17 @@ class Walker:
             return
         try:
             evaluated = self.bindings.evaluator().evaluate(value)
-        except NotStatic:
-            self.bindings.bind_unknown_target(target, value)
+        except NotStatic as exc:
+            if exc.hint == LIMITS_HINT:  # say why: the value is past the generator's bounds
+                inherited = self.bindings.unknown.get(exc.node.value) if isinstance(exc.node, cst.Name) else None
+                for name in free_names(target) if inherited else ():  # `X = X + X`: the first cause
+                    self.bindings.constants.pop(name, None)
+                    self.bindings.unknown[name] = inherited
+                if not inherited:
+                    why = f"{PAST_BOUNDS} ({exc.reason})"
+                    self.bindings.bind_unknown_target(target, value, why)
+            else:
+                self.bindings.bind_unknown_target(target, value)
             return
         self.bindings.bind_target(target, evaluated)
 
