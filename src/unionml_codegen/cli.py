@@ -85,6 +85,7 @@ def generate(app, out, models, image, package, check, diff, force) -> None:
 def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     from .generate import Options
     from .generate import generate as run
+    from .render import GeneratedCodeError
     from .write import RollbackFailed, WriteRefused
 
     options = Options(image=target.image, package=target.package, models=target.models)
@@ -102,6 +103,10 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
         return 2
     except WriteRefused as exc:
         click.echo(f"error: {exc}", err=True)
+        return 2
+    except GeneratedCodeError as exc:
+        click.echo(f"internal error: {exc}; nothing was written. This is a bug in unionml-codegen: please report it "
+                   "with the app", err=True)  # fmt: skip
         return 2
     except RollbackFailed as exc:
         click.echo(f"error: {exc.strerror}", err=True)

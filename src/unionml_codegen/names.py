@@ -26,11 +26,81 @@ DISTRIBUTIONS = {
 
 
 def identifier(text: str) -> str:
-    """A valid, lower-case Python identifier made from a unionml name."""
-    name = re.sub(r"\W+", "_", text).strip("_").lower() or "unnamed"
+    """A valid, lower-case, ASCII Python identifier made from a unionml name."""
+    name = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower() or "unnamed"
     if name[0].isdigit() or keyword.iskeyword(name):
         name = f"_{name}"
     return name
+
+
+# Escaping app text for each place it lands. Every piece of text that comes from the app or the command
+# line (names, paths, URIs, cron strings, the image) goes through one of these before it is written.
+
+
+def _escaped(text: str, special: str = "") -> str:
+    """`text` on one printable line: backslash, the characters in `special`, and every character that is
+    not printable (newlines, NUL, other control characters, line separators, lone surrogates) escaped
+    as in a Python string literal."""
+    out = []
+    for char in text:
+        if char == "\\" or char in special:
+            out.append("\\" + char)
+        elif char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF:
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1] if char != "'" else char)
+    return "".join(out)
+
+
+def python_docstring(text: str) -> str:
+    """Text to place inside a `\"\"\"docstring\"\"\"`: quotes and backslashes escaped, one line."""
+    return _escaped(text, special='"')
+
+
+def python_comment(text: str) -> str:
+    """Text to place after `#` in Python (also a Dockerfile or requirements.txt comment): one line."""
+    return _escaped(text)
+
+
+def markdown_code(text: str) -> str:
+    """An inline code span showing `text`, safe in a Markdown table cell."""
+    shown = _escaped(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if longest or shown.startswith(" ") or shown.endswith(" ") else ""
+    return f"{fence}{padding}{shown}{padding}{fence}"
+
+
+def markdown_text(text: str) -> str:
+    """Plain Markdown text showing `text`: every ASCII punctuation character backslash-escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", _escaped(text))
+
+
+def html_comment(text: str) -> str:
+    """Text to place inside `<!-- ... -->`: one line, no `--`."""
+    shown = _escaped(text)
+    while "--" in shown:
+        shown = shown.replace("--", "- -")
+    return shown
+
+
+def shell_word(text: str) -> str:
+    """One shell word (for commands shown in the generated README)."""
+    import shlex
+
+    return shlex.quote(_escaped(text))
+
+
+REQUIREMENT = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9,._-]+\])?([<>=!~][A-Za-z0-9.*+!_,<>=~-]*)?"
+)
+
+
+def requirement(text: str) -> str:
+    """A requirements.txt line: a distribution name with an optional version specifier, nothing else."""
+    if not REQUIREMENT.fullmatch(text):
+        raise ValueError(f"not a requirement: {text!r}")
+    return text
 
 
 def class_name(text: str) -> str:

@@ -14,7 +14,20 @@ from typing import Any
 
 from . import launchplan_kwargs
 from .model_sources import model_flavor
-from .names import Imports, class_name, distribution, identifier, literal, unique
+from .names import (
+    Imports,
+    class_name,
+    distribution,
+    html_comment,
+    identifier,
+    literal,
+    markdown_code,
+    python_comment,
+    python_docstring,
+    requirement,
+    shell_word,
+    unique,
+)
 from .pins import pinned
 from .spec import App, Code, Component, DatasetSpec, ModelSpec, Schedule
 
@@ -31,6 +44,11 @@ SUPPORT_MODULES = {
     "torch_models.py": "how PyTorch modules move between tasks (state dict + hyperparameters)",
     "keras_models.py": "how Keras models move between tasks (a `.keras` file)",
 }
+
+
+class GeneratedCodeError(RuntimeError):
+    """A generated file is not what it must be (Python that does not compile, text that is not UTF-8):
+    a bug in the generator. Raised before anything is written."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +79,7 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
     plans = _launch_plans(app, models)
 
     workflows = _render_workflows(app, models, header)
-    files[f"{pkg}/__init__.py"] = _python(f"# {header}\n")
+    files[f"{pkg}/__init__.py"] = _python(f"# {python_comment(header)}\n")
     files[f"{pkg}/components.py"] = _python(
         _template("components.py.jinja").render(header=header, source=options.source, code=app.components_code)
     )
@@ -100,7 +118,22 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         extras=extras,
         local_files=sorted(app.local_files),
     )
+    _check(files)
     return dict(sorted(files.items()))
+
+
+def _check(files: dict[str, str | bytes]) -> None:
+    """The last guard against app text breaking out of its place: every generated Python file compiles,
+    every generated text is UTF-8."""
+    for path, text in files.items():
+        if not isinstance(text, str):
+            continue  # copied as they are: the app's own modules and model files
+        try:
+            text.encode("utf-8")
+            if path.endswith(".py"):
+                compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise GeneratedCodeError(f"the generated {path} is not valid: {exc}") from None
 
 
 # models and their workflows
@@ -510,13 +543,13 @@ def _train_inputs(view: _ModelView, copy: _CodeCopier, train: TrainTask, inputs:
     inputs.optional.add("parser_kwargs", "dict", literal(view.dataset.parser_defaults))
     for p in view.trainer.function.keyword_only:
         inputs.add(p.name, copy.annotation(p.annotation), copy(p.default))
-    model, dataset = view.model.name, view.dataset.name
+    model, dataset = python_docstring(view.model.name), python_docstring(view.dataset.name)
     return f"Train {model} on {dataset}, like unionml's `{model}.train`.", f"return {view.train_task}({train.call})"
 
 
 def _predict_inputs(purpose: str, view: _ModelView, types: ModelTypes, inputs: _WorkflowInputs) -> tuple[str, str]:
     """Adds a predict workflow's inputs (where its model comes from); its docstring and last statement."""
-    model = view.model.name
+    model = python_docstring(view.model.name)
     if purpose == "predict":
         inputs.required.parameters.insert(0, f"model_object: {types.model}")
         doc = f"Predict with a {model} model object, like unionml's `{model}.predict`."
@@ -570,7 +603,7 @@ class _Plan:
     def cadence(self) -> str:
         s = self.schedule
         if s.expression is not None:
-            return f"cron `{s.expression}`"
+            return f"cron {markdown_code(s.expression)}"
         return f"every {s.fixed_rate}"
 
 
@@ -596,16 +629,16 @@ def _launch_plans(app: App, models: list[_ModelView]) -> list[_Plan]:
             reference = app.model_references[schedule.name]
             if reference.kind == "version":
                 fixed = {"model_version": reference.source, "app_version": reference.app_version or ""}
-                model = f"model version `{reference.source}`" + (
-                    f" of app version `{reference.app_version}`" if reference.app_version else ""
+                model = f"model version {markdown_code(reference.source)}" + (
+                    f" of app version {markdown_code(reference.app_version)}" if reference.app_version else ""
                 )
             else:
                 location = reference.vendored if reference.kind == "file" else reference.source
                 fixed = {"model_file": location, "loader_kwargs": schedule.loader_kwargs}
                 model = (
-                    f"`{reference.source}` (sha256 `{reference.sha256[:12]}…`, vendored)"
+                    f"{markdown_code(reference.source)} (sha256 `{reference.sha256[:12]}…`, vendored)"
                     if reference.kind == "file"
-                    else f"`{reference.source}` (read at run time)"
+                    else f"{markdown_code(reference.source)} (read at run time)"
                 )
             fixed.update(schedule.reader_kwargs)
         fixed.update(schedule.launchplan_kwargs.get("fixed_inputs", {}))
@@ -674,7 +707,7 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
 def _environment():
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -682,6 +715,16 @@ def _environment():
         keep_trailing_newline=True,
         autoescape=False,
     )
+    # app text is escaped for the place it lands: see names.py
+    environment.filters.update(
+        comment=python_comment,
+        docstring=python_docstring,
+        html_comment=html_comment,
+        md_code=markdown_code,
+        requirement=requirement,
+        shell=shell_word,
+    )
+    return environment
 
 
 def templates_dir() -> Path:
@@ -698,4 +741,7 @@ def _template(name: str):
 def _python(code: str) -> str:
     import black
 
-    return black.format_str(code, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
+    try:
+        return black.format_str(code, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
+    except black.InvalidInput as exc:
+        raise GeneratedCodeError(f"generated Python does not parse: {exc}") from None
