@@ -297,3 +297,39 @@ def test_the_project_is_the_nearest_directory_with_git_or_pyproject_never_home_o
     assert project_root(tmp_path / "home" / "proj" / "sub") == tmp_path / "home" / "proj" / "sub"
     (tmp_path / "home" / "proj" / "pyproject.toml").write_text("")
     assert project_root(tmp_path / "home" / "proj" / "sub") == tmp_path / "home" / "proj"
+
+
+# item 12 and 14: paths and names that used to give tracebacks or unclear messages
+
+
+def test_an_app_path_with_bytes_that_are_not_utf8_is_a_clear_error(tmp_path):
+    directory = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
+    os.mkdir(directory)
+    shutil.copy(EXAMPLES / "digits" / "app.py", os.path.join(directory, b"app.py"))
+    app = os.fsdecode(os.path.join(directory, b"app.py"))
+    result = invoke(tmp_path, "generate", app, "-o", "out")
+    refused(result, "has bytes that are not UTF-8", "rename the directory or the app")
+    assert not (tmp_path / "out").exists()
+    inside_it = invoke(tmp_path, "generate", app, "-o", os.fsdecode(os.path.join(directory, b"flyte")))
+    assert inside_it.exit_code == 0, inside_it.stderr  # the path relative to the output is plain "../app.py"
+
+
+@pytest.mark.parametrize(
+    "out, what",
+    [
+        ("/", "the root of the file system"),
+        ("HOME", "the home directory"),
+        (".", "a directory that holds the app"),
+        ("..", "a directory that holds the app"),  # the repository root
+    ],
+)
+def test_an_output_directory_that_holds_far_more_than_the_project_is_refused(repo, monkeypatch, out, what):
+    monkeypatch.setenv("HOME", str(repo.parent))
+    if out == "HOME":
+        out = str(repo.parent)
+    for flags in (["--check"], []):
+        result = invoke(repo / "batch", "generate", "app.py", "-o", out, *flags)
+        refused(result, "error: the output directory ", f" is {what}; the generated project needs a directory")
+    assert sorted(os.listdir(repo / "batch")) == ["app.py", "model.joblib"]
+    (repo / "pyproject.toml").write_text('[tool.unionml-codegen]\napp = "batch/app.py"\noutput = "."\n')
+    refused(invoke(repo, "generate", "--check"), "is a directory that holds the app")

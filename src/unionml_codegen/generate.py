@@ -13,7 +13,7 @@ from .diagnostics import AppError, Diagnostics, Position
 from .fingerprint import fingerprint, up_to_date
 from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
 from .validate import validate
-from .write import Drift, compare, digest, recover, with_manifest, write
+from .write import Drift, WriteRefused, compare, digest, recover, with_manifest, write
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,13 @@ def render_app(
     package = app.package  # a derived name moves out of the way of the app's own modules
 
     relative = _relative(app_path, out_dir)
+    if not _utf8(relative):
+        diagnostics.error(
+            Position(1, 1),
+            f"the app's path relative to the output directory, {relative!r}, has bytes that are not UTF-8",
+            "the generated files and the manifest name the app by that path: rename the directory or the app",
+        )
+        raise AppError(diagnostics, source)
     record = provenance({}, relative, out_dir, options, package)
     del record["content_sha256"]
     key = fingerprint(app, record)
@@ -88,6 +95,35 @@ def read_app_source(app_path: Path) -> str:
     if app_path.suffix != ".py":
         raise InputError("the app must be a Python file whose name ends in .py")
     return decode_python(read_file(app_path, MAX_APP_BYTES, "the app"), "the app")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a file name's bytes that are not UTF-8
+        return False
+    return True
+
+
+def check_output(app_path: Path, out_dir: Path) -> None:
+    """Refuse an output directory that is far more than a project's: the file system's root, the home
+    directory, or a directory that holds the app (its own directory, the repository root, any
+    ancestor). The generator reads and writes only the files it owns there, but a mistake such as
+    `output = "/"` must not reach that far."""
+    real = Path(os.path.realpath(out_dir))
+    app_dir = Path(os.path.realpath(app_path)).parent
+    if real == real.parent:
+        what = "the root of the file system"
+    elif real == Path(os.path.realpath(os.path.expanduser("~"))):
+        what = "the home directory"
+    elif real == app_dir or real in app_dir.parents:
+        what = "a directory that holds the app"
+    else:
+        return
+    raise WriteRefused(
+        f"the output directory {out_dir} is {what}; the generated project needs a directory of its own, "
+        "such as flyte/ beside the app"
+    )
 
 
 def provenance(
@@ -133,6 +169,7 @@ def generate(
 ) -> Result:
     """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare)."""
     app_path, out_dir = Path(app_path), Path(out_dir)
+    check_output(app_path, out_dir)
     if not (check or diff):
         recover(out_dir)  # undo what a run killed while writing left, before deciding anything from OUT
     result = render_app(app_path, out_dir, options, reuse=not force)

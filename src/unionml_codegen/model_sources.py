@@ -130,6 +130,15 @@ def _vendored(
     sha256 = hashlib.sha256(data).hexdigest()
     if bound:  # recorded relative to the app, so the output names no machine's paths
         shown = Path(os.path.relpath(path.resolve(), app_dir.resolve())).as_posix()
+    try:
+        shown.encode("utf-8")
+    except UnicodeEncodeError:
+        diagnostics.error(
+            where,
+            f"{origin}: the path {shown!r} has bytes that are not UTF-8",
+            "the generated project names the model file by that path: rename it",
+        )
+        return None
     return ModelReference(
         "file",
         Path(shown).as_posix(),

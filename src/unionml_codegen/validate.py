@@ -24,6 +24,9 @@ from .spec import App, ModelSpec, Schedule
 
 #: What flyteadmin accepts as a launch plan name, kept to characters that are safe in file names.
 LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
+#: `pyflyte package` writes each launch plan to a file named `<index>_<name>_3.pb` (index zero-padded
+#: to the digits of the entity count); a file name has at most 255 bytes. 240 leaves room for any index.
+MAX_SCHEDULE_NAME = 240
 DATETIME_NAMES = frozenset({"datetime.datetime"})
 
 
@@ -56,6 +59,13 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
             at,
             f"schedule name {schedule.name!r} is not a valid launch plan name",
             "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'",
+        )
+    elif len(schedule.name) > MAX_SCHEDULE_NAME:
+        diagnostics.error(
+            at,
+            f"schedule name is {len(schedule.name)} characters long; at most {MAX_SCHEDULE_NAME} are possible",
+            "pyflyte package writes each launch plan to a file named `<index>_<name>_3.pb`, and a file name "
+            "has at most 255 bytes; shorten the name",
         )
     first = seen.get(schedule.name)
     if first is not None:
