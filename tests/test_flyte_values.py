@@ -8,6 +8,7 @@ The refused inputs are those of issue 13, item 11: each made `pyflyte package` f
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -44,6 +45,8 @@ def reader(
     day: Optional[date] = None,
     labeled: bool = True,
     frame: Optional[pd.DataFrame] = None,
+    rate: float = 1,
+    columns: List[str] = ("x",),
 ) -> pd.DataFrame:
     return pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})
 
@@ -140,6 +143,26 @@ def test_unknown_task_option_is_an_error_at_the_registration(tmp_path):
     assert "cache_version" in errors[0][3]
 
 
+@pytest.mark.parametrize(
+    "parameter, message",
+    [
+        ('labeled: bool = "yes"', "the default of 'labeled' is 'yes' (a str), but the input is typed bool"),
+        (
+            "n: int = 1e999",
+            "the default of 'n' is inf; non-finite numbers cannot be written into the generated launch plan",
+        ),
+        ("n: int = 9" + "9" * 19, "the default of 'n' is an integer of 67 bits, beyond Flyte's 64-bit integers"),
+        ("weights: Dict[str, float] = {1: 2.0}", "the default of 'weights' has the key 1; Flyte maps have string keys"),
+    ],
+)
+def test_a_literal_default_flyte_cannot_carry_is_an_error_at_the_parameter(tmp_path, parameter, message):
+    name = parameter.split(":")[0]
+    app = re.sub(rf"\n    {name}: [^\n]*,\n", f"\n    {parameter},\n", APP)
+    _, errors = generate(tmp_path, training(), app=app)
+    line = app.splitlines().index(f"    {parameter},") + 1
+    assert [(e[0] + BASE, e[1], e[2]) for e in errors] == [(line, 5, message)]
+
+
 def test_resources_with_requests_is_an_error_at_the_registration(tmp_path):
     app = APP.replace("@model.trainer\n", '@model.trainer(resources=Resources(cpu="2"), limits=Resources(cpu="1"))\n')
     app = app.replace("import pandas as pd\n", "import pandas as pd\nfrom flytekit import Resources\n")
@@ -212,6 +235,9 @@ def test_near_valid_values_package_with_pyflyte_as_the_input_types_want_them(tmp
     assert tuples["tags"] == ["a", "b"] and tuples["frac"] == 2.0
     assert tuples["day"].date().isoformat() == "2026-01-01"
     assert plans["optional"].fixed_inputs["day"] is None
+    # literal defaults are written as the input types want them: `rate: float = 1`, `columns: List[str] = ("x",)`
+    defaults = plans["valued.workflows.model_train"].default_inputs
+    assert defaults["rate"].default == 1.0 and defaults["columns"].default == ["x"]
     shutil.rmtree(out)
 
 

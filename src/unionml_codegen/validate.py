@@ -8,6 +8,7 @@ a warning; the returned `App` carries the rewritten schedules.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime as dt
 import re
@@ -20,7 +21,8 @@ from .diagnostics import Diagnostics, Position
 from .flyte_values import STRUCT, TASK_OPTIONS, UNKNOWN, FlyteType, check, read_annotation, show, unsupported_annotation
 from .model_sources import resolve_models
 from .render import KICKOFF_INPUT
-from .spec import App, ModelSpec, Schedule
+from .names import literal
+from .spec import App, Code, Component, ModelSpec, Parameter, Schedule
 
 #: What flyteadmin accepts as a launch plan name, kept to characters that are safe in file names.
 LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
@@ -36,6 +38,7 @@ def validate(
     seen: dict[str, Schedule] = {}
     schedules = []
     _components(app, diagnostics)
+    app = _defaults(app, diagnostics)
     for schedule in app.schedules:
         _name(schedule, seen, diagnostics)
         schedule = _timing(schedule, diagnostics)
@@ -293,6 +296,59 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
                 )
     for dataset in app.datasets.values():
         _dataset_values(app, dataset, diagnostics)
+
+
+def _defaults(app: App, diagnostics: Diagnostics) -> App:
+    """Defaults of workflow inputs (reader parameters, keyword-only trainer parameters) are written into
+    the generated task and workflow signatures, where flytekit converts them like fixed values. Literal
+    defaults are checked against the annotation; an int default of a float input is written as a float
+    (and a tuple for a list as a list), since flytekit refuses the int."""
+
+    def fixed(component: Component, inputs: set[str]) -> Component:
+        parameters = tuple(
+            _default(app, p, diagnostics) if p.name in inputs else p for p in component.function.parameters
+        )
+        if parameters == component.function.parameters:
+            return component
+        return dataclasses.replace(component, function=dataclasses.replace(component.function, parameters=parameters))
+
+    datasets = {}
+    for key, dataset in app.datasets.items():
+        reader = dataset.components.get("reader")
+        if reader is not None:
+            reader = fixed(reader, {p.name for p in reader.function.parameters})
+            dataset = dataclasses.replace(dataset, components={**dataset.components, "reader": reader})
+        datasets[key] = dataset
+    models = {}
+    for key, model in app.models.items():
+        trainer = model.components.get("trainer")
+        if trainer is not None:
+            trainer = fixed(trainer, {p.name for p in trainer.function.keyword_only})
+            model = dataclasses.replace(model, components={**model.components, "trainer": trainer})
+        models[key] = model
+    return dataclasses.replace(app, datasets=datasets, models=models)
+
+
+_NOT_LITERAL = object()
+
+
+def _default(app: App, parameter: Parameter, diagnostics: Diagnostics) -> Parameter:
+    if parameter.default is None or parameter.annotation is None:
+        return parameter
+    try:  # literals only (no names, calls or operators but unary minus): bounded, and never runs anything
+        value = ast.literal_eval(parameter.default.text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        value = _NOT_LITERAL
+    if value is _NOT_LITERAL:
+        return parameter
+    ftype = read_annotation(parameter.annotation, app.imports)
+    converted, problem = check(value, ftype, f"the default of '{parameter.name}'")
+    if problem is not None:
+        diagnostics.error(parameter.position, f"{problem.where} {problem.message}", problem.hint)
+        return parameter
+    if literal(converted) != literal(value):
+        return dataclasses.replace(parameter, default=Code(literal(converted), parameter.default.names))
+    return parameter
 
 
 def _dataset_values(app: App, dataset, diagnostics: Diagnostics) -> None:
