@@ -333,3 +333,46 @@ def test_an_output_directory_that_holds_far_more_than_the_project_is_refused(rep
     assert sorted(os.listdir(repo / "batch")) == ["app.py", "model.joblib"]
     (repo / "pyproject.toml").write_text('[tool.unionml-codegen]\napp = "batch/app.py"\noutput = "."\n')
     refused(invoke(repo, "generate", "--check"), "is a directory that holds the app")
+
+
+# item 4: local modules beside the app are copied only if they are bounded regular files in the project
+
+HELPERS = b"def scale(frame):\n    return frame / 16.0\n"
+
+
+def app_importing(repo: Path, statement: str) -> Path:
+    app = repo / "batch" / "app.py"
+    source = app.read_text().replace("import pandas as pd\n", f"import pandas as pd\n{statement}\n", 1)
+    app.write_text(source.replace("estimator.fit(features,", "estimator.fit(scale(features),"))
+    assert "scale(features)" in app.read_text() and statement in app.read_text()
+    return app
+
+
+def test_a_local_module_linked_to_a_file_outside_the_project_is_not_copied(repo):
+    app_importing(repo, "from helpers import scale")
+    (repo.parent / "outside" / "helpers.py").write_bytes(HELPERS + f"# {SECRET}\n".encode())
+    (repo / "batch" / "helpers.py").symlink_to(repo.parent / "outside" / "helpers.py")
+    result = invoke(repo / "batch", "generate", "app.py", "-o", "flyte")
+    refused(result, "the local module file 'helpers.py' is outside the app's project")
+    assert not (repo / "batch" / "flyte").exists()
+
+
+@pytest.mark.parametrize("kind", ["link-out", "fifo"])
+def test_a_local_package_holding_a_link_out_or_a_fifo_is_an_error_not_a_copy_or_a_hang(repo, kind):
+    app_importing(repo, "from helpers.maths import scale")
+    package = repo / "batch" / "helpers"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "maths.py").write_bytes(HELPERS)
+    if kind == "fifo":
+        os.mkfifo(package / "data.txt")
+        problem = "the local module file 'helpers/data.txt' is not a regular file"
+    else:
+        (package / "data.txt").symlink_to("/proc/self/environ")
+        problem = "the local module file 'helpers/data.txt' is outside the app's project"
+    refused(invoke(repo / "batch", "generate", "app.py", "-o", "flyte"), problem)
+    (package / "data.txt").unlink()
+    (package / "data.txt").write_text("fine\n")
+    result = invoke(repo / "batch", "generate", "app.py", "-o", "flyte")
+    assert result.exit_code == 0, result.stderr
+    assert (repo / "batch" / "flyte" / "helpers" / "data.txt").read_text() == "fine\n"

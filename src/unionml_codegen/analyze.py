@@ -13,6 +13,7 @@ from libcst.metadata import PositionProvider
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
+from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
 from .python_check import check_module
 from .pins import find_pins
 from .slicing import slice_module
@@ -163,8 +164,8 @@ def _read_module(
         # absolute imports (`import helpers`) find the copy at the project root, relative ones
         # (`from .helpers import x`) the copy beside components.py in the package
         relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
-        local_files = _local_files(local - relative, app_dir, "")
-        local_files.update(_local_files(relative, app_dir, f"{package}/"))
+        local_files = _local_files(local - relative, app_dir, "", diagnostics)
+        local_files.update(_local_files(relative, app_dir, f"{package}/", diagnostics))
         shown_dir = PurePath(display_path).parent
         for path in sorted(local_files):  # they are copied as they are: CPython must accept them
             if path.endswith(".py"):
@@ -308,18 +309,32 @@ def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]
     return local, third_party
 
 
-def _local_files(modules: set[str], app_dir: Path, prefix: str) -> dict[str, bytes]:
-    """The files of the modules next to the app that the components import, by their path in OUT."""
+def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Diagnostics) -> dict[str, bytes]:
+    """The files of the modules next to the app that the components import, by their path in OUT.
+
+    Each is read only if it resolves (links included) inside the app's project and is a regular
+    file of bounded size (docs/security.md); anything else is an error naming it.
+    """
     files: dict[str, bytes] = {}
+    root = project_root(app_dir)
     for module in sorted(modules):
         single = app_dir / f"{module}.py"
-        if single.is_file():
-            files[prefix + single.name] = single.read_bytes()
-            continue
-        for path in sorted((app_dir / module).rglob("*")):
+        candidates = [single] if single.is_file() else sorted((app_dir / module).rglob("*"))
+        for path in candidates:
             relative = path.relative_to(app_dir)
-            if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
-                files[prefix + relative.as_posix()] = path.read_bytes()
+            if "__pycache__" in relative.parts or path.suffix == ".pyc" or path.is_dir():
+                continue
+            what = f"the local module file {relative.as_posix()!r}"
+            try:
+                if not inside(path, root):
+                    raise InputError(f"{what} is outside the app's project ({root})")
+                files[prefix + relative.as_posix()] = read_file(path, MAX_APP_BYTES, what)
+            except InputError as exc:
+                diagnostics.error(
+                    Position(1, 1),
+                    f"{exc}; the components import it, so it would be copied into the project",
+                    "local modules are copied as they are: keep them regular files inside the project",
+                )
     return files
 
 
