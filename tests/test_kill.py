@@ -135,3 +135,22 @@ def test_directories_that_only_look_like_ours_are_left_alone(stale):
     assert write_module.recover(app_dir / "flyte") == []
     assert (app_dir / "elsewhere" / "keep").read_text() == "keep\n"
     assert (app_dir / f".flyte{mark}a-file").is_file() and (app_dir / f".other{mark}x").is_dir()
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 6, 12])
+def test_a_first_generation_killed_part_way_is_recovered_by_the_next_run(tmp_path, kill_after):
+    app_dir = tmp_path / "digits"
+    app_dir.mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    expected = tmp_path / "expected" / "digits"
+    shutil.copytree(app_dir, expected)
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=expected).returncode == 0
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(kill_after)], cwd=app_dir, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    assert leftovers(app_dir)
+    rerun = invoke(app_dir, "generate", "app.py", "-o", "flyte")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert read_tree(app_dir / "flyte") == read_tree(expected / "flyte")
+    assert not leftovers(app_dir)

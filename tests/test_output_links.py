@@ -169,3 +169,17 @@ def test_out_as_a_dangling_link_is_a_clear_error_and_nothing_is_created(work):
     assert "error: out is a symbolic link to a directory that does not exist ('nowhere/flyte')" in result.stderr
     assert "File exists" not in result.stderr and "Traceback" not in result.stderr
     assert tree_with_links(work) == before
+
+
+def test_a_fifo_in_place_of_a_generated_file_is_never_opened(generated):
+    """Only regular files are read in OUT: a FIFO would block a read forever."""
+    fifo = generated / "out" / "digits" / "workflows.py"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    check = invoke(generated, "generate", "digits/app.py", "-o", "out", "--check")
+    assert check.exit_code == 1 and "changed: digits/workflows.py" in check.stderr, check.output
+    refused = invoke(generated, "generate", "digits/app.py", "-o", "out")
+    assert refused.exit_code == 2 and "out/digits/workflows.py: generated earlier and edited since" in refused.stderr
+    forced = invoke(generated, "generate", "digits/app.py", "-o", "out", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert fifo.is_file() and not leftovers(generated)
