@@ -42,7 +42,7 @@ def only_error(body: str):
         ('f"{1:>999999999}"', "asks for too wide a text"),
         ('f"{1.5:.999999999f}"', "asks for too wide a text"),
         ('f"{1:zz}"', "this f-string fails when evaluated: Unknown format code 'z'"),
-        ('f"{\'a\':d}"', "this f-string fails when evaluated"),
+        ("f\"{'a':d}\"", "this f-string fails when evaluated"),
         ('f"{2 ** 20000}"', "this power has more than 4,300 digits"),
     ],
 )

@@ -81,6 +81,7 @@ def _read_module(
                 random_state=args["random_state"],
                 components=components,
                 position=obj.position,
+                reader_is_task=obj.reader_task is not None,
             )
         elif obj.dataset is not None:
             models[obj.variable] = ModelSpec(
@@ -194,6 +195,9 @@ def _components(obj: UnionObject, extraction: Extraction, position, diagnostics:
     components: dict[str, Component] = {}
     for role, registration in sorted(obj.registrations.items()):
         node = registration.node or extraction.functions.get(registration.function)
+        if registration.signature is not None:  # a flytekit SQL task as the reader (sql_tasks.py)
+            components[role] = Component(role, registration.signature, (), registration.position)
+            continue
         if node is None:
             diagnostics.error(
                 registration.position,

@@ -170,7 +170,9 @@ class _ModelView:
         self.evaluator: Component = model.components["evaluator"]
         self.outputs_class = class_name(model.name) + "Training"
         self.model_type_alias = class_name(model.name) + "Model"  # PyTorch/Keras models: Annotated with a transformer
-        self.reader_task = f"{self.dataset_name}_reader"
+        # a flytekit task object of the app (an SQL task) is the reader node itself; a function gets a task
+        is_task = self.dataset.reader_is_task
+        self.reader_task = f"components.{self.reader.function.name}" if is_task else f"{self.dataset_name}_reader"
         self.train_task = f"{self.name}_train_task"
         self.predict_task = f"{self.name}_predict_task"
         self.predict_from_features_task = f"{self.name}_predict_from_features_task"

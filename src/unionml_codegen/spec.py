@@ -74,6 +74,9 @@ class DatasetSpec:
     random_state: int
     components: dict[str, Component]
     position: Position
+    #: the reader is a flytekit task object of the app (`Dataset.from_sqlite_task(task)`), not a
+    #: function: the workflows call it directly (its interface is the "reader" component's Function)
+    reader_is_task: bool = False
 
     @property
     def splitter_defaults(self) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import libcst as cst
 
 from .bindings import Bindings, free_names
 from .diagnostics import Position
-from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Schedule
+from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule
 from .schedules import read_schedule
+from .sql_tasks import DATASET_FACTORIES, SqlTasks
 
 DATASET_CLASSES = frozenset({"unionml.Dataset", "unionml.dataset.Dataset"})
 MODEL_CLASSES = frozenset({"unionml.Model", "unionml.model.Model"})
@@ -37,6 +38,8 @@ class Registration:
     task_options: tuple[tuple[str, Code], ...]
     position: Position
     callbacks: tuple[Code, ...] = ()  # the predictor's `callbacks=[...]`
+    #: the interface of a reader that is not a function but a flytekit task object (sql_tasks.py)
+    signature: Function | None = None
 
 
 @dataclass
@@ -49,6 +52,7 @@ class UnionObject:
     init: Code | None = None
     dataset: str | None = None
     registrations: dict[str, Registration] = field(default_factory=dict)
+    reader_task: str | None = None  # Dataset.from_sqlite_task(task): the SQL task's variable
 
 
 class UnionmlReader:
@@ -59,6 +63,7 @@ class UnionmlReader:
         self.schedules: list[Schedule] = []
         self.registration_nodes: set[cst.CSTNode] = set()  # unionml decorators, stripped from the output
         self.train_calls: dict[str, Position] = {}  # model variable -> last `model.train(...)` call
+        self.sql_tasks = SqlTasks(bindings)
 
     def pos(self, node: cst.CSTNode) -> Position:
         return self.bindings.pos(node)
@@ -84,13 +89,15 @@ class UnionmlReader:
 
     # constructors
     def constructor(self, value: cst.BaseExpression, targets: Iterable, context: str | None) -> bool:
+        names = [t.target for t in targets]
+        self.sql_tasks.assignment(value, names, context)
         if not isinstance(value, cst.Call):
             return False
         qualified = self.bindings.qualified_name(value.func)
-        kind = "dataset" if qualified in DATASET_CLASSES else "model" if qualified in MODEL_CLASSES else None
+        factory = qualified in DATASET_FACTORIES
+        kind = "dataset" if qualified in DATASET_CLASSES or factory else "model" if qualified in MODEL_CLASSES else None
         if kind is None:
             return False
-        names = [t.target for t in targets]
         if context is not None:
             self._conditional(value, "Dataset(...)" if kind == "dataset" else "Model(...)", context)
             return True
@@ -103,7 +110,10 @@ class UnionmlReader:
             return True
         variable = names[0].value
         obj = UnionObject(kind, variable, value, self.pos(value))
-        (self._dataset_arguments if kind == "dataset" else self._model_arguments)(obj, value)
+        if kind == "dataset":
+            self._dataset_arguments(obj, value, factory)
+        else:
+            self._model_arguments(obj, value)
         self.objects[variable] = obj
         self.bindings.unknown[variable] = f"is the unionml {kind} object (line {obj.position.line})"
         self.bindings.constants.pop(variable, None)
@@ -121,12 +131,23 @@ class UnionmlReader:
                     "(e.g. `init=LogisticRegression`), or register one with `@model.init`",
                 )
 
-    def _dataset_arguments(self, obj: UnionObject, call: cst.Call) -> None:
-        parameters = ("name",)
-        keywords = {"name", "features", "targets", "test_size", "shuffle", "random_state"}
+    def _dataset_arguments(self, obj: UnionObject, call: cst.Call, factory: bool) -> None:
+        """`Dataset(...)`'s arguments; with `factory`, `Dataset.from_sqlite_task(task, ...)`'s (sql_tasks.py)."""
+        parameters = ("task", "name") if factory else ("name",)
+        keywords = {"name", "features", "targets", "test_size", "shuffle", "random_state", *parameters}
         obj.arguments = {"name": "dataset", "features": None, "targets": None, "test_size": 0.2,
                          "shuffle": True, "random_state": 12345}  # fmt: skip
-        for key, arg in self._arguments(call, parameters, keywords, "Dataset"):
+        what = "Dataset." + call.func.attr.value if factory and isinstance(call.func, cst.Attribute) else "Dataset"
+        arguments = self._arguments(call, parameters, keywords, what)
+        if factory and "task" not in dict(arguments):
+            self.diagnostics.error(obj.position, f"{what}(...) needs the SQL task", f"write `{what}(task, name=...)`")
+        for key, arg in arguments:
+            if key == "task":
+                reader = self.sql_tasks.reader(arg.value)
+                if reader is not None:
+                    obj.reader_task = reader.name
+                    obj.registrations["reader"] = Registration(reader.name, None, (), obj.position, signature=reader)
+                continue
             ok, value = self.bindings.evaluate(arg.value)
             if ok and key in ("features", "targets") and not _column_names(value):
                 self.diagnostics.error(
@@ -276,6 +297,14 @@ class UnionmlReader:
         call: cst.Call | None,
         position: Position,
     ) -> None:
+        if role == "reader" and obj.reader_task is not None:
+            self.diagnostics.error(
+                position,
+                f"the dataset '{obj.variable}' reads with the SQL task '{obj.reader_task}'; unionml ignores a reader "
+                "registered on it",
+                "remove the reader, or define the dataset with `Dataset(...)` to read with it",
+            )
+            return
         options: list[tuple[str, Code]] = []
         callbacks: tuple[Code, ...] = ()
         for arg in call.args if call else ():

@@ -1,0 +1,201 @@
+"""`Dataset.from_sqlite_task(task, ...)` (and `from_sqlalchemy_task`): the flytekit SQL task is the
+dataset's reader, as in unionml 0.2.1 (sql_tasks.py). The generated workflows call the task itself
+as their first node, the components module keeps its definition, and training the generated plan
+locally gives unionml's own `model.train(...)` metrics on the same SQLite database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+
+import pandas as pd
+import pytest
+
+from unionml_codegen.analyze import read_app
+from unionml_codegen.diagnostics import Diagnostics, Position
+from unionml_codegen.generate import generate
+
+from .conftest import run_python
+from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
+
+APP = """\
+from typing import List
+
+import pandas as pd
+from flytekit import kwtypes
+from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from unionml import Dataset, Model
+
+sqlite_task = SQLite3Task(
+    name="shop_sqlite_query",
+    query_template="SELECT x1, x2, x3, y FROM mock_table LIMIT {{{{.inputs.limit}}}}",
+    inputs=kwtypes(limit=int),
+    output_schema_type=pd.DataFrame,
+    task_config=SQLite3Config(uri="{uri}"),
+)
+
+dataset = Dataset.from_sqlite_task(sqlite_task, name="shop_data", features=["x1", "x2", "x3"], targets=["y"])
+model = Model(name="shop_model", init=LogisticRegression, dataset=dataset)
+
+
+@model.trainer
+def trainer(model: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> LogisticRegression:
+    return model.fit(features, target.squeeze())
+
+
+@model.predictor
+def predictor(model: LogisticRegression, features: pd.DataFrame) -> List[float]:
+    return [float(x) for x in model.predict(features)]
+
+
+@model.evaluator
+def evaluator(model: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> float:
+    return float(accuracy_score(target.squeeze(), model.predict(features)))
+
+
+model.schedule_training("nightly_sql_training", expression="0 3 * * *", hyperparameters={{"C": 100.0}}, limit=25)
+"""
+
+UNIONML_ORACLE = """
+import importlib.util, json
+spec = importlib.util.spec_from_file_location("shop_app", "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+_, metrics = app.model.train(hyperparameters={"C": 100.0}, limit=25)
+print(json.dumps(metrics))
+"""
+
+GENERATED = """
+import json
+from shop.launch_plans import nightly_sql_training
+outputs = nightly_sql_training()
+print(json.dumps({"metrics": outputs.metrics, "model": type(outputs.model_object).__name__}))
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """An app reading a SQLite database (made here) with a SQLite3Task, and its generated project."""
+    root = tmp_path_factory.mktemp("sql")
+    frame = pd.DataFrame(
+        {"x1": [1.0, 2.0, 3.0, 4.5] * 10, "x2": [1.0, 2.5, 3.0, 0.5] * 10, "x3": [0.0, 2.0, 1.0, 3.0] * 10,
+         "y": [1, 0, 1, 0] * 10}
+    )  # fmt: skip
+    database = root / "shop.sqlite"
+    with sqlite3.connect(database) as connection:
+        frame.to_sql("mock_table", connection, index=False)
+    (root / "shop").mkdir()
+    (root / "shop" / "app.py").write_text(APP.format(uri=database.as_uri()))
+    generate(root / "shop" / "app.py", root / "out")
+    return root
+
+
+def test_the_workflows_call_the_sql_task_as_their_reader_node(shop):
+    workflows = (shop / "out" / "shop" / "workflows.py").read_text()
+    assert workflows.count("data = components.sqlite_task(limit=limit)") == 2  # train and predict
+    assert "_reader(" not in workflows  # no reader task wraps it
+    assert "def shop_model_train(\n    limit: int," in workflows
+    components = (shop / "out" / "shop" / "components.py").read_text()
+    assert "sqlite_task = SQLite3Task(" in components
+    assert "from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task" in components
+    assert "Dataset" not in components
+
+
+def test_the_generated_training_plan_gives_unionml_metrics(shop):
+    oracle = run_python(UNIONML_ORACLE, cwd=shop / "shop")
+    expected = json.loads(oracle.stdout.strip().splitlines()[-1])
+    generated = run_python(GENERATED, cwd=shop / "out")
+    actual = json.loads(generated.stdout.strip().splitlines()[-1])
+    assert set(expected) == {"train", "test"}
+    assert actual == {"metrics": expected, "model": "LogisticRegression"}
+
+
+def test_the_project_packages_with_the_sql_task_and_passes_flyteadmin_rules(shop):
+    entities = load_entities(package(shop / "out", "shop"))
+    sql_tasks = [t for t in entities.tasks.values() if t.template.type == "sqlite"]
+    assert [t.template.id.name for t in sql_tasks] == ["shop_sqlite_query"]
+    plan = entities.launch_plans["nightly_sql_training"]
+    assert flyteadmin_problems(plan, entities.workflows) == []
+    info = describe_launch_plan(plan, entities.workflows)
+    assert info.fixed_inputs["limit"] == 25
+    assert info.cron_expression == "0 3 * * *"
+
+
+def read(source: str):
+    diagnostics = Diagnostics("app.py")
+    app = read_app(textwrap.dedent(source), "app.py", None, "app", diagnostics)
+    return app, diagnostics
+
+
+COMPONENTS = APP[APP.index("\n\n@model.trainer") : APP.index("\n\nmodel.schedule_training")]
+IMPORTS = APP[: APP.index("sqlite_task = ")]
+
+
+@pytest.mark.parametrize("spelling", ["Dataset.from_sqlite_task", "Dataset.from_sqlalchemy_task"])
+def test_the_reader_interface_comes_from_the_task(spelling):
+    source = (
+        IMPORTS
+        + (
+            "from flytekitplugins.sqlalchemy import SQLAlchemyConfig, SQLAlchemyTask\n"
+            "from datetime import datetime\n"
+            "task = SQLAlchemyTask('q', 'select 1', task_config=SQLAlchemyConfig(uri='sqlite://'),\n"
+            "    inputs={'since': datetime, 'limit': int}, output_schema_type=pd.DataFrame)\n"
+            f"dataset = {spelling}(task, 'data', targets=['y'])\n"
+            "model = Model(init=LogisticRegression, dataset=dataset)\n"
+        )
+        + COMPONENTS.replace("{{", "{").replace("}}", "}")
+    )
+    app, diagnostics = read(source)
+    assert not diagnostics.errors, diagnostics.render(source)
+    dataset = app.datasets["dataset"]
+    assert dataset.reader_is_task and dataset.name == "data" and dataset.targets == ("y",)
+    reader = dataset.components["reader"].function
+    assert reader.name == "task"
+    assert [(p.name, p.kind, p.annotation.text) for p in reader.parameters] == [
+        ("since", "keyword_only", "datetime"),
+        ("limit", "keyword_only", "int"),
+    ]
+    assert reader.returns.text == "pd.DataFrame"
+
+
+TASK = (
+    "sqlite_task = SQLite3Task('q', 'select 1', inputs=kwtypes(limit=int), output_schema_type=pd.DataFrame,\n"
+    "    task_config=SQLite3Config(uri='sqlite.db'))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "statements, at, message",
+    [
+        ("other = 1\ndataset = Dataset.from_sqlite_task(other)\n", "other)", "must be a SQLite3Task(...)"),
+        ("dataset = Dataset.from_sqlite_task(name='d')\n", "Dataset.from", "from_sqlite_task(...) needs the SQL task"),
+        (
+            TASK.replace("output_schema_type=pd.DataFrame,", "") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "SQLite3Task(",
+            "the SQL task 'sqlite_task' has no `output_schema_type=`",
+        ),
+        (
+            TASK.replace("kwtypes(limit=int)", "make_inputs()") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "make_inputs()",
+            "cannot read the SQL task's inputs",
+        ),
+        (
+            TASK + "dataset = Dataset.from_sqlite_task(sqlite_task)\n"
+            "@dataset.reader\ndef reader() -> pd.DataFrame:\n    return pd.DataFrame()\n",
+            "@dataset.reader",
+            "reads with the SQL task 'sqlite_task'; unionml ignores a reader registered on it",
+        ),
+    ],
+)
+def test_sql_dataset_errors(statements, at, message):
+    body = statements + "model = Model(init=LogisticRegression, dataset=dataset)\n"
+    source = IMPORTS + body + COMPONENTS.replace("{{", "{").replace("}}", "}")
+    app, diagnostics = read(source)
+    errors = [d for d in diagnostics.errors if message in d.message]
+    assert len(errors) == 1, diagnostics.render(source)
+    index = source.index(at)
+    line = source[:index].count("\n") + 1
+    assert errors[0].position == Position(line, index - source.rfind("\n", 0, index))
