@@ -204,3 +204,48 @@ def test_cron_error_is_a_value_error():
 def test_descriptor_rewrite_note_names_both_spellings():
     (note,) = parse_cron("@DAILY").rewrites
     assert note == "'@DAILY' was rewritten to '@daily': Flyte's scheduler only knows lower-case descriptors"
+
+
+# Differential: what parse_cron accepts, flyteadmin (robfig ParseStandard, tests/support) and flytekit
+# (CronSchedule, which also asks croniter for the next run) accept; and a 5-field expression both accept,
+# parse_cron accepts too.
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from tests.fuzz.strategies import CRON as CRON_TEXTS, VALID_CRON  # noqa: E402
+from tests.support.flyte_package import robfig_parse_standard_error  # noqa: E402
+
+_DAYS_AND_MONTHS = st.tuples(
+    st.sampled_from(["28", "29", "30", "31", "30,31", "29-31", "*/30", "31/2", "1"]),
+    st.sampled_from(["2", "4", "2,4", "4-6/2", "FEB", "apr,jun", "*/2", "9-11/2", "1", "*"]),
+    st.sampled_from(["*", "?", "MON", "0-6", "*/1"]),
+).map(lambda t: f"0 0 {t[0]} {t[1]} {t[2]}")
+
+
+def _flytekit_accepts(text: str) -> bool:
+    from flytekit import CronSchedule
+
+    try:
+        CronSchedule(schedule=text)
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(CRON_TEXTS, VALID_CRON, _DAYS_AND_MONTHS))
+def test_parse_cron_accepts_what_flyteadmin_and_flytekit_both_accept(text):
+    try:
+        expression = parse_cron(text).expression
+    except CronError:
+        assert robfig_parse_standard_error(text) is not None or not _flytekit_accepts(text), text
+        return
+    assert robfig_parse_standard_error(expression) is None, (text, expression)
+    assert _flytekit_accepts(expression), (text, expression)
+
+
+@pytest.mark.parametrize("text", ["0 0 31 4 *", "0 0 30 2 ?", "0 0 30,31 FEB *", "0 0 31 2,4,6 *", "0 0 31 9-11/2 *"])
+def test_a_day_no_listed_month_has_is_refused(text):
+    with pytest.raises(CronError) as raised:
+        parse_cron(text)
+    assert "never fires" in raised.value.message and raised.value.field == "day-of-month"
+    assert robfig_parse_standard_error(text) is None and not _flytekit_accepts(text)

@@ -101,7 +101,41 @@ def parse_cron(text: str) -> CronExpression:
             value = _rewrite_sunday_seven(value, rewrites)
         _check_field(field, value, expr)
         normalized.append(value)
+    _check_fires(normalized, expr)
     return CronExpression(" ".join(normalized), tuple(rewrites))
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_fires(fields: list[str], expr: str) -> None:
+    """A day-of-month no listed month has ('0 0 31 4 *', '0 0 30 2 *') never fires: robfig accepts it, but
+    flytekit looks for the next run when it builds the launch plan and fails. (With a restricted day of
+    week too, either field matching is enough, so such schedules fire.)"""
+    if fields[4] not in ("*", "?"):
+        return
+    days, months = _expand(_FIELDS[2], fields[2]), _expand(_FIELDS[3], fields[3])
+    if not any(day <= _MONTH_DAYS[month - 1] for day in days for month in months):
+        raise CronError(
+            f"'{expr}' never fires: none of the months in it has day {', '.join(map(str, sorted(days)))}",
+            "check the day-of-month and month fields (flytekit refuses a schedule without a next run)",
+            "day-of-month",
+        )
+
+
+def _expand(field: _Field, value: str) -> set[int]:
+    """The values a field (already checked) stands for."""
+    values: set[int] = set()
+    for item in value.split(","):
+        range_text, slash, step_text = item.partition("/")
+        if range_text in ("*", "?"):
+            start, end = field.low, field.high
+        else:
+            bounds = [field.names.get(b.lower(), None) if not b.isdigit() else int(b) for b in range_text.split("-")]
+            start = bounds[0]
+            end = bounds[-1] if len(bounds) == 2 else (field.high if slash else start)
+        values.update(range(start, end + 1, int(step_text) if slash else 1))
+    return values
 
 
 def _field_count_hint(count: int) -> str:
