@@ -349,12 +349,48 @@ SCHEDULE_BASE = SCHEDULE_BASE.replace(
 )
 
 
+#: The same app with typed reader inputs and a keyword-only trainer input, for values checked against types.
+TYPED_BASE = (
+    SCHEDULE_BASE.replace(
+        "def reader(time: datetime, labeled: bool = True)",
+        "def reader(time: datetime, labeled: bool = True, frac: float = 1, n: int = 10, tags: List[str] = (),\n"
+        "           weights: Dict[str, float] = {}, day: Optional[date] = None, flag: Union[int, str] = 0)",
+    )
+    .replace("    target: pd.DataFrame,\n) -> LogisticRegression:", "    target: pd.DataFrame,\n    *,\n    epochs: int = 1,\n) -> LogisticRegression:")
+    .replace("from typing import List\n", "from typing import Dict, List, Optional, Union\n")
+)  # fmt: skip
+assert TYPED_BASE.count("epochs: int = 1") == 1 and "frac: float" in TYPED_BASE
+TYPED_KWARGS = {
+    "frac": st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr), st.integers().map(str), VALUES),
+    "n": st.one_of(st.integers(-(2**64), 2**64).map(str), VALUES),
+    "tags": st.one_of(st.lists(st.text(max_size=4).map(repr), max_size=3).map(lambda x: f"[{', '.join(x)}]"),
+                      st.sampled_from(['("a", "b")', '{"a"}', '["a", 1]', "[]", '"a"']), VALUES),
+    "weights": st.one_of(DICTS, VALID_DICTS, st.sampled_from(['{"a": 1}', '{"a": 1.5, "b": -2}', "{1: 1.0}"])),
+    "day": st.sampled_from(["date(2026, 1, 1)", "datetime(2026, 1, 1)", "None", '"2026-01-01"', "1"]),
+    "flag": st.one_of(VALUES, st.sampled_from(["1", '"x"', "1.5", "True", "None"])),
+    "trainer_kwargs": st.one_of(st.sampled_from(['{"epochs": 3}', '{"epochs": 2.5}', '{"epochs": True}', "{}"]),
+                                DICTS.map(lambda d: d.replace("{", '{"epochs": 2, ', 1) if d != "{}" else d)),
+}  # fmt: skip
+
+
+@st.composite
+def typed_call(draw, index: int) -> str:
+    """A valid cron training schedule that fills some typed inputs, with values valid or not."""
+    keys = draw(st.lists(st.sampled_from(sorted(TYPED_KWARGS)), min_size=1, max_size=3, unique=True))
+    args = [f'"typed_{index}"', 'expression="@daily"', 'reader_time_arg="time"']
+    args += [f"{key}={draw(TYPED_KWARGS[key])}" for key in keys]
+    return f"model.schedule_training({', '.join(args)})\n"
+
+
 @st.composite
 def scheduled_apps(draw) -> str:
-    kinds = draw(st.lists(st.sampled_from(["training", "training", "prediction"]), min_size=1, max_size=3))
-    calls = [draw(schedule_call(kind, index)) for index, kind in enumerate(kinds)]
+    kinds = draw(st.lists(st.sampled_from(["training", "training", "prediction", "typed"]), min_size=1, max_size=3))
+    calls = [
+        draw(typed_call(index) if kind == "typed" else schedule_call(kind, index)) for index, kind in enumerate(kinds)
+    ]
     train = "model.train(hyperparameters=HYPERPARAMETERS, time=datetime(2026, 1, 1))\n" if draw(st.booleans()) else ""
-    return SCHEDULE_BASE + train + "".join(calls)
+    base = TYPED_BASE if "typed" in kinds or draw(st.booleans()) else SCHEDULE_BASE
+    return base + train + "".join(calls)
 
 
 APPS = st.one_of(mutated_apps(), mutated_apps(), scheduled_apps(), scheduled_apps(), raw_apps())
