@@ -7,13 +7,13 @@ running the app) and written as the flytekit object it stands for:
 | key | value | becomes |
 |---|---|---|
 | labels, annotations | {str: str} | `Labels({...})`, `Annotations({...})` |
-| max_parallelism | int >= 1 | `max_parallelism=N` |
+| max_parallelism | int, 1 to 2**31 - 1 | `max_parallelism=N` |
 | notifications | {"on_failure"/"on_success"/"on_timeout"/"on_abort": [emails]} | `[Email(phases=[...], ...)]` |
 | service_account, iam_role | str | `SecurityContext(run_as=Identity(...))` |
 | security_context | {"service_account": str, "iam_role": str} | the same |
 | raw_output_prefix | str | `RawOutputDataConfig(output_location_prefix=...)` |
 | overwrite_cache | bool | `overwrite_cache=...` |
-| max_concurrency | int >= 1 | `ConcurrencyPolicy(max_concurrency=N)` |
+| max_concurrency | int, 1 to 2**31 - 1 | `ConcurrencyPolicy(max_concurrency=N)` |
 | fixed_inputs | {input: value} | merged into the plan's fixed inputs, as unionml does |
 """
 
@@ -23,6 +23,7 @@ from typing import Any
 
 from .names import Imports, literal
 
+INT32_MAX = 2**31 - 1  # max_parallelism and ConcurrencyPolicy.max are int32 in flyteidl
 PHASES = {"on_failure": "FAILED", "on_success": "SUCCEEDED", "on_timeout": "TIMED_OUT", "on_abort": "ABORTED"}
 KNOWN = (
     "labels", "annotations", "max_parallelism", "notifications", "service_account", "iam_role",
@@ -38,8 +39,8 @@ def problems(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
             found.append((f"launchplan_kwargs has no setting {key!r}", f"known settings: {', '.join(KNOWN)}"))
         elif key in ("labels", "annotations") and not _str_map(value):
             found.append((f"launchplan_kwargs[{key!r}] must map strings to strings", 'e.g. {"team": "ml"}'))
-        elif key in ("max_parallelism", "max_concurrency") and not (type(value) is int and value >= 1):
-            found.append((f"launchplan_kwargs[{key!r}] must be a whole number >= 1", "e.g. 4"))
+        elif key in ("max_parallelism", "max_concurrency") and not (type(value) is int and 1 <= value <= INT32_MAX):
+            found.append((f"launchplan_kwargs[{key!r}] must be a whole number from 1 to 2**31 - 1", "e.g. 4"))
         elif key == "notifications" and not _notifications(value):
             found.append(
                 ("launchplan_kwargs['notifications'] must map phases to lists of e-mail addresses",
