@@ -538,7 +538,6 @@ def test_names_a_component_binds_itself_are_not_the_module_level_ones(top_level)
     assert app.component_names == {"reader", "trainer", "predictor", "evaluator"}
 
 
-
 # The unionml objects' attributes whose values the app states become those values; other uses are
 # errors where a schedule needs the code, and leave an optional component out where none does.
 
@@ -564,7 +563,7 @@ def test_known_attributes_of_the_unionml_objects_become_their_values():
             return pd.DataFrame(rows)[dataset._features]
         """)
     code = app.components_code
-    assert 'return f"{\'clf\'}/{\'digits\'}"' in code
+    assert "return f\"{'clf'}/{'digits'}\"" in code
     assert "for column in ['a', 'b']" in code
     assert "frame[['a', 'b'] + ['y']].head(len(['a', 'b'])) if True else frame" in code
     assert "return pd.DataFrame(rows)[['a', 'b']]" in code

@@ -367,7 +367,19 @@ def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) 
 
 #: modules the generated project itself may import, besides the standard library
 PROJECT_MODULES = frozenset(
-    {"flytekit", "flyteidl", "joblib", "keras", "numpy", "pandas", "pyarrow", "sklearn", "tensorflow", "torch", "unionml"}
+    {
+        "flytekit",
+        "flyteidl",
+        "joblib",
+        "keras",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "sklearn",
+        "tensorflow",
+        "torch",
+        "unionml",
+    }
 )
 
 
@@ -386,7 +398,9 @@ def package_name(app_path: Path) -> str:
 def package_problem(name: str) -> str | None:
     """Why `name` cannot be the generated package's name, or None."""
     if not name.isidentifier() or not name.isascii():
-        return f"the package name {name!r} is not a Python identifier (letters, digits and `_`, not starting with a digit)"
+        return (
+            f"the package name {name!r} is not a Python identifier (letters, digits and `_`, not starting with a digit)"
+        )
     if keyword.iskeyword(name):
         return f"the package name {name!r} is a Python keyword"
     if name.startswith("__"):

@@ -173,6 +173,8 @@ class _ModelView:
         # a flytekit task object of the app (an SQL task) is the reader node itself; a function gets a task
         is_task = self.dataset.reader_is_task
         self.reader_task = f"components.{self.reader.function.name}" if is_task else f"{self.dataset_name}_reader"
+        # models of one dataset share its reader task: the first of them defines it
+        self.defines_reader_task = next(m for m in app.models.values() if m.dataset == model.dataset) is model
         self.train_task = f"{self.name}_train_task"
         self.predict_task = f"{self.name}_predict_task"
         self.predict_from_features_task = f"{self.name}_predict_from_features_task"

@@ -237,7 +237,11 @@ class _KnownAttributes:
             return True
         if isinstance(parent, cst.Arg):
             call = self.parents.get(parent)
-            return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in self.READS_OF_LISTS
+            return (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and call.func.value in self.READS_OF_LISTS
+            )
         return False
 
     def replacement(self, name: str, reference: cst.CSTNode) -> tuple[cst.CSTNode, str] | None:
