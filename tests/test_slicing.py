@@ -758,3 +758,24 @@ def test_a_left_out_feature_loader_takes_its_workflow_with_it(tmp_path):
     assert "predict_from_features" not in workflows and "feature_loader" not in workflows
     assert "def m_predict(" in workflows and "def m_train(" in workflows
     compile(workflows, "workflows.py", "exec")
+
+
+def test_a_block_whose_helper_reads_a_known_attribute_is_kept():
+    app = sliced("""\
+        import contextlib
+        from unionml import Dataset, Model
+        dataset = Dataset(name="digits")
+        model = Model(init=dict, dataset=dataset)
+
+        with contextlib.suppress(ImportError):
+            def label() -> str:
+                return dataset.name
+
+        @dataset.reader
+        def reader() -> list:
+            return [label()]
+        """)
+    assert (
+        "with contextlib.suppress(ImportError):\n    def label() -> str:\n        return 'digits'\n"
+        in app.components_code
+    )

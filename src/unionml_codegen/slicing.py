@@ -166,7 +166,10 @@ def slice_module(
     previous_simple = False
     for number in sorted(needed):
         statement = module.body[number]
-        uses_objects = bool(used_names.get(number, set()) & union_objects)
+        uses_objects = any(
+            name in union_objects and _replaced(values, name, reference) not in replacements
+            for name, _, reference in uses.get(number, ())
+        )
         rendered = _rendered(statement, extraction, kept_imports, uses_objects, positions, diagnostics)
         if rendered is None:
             continue
@@ -184,6 +187,11 @@ def slice_module(
         or (statements & needed and _bound_kept(name, kept_imports))
     )
     return Slice(code, defined, frozenset(kept_imports), left_out)
+
+
+def _replaced(values: "_KnownAttributes", name: str, reference: cst.CSTNode) -> cst.CSTNode | None:
+    found = values.replacement(name, reference)
+    return None if found is None else found[0]
 
 
 class _KnownAttributes:
