@@ -92,6 +92,7 @@ def test_a_name_changed_other_than_by_plain_assignment_is_unknown(before, why):
         ('X = {"C": 1}\ndef f():\n    X = {}\n    X["C"] = 2\nf()\n', {"C": 1}),  # f's own X
         ('X = {"C": 1}\ndef f(X):\n    X.clear()\n', {"C": 1}),  # never called
         ('X = {"C": 1}\nmodel.train(hyperparameters=X)\n', {"C": 1}),  # unionml does not change it
+        ('X = ["a", "b"]\nLABEL = ", ".join(X)\nimport logging\nlogging.info("%s", X)\n', ["a", "b"]),
         ('X = {"C": 1}\nX = {"C": 2}\n', {"C": 2}),
         ('X = {"C": 1}\nX.update(C=2)\nX = {"C": 3}\n', {"C": 3}),  # assigned again: known again
     ],

@@ -39,6 +39,10 @@ READ_ONLY_CALLS = frozenset({
     "copy.copy", "copy.deepcopy", "json.dumps", "pprint.pprint", "pprint.pformat",
     "datetime.timedelta", "datetime.datetime", "datetime.date",
 })  # fmt: skip
+#: Methods, on any object, that do not change their arguments: logging, and text (`", ".join(NAMES)`).
+READ_ONLY_ARGUMENTS = frozenset({
+    "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "join", "format", "format_map",
+})  # fmt: skip
 _DYNAMIC = frozenset({"globals", "vars", "locals", "exec", "eval"})
 EVERY_NAME = "*"  # a Change of every module-level name
 
@@ -174,6 +178,8 @@ class _Finder(cst.CSTVisitor):
         if isinstance(func, cst.Name) and func.value not in self.local:
             self.changes.extend(self.effects.of_definition(func.value, node, self.seen))
         if self.bindings.qualified_name(func) in READ_ONLY_CALLS:
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value in READ_ONLY_ARGUMENTS:
             return
         shown = cst.Module([]).code_for_node(func)
         for arg in node.args:
