@@ -737,3 +737,14 @@ def test_import_star_is_an_error():
     error = only_error(diagnostics)
     assert error.position == Position(4, 1)
     assert "`import *`" in error.message
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["def setup():\n    from datetime import timedelta\n", "class Config:\n    from datetime import timedelta\n"],
+    ids=["function", "class"],
+)
+def test_an_import_inside_a_function_or_class_binds_no_module_name(where):
+    app, diagnostics = read(where + 'model.schedule_training("s", fixed_rate=timedelta(days=1))\n')
+    error = only_error(diagnostics)
+    assert error.message == "the call to 'timedelta' cannot be evaluated without running the app"

@@ -418,3 +418,12 @@ def test_every_non_static_argument_is_reported():
         model.schedule_training(os.getenv("NAME"), expression=CRON, hyperparameters={"C": os.sep})
         """)
     assert [d.position for d in diagnostics.errors] == [Position(5, 25), Position(5, 55), Position(5, 83)]
+
+
+def test_a_constant_that_cannot_be_evaluated_says_why_where_it_is_used():
+    app, diagnostics = read(HEADER + 'X = {"tag": f"{1:zz}"}\n' + CALL + "X)\n")
+    (error,) = diagnostics.errors
+    assert error.message == (
+        "'X' is assigned from an expression the generator cannot evaluate (line 4): "
+        "this f-string fails when evaluated: Unknown format code 'z' for object of type 'int'"
+    )

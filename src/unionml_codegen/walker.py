@@ -46,6 +46,7 @@ class Walker:
         self.effects = Effects(bindings, reader.unionml_call)
         self.function_depth = 0  # > 0 in a function body, which does not run at import
         self.unrolled = 0  # loop iterations unrolled so far
+        self.class_depth = 0  # > 0 in a class body, whose names are the class's
 
     def _run(self, *nodes: cst.CSTNode | None) -> None:
         """Make unknown what evaluating these nodes may change (see effects.py)."""
@@ -76,7 +77,11 @@ class Walker:
             self._function_def(node, context)
         elif isinstance(node, cst.ClassDef):
             self._run(*(d.decorator for d in node.decorators), *(a.value for a in (*node.bases, *node.keywords)))
-            self._nested(node.body, "inside a class body")
+            self.class_depth += 1
+            try:
+                self._nested(node.body, "inside a class body")
+            finally:
+                self.class_depth -= 1
             self.bindings.bind_unknown(node.name.value, node, "is a class")
             self.effects.definitions[node.name.value] = node
         elif isinstance(node, cst.If):
@@ -187,7 +192,8 @@ class Walker:
                 self.reader.calls_in(node.value, context)
             return
         if isinstance(node, (cst.Import, cst.ImportFrom)):
-            self._import(node)
+            if not self.function_depth and not self.class_depth:  # else a local or class attribute
+                self._import(node)
         elif isinstance(node, cst.Assign):
             value = node.value
             if self.reader.constructor(value, node.targets, context):
@@ -211,18 +217,29 @@ class Walker:
         try:
             evaluated = self.bindings.evaluator().evaluate(value)
         except NotStatic as exc:
-            if exc.hint == LIMITS_HINT:  # say why: the value is past the generator's bounds
-                inherited = self.bindings.unknown.get(exc.node.value) if isinstance(exc.node, cst.Name) else None
-                for name in free_names(target) if inherited else ():  # `X = X + X`: the first cause
-                    self.bindings.constants.pop(name, None)
-                    self.bindings.unknown[name] = inherited
-                if not inherited:
-                    why = f"{PAST_BOUNDS} ({exc.reason})"
-                    self.bindings.bind_unknown_target(target, value, why)
-            else:
-                self.bindings.bind_unknown_target(target, value)
+            self._unknown_value(target, value, exc)
             return
         self.bindings.bind_target(target, evaluated)
+
+    def _unknown_value(self, target: cst.BaseExpression, value: cst.BaseExpression, exc: NotStatic) -> None:
+        """Bind `target` unknown, saying why: the cause in this value, or the first cause of a chain
+        (`X = X + X` past the bounds: the line where X first passed them)."""
+        bindings = self.bindings
+        cause = bindings.unknown.get(exc.node.value) if isinstance(exc.node, cst.Name) else None
+        if cause is not None and cause.startswith(PAST_BOUNDS):
+            for name in free_names(target):
+                bindings.constants.pop(name, None)
+                bindings.unknown[name] = cause
+        elif exc.hint == LIMITS_HINT:
+            bindings.bind_unknown_target(target, value, f"{PAST_BOUNDS} ({exc.reason})")
+        elif isinstance(exc.node, cst.Name):  # an unknown name: its own error says why
+            bindings.bind_unknown_target(target, value)
+        else:
+            why = "is assigned from an expression the generator cannot evaluate"
+            stored_through = isinstance(target, (cst.Attribute, cst.Subscript))  # see effects.py
+            for name in () if stored_through else free_names(target):
+                bindings.bind_unknown(name, value, why)
+                bindings.unknown[name] += f": {exc.reason}"
 
     def _import(self, node: cst.Import | cst.ImportFrom) -> None:
         bindings, code = self.bindings, self.bindings.module.code_for_node
