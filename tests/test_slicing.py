@@ -779,3 +779,30 @@ def test_a_block_whose_helper_reads_a_known_attribute_is_kept():
         "with contextlib.suppress(ImportError):\n    def label() -> str:\n        return 'digits'\n"
         in app.components_code
     )
+
+
+def test_a_saver_that_uses_the_objects_is_left_out_with_a_warning():
+    app, diagnostics = read("""\
+        import joblib
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            return []
+
+        @model.saver
+        def saver(estimator: dict, hyperparameters: dict, file: str) -> str:
+            joblib.dump({"model": estimator, "trained_on": model.artifact}, file)
+            return file
+        """)
+    assert not diagnostics.errors
+    (warning,) = diagnostics.items
+    assert warning.position == Position(12, 52)
+    assert warning.message == (
+        "the model saver 'saver' uses the unionml object 'model'; it is left out of the project (the generated "
+        "project never saves a model: prediction schedules load model files)"
+    )
+    assert app.left_out == {("model", "saver")}
+    assert "def saver" not in app.components_code and "joblib" not in app.components_code

@@ -124,8 +124,7 @@ def _read_module(
         diagnostics.warning(
             use_position,
             f"the {kinds[variable]} {role} '{components[(variable, role)].function.name}' uses the unionml "
-            f"object '{use_name}'; it is left out of the project, with the "
-            f"{OPTIONAL_ROLES[kinds[variable]][role]} that calls it (no schedule needs either)",
+            f"object '{use_name}'; it is left out of the project{OPTIONAL_ROLES[kinds[variable]][role]}",
             "pass what the component needs as a parameter or a module-level constant to keep it",
         )
     roots |= {name for key, names in optional.items() if key not in left_out for name in names}
@@ -219,10 +218,13 @@ def _components(obj: UnionObject, extraction: Extraction, position, diagnostics:
     return components
 
 
-#: components no schedule calls, by kind: role -> the generated workflow that calls it. The
-#: generated schedules run unionml's train and predict workflows; only `{model}.predict_from_features`
-#: (a workflow to run by hand, e.g. `pyflyte run`) calls the feature loader.
-OPTIONAL_ROLES = {"dataset": {"feature_loader": "predict_from_features workflow"}}
+#: components no schedule calls, by kind: role -> what leaving it out means. The generated
+#: schedules run unionml's train and predict workflows; only `{model}.predict_from_features` (a
+#: workflow to run by hand, e.g. `pyflyte run`) calls the feature loader, and nothing calls the saver.
+OPTIONAL_ROLES = {
+    "dataset": {"feature_loader": ", with the predict_from_features workflow that calls it (no schedule needs either)"},
+    "model": {"saver": " (the generated project never saves a model: prediction schedules load model files)"},
+}
 
 
 def _component_roots(components: list[Component]) -> set[str]:
