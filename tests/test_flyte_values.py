@@ -163,6 +163,22 @@ def test_a_literal_default_flyte_cannot_carry_is_an_error_at_the_parameter(tmp_p
     assert [(e[0] + BASE, e[1], e[2]) for e in errors] == [(line, 5, message)]
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ("cache='yes'", "the task option `cache=` is 'yes' (a str), but it takes bool"),
+        ("cache=True, retries=1.5", "the task option `retries=` is 1.5, but it takes int"),
+        ('environment={"A": 1}', "the task option `environment=`['A'] is 1, but it takes str"),
+        ("timeout='1h'", "the task option `timeout=` is '1h' (a str), but it takes int or timedelta"),
+        ('cache=True, cache_ignore_input_vars=("x", 2)', "the task option `cache_ignore_input_vars=`[1] is 2"),
+    ],
+)
+def test_a_literal_task_option_of_the_wrong_type_is_an_error(tmp_path, options, message):
+    app = APP.replace("@model.trainer\n", f"@model.trainer({options})\n")
+    _, errors = generate(tmp_path, training(), app=app)
+    assert len(errors) == 1 and message in errors[0][2], errors
+
+
 def test_resources_with_requests_is_an_error_at_the_registration(tmp_path):
     app = APP.replace("@model.trainer\n", '@model.trainer(resources=Resources(cpu="2"), limits=Resources(cpu="1"))\n')
     app = app.replace("import pandas as pd\n", "import pandas as pd\nfrom flytekit import Resources\n")
@@ -214,7 +230,8 @@ model.schedule_training("optional", {CRON}, day=None, frame=None)
 
 
 def test_near_valid_values_package_with_pyflyte_as_the_input_types_want_them(tmp_path):
-    result, errors = generate(tmp_path, NEAR_VALID)
+    options = '@model.trainer(cache=True, cache_version="1", retries=2, timeout=60, environment={"A": "b"})\n'
+    result, errors = generate(tmp_path, NEAR_VALID, app=APP.replace("@model.trainer\n", options))
     assert result is not None, errors
     out = tmp_path / "project"
     for path, content in result.files.items():

@@ -18,7 +18,17 @@ from pathlib import Path
 from . import launchplan_kwargs
 from .cron import CronError, parse_cron
 from .diagnostics import Diagnostics, Position
-from .flyte_values import STRUCT, TASK_OPTIONS, UNKNOWN, FlyteType, check, read_annotation, show, unsupported_annotation
+from .flyte_values import (
+    STRUCT,
+    TASK_OPTION_TYPES,
+    TASK_OPTIONS,
+    UNKNOWN,
+    FlyteType,
+    check,
+    read_annotation,
+    show,
+    unsupported_annotation,
+)
 from .model_sources import resolve_models
 from .render import KICKOFF_INPUT
 from .names import literal
@@ -272,6 +282,10 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
                         f"`{key}=` is not an option of flytekit's @task (flytekit 1.16)",
                         f"known options: {', '.join(sorted(TASK_OPTIONS))}",
                     )
+            for key, code in component.task_options:
+                problem = _task_option_problem(key, code)
+                if problem is not None:
+                    diagnostics.error(component.position, f"{problem.where} {problem.message}", problem.hint)
             if "resources" in keys and {"requests", "limits"} & set(keys):
                 diagnostics.error(
                     component.position,
@@ -332,13 +346,31 @@ def _defaults(app: App, diagnostics: Diagnostics) -> App:
 _NOT_LITERAL = object()
 
 
+def _literal_value(code: Code):
+    """The value of a plain literal (numbers, strings, displays of them, unary minus), or _NOT_LITERAL."""
+    try:  # never runs anything, and bounded: no names, calls or operators
+        return ast.literal_eval(code.text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _task_option_problem(key: str, code: Code):
+    ftype = TASK_OPTION_TYPES.get(key)
+    value = _literal_value(code) if ftype is not None else _NOT_LITERAL
+    if value is _NOT_LITERAL:
+        return None
+    if ftype.kind == "list" and isinstance(value, tuple):
+        value = list(value)
+    problem = check(value, ftype, f"the task option `{key}=`")[1]
+    if problem is None:
+        return None
+    return dataclasses.replace(problem, message=problem.message.replace("but the input is typed", "but it takes"))
+
+
 def _default(app: App, parameter: Parameter, diagnostics: Diagnostics) -> Parameter:
     if parameter.default is None or parameter.annotation is None:
         return parameter
-    try:  # literals only (no names, calls or operators but unary minus): bounded, and never runs anything
-        value = ast.literal_eval(parameter.default.text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        value = _NOT_LITERAL
+    value = _literal_value(parameter.default)
     if value is _NOT_LITERAL:
         return parameter
     ftype = read_annotation(parameter.annotation, app.imports)
