@@ -30,7 +30,7 @@ import black  # noqa: F401
 import jinja2  # noqa: F401
 
 REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 LONG = "FUZZ_EXAMPLES" in os.environ
 FINDINGS = Path(os.environ["FUZZ_FINDINGS"]) if os.environ.get("FUZZ_FINDINGS") else None
 PACKAGE_EVERY = int(os.environ.get("FUZZ_PACKAGE_EVERY", "50"))  # package one in N written projects

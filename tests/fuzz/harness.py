@@ -3,8 +3,8 @@
 Properties (issue 13, "What to build"):
 
 1. exit 0 with a project whose every Python file compiles (and, when asked, that `pyflyte package`
-   accepts and whose launch plans pass flyteadmin's rules), or exit 2 with at least one `error:`
-   diagnostic and no output directory;
+   accepts and whose launch plans pass flyteadmin's rules) and that `--check` then finds up to date,
+   or exit 2 with at least one `error:` diagnostic and no output directory;
 2. never a traceback, and no exit code but 0 and 2;
 3. no file outside OUT touched: the directory holding the app and OUT is snapshotted before and after;
 4. bounded time and memory: the run is killed after `timeout` seconds, and its address space is
@@ -229,6 +229,9 @@ def check_app(
                 problems.append("exit 2 but OUT was created")
         elif run.code == 0:
             problems.extend(_check_project(out, pyflyte))
+            again = runner(["generate", f"{package_dir}/app.py", "-o", "out", "--check"], root, timeout=timeout)
+            if again.code != 0 or "Traceback" in again.stderr:
+                problems.append(f"exit 0, but `--check` right after exits {again.code}: {again.stderr[-300:]}")
         if keep is not None and out.is_dir():
             shutil.copytree(out, keep, dirs_exist_ok=True)
             outcome.project = keep
