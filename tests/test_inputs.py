@@ -376,3 +376,10 @@ def test_a_local_package_holding_a_link_out_or_a_fifo_is_an_error_not_a_copy_or_
     result = invoke(repo / "batch", "generate", "app.py", "-o", "flyte")
     assert result.exit_code == 0, result.stderr
     assert (repo / "batch" / "flyte" / "helpers" / "data.txt").read_text() == "fine\n"
+
+
+def test_a_manifest_model_entry_that_is_a_fifo_in_the_project_is_an_error_not_a_hang(repo):
+    out = generated(repo)
+    os.mkfifo(repo / "batch" / "model.fifo")
+    edit_manifest(out, lambda m: m["options"]["models"].update(daily_predictions="../model.fifo"))
+    refused(invoke(repo / "batch", "generate"), "daily_predictions='model.fifo' is not a regular file")
