@@ -284,3 +284,82 @@ def test_a_value_for_an_unknown_type_is_only_checked_for_what_no_type_carries():
     assert check("s3://bucket/frame.parquet", frame, "x") == ("s3://bucket/frame.parquet", None)
     value, problem = check([math.inf], frame, "x")
     assert "x[0] is inf" in f"{problem.where} {problem.message}"
+
+
+# Differential: check() against flytekit's own TypeEngine, on random values and types.
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(
+    st.integers(min_value=-(2**66), max_value=2**66),
+    st.floats(),
+    st.text(max_size=5),
+    st.sampled_from(["\ud800", "x\x00", "\udfff"]),
+    st.booleans(),
+    st.none(),
+    st.datetimes(),
+    st.dates(),
+    st.timedeltas(),
+    st.binary(max_size=3),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.frozensets(st.integers(), max_size=2).map(set),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(), st.tuples(st.integers())), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+_TYPES = {
+    "int": int, "float": float, "str": str, "bool": bool, "datetime": "datetime.datetime", "date": "datetime.date",
+    "timedelta": "datetime.timedelta", "List[int]": "typing.List[int]", "List[str]": "typing.List[str]",
+    "Dict[str, float]": "typing.Dict[str, float]", "Optional[int]": "typing.Optional[int]",
+    "Union[int, str]": "typing.Union[int, str]", "dict": dict, "List[Dict[str, int]]": "typing.List[typing.Dict[str, int]]",
+}  # fmt: skip
+_IMPORTS = {
+    "List": Import("typing", "List", None), "Dict": Import("typing", "Dict", None),
+    "Optional": Import("typing", "Optional", None), "Union": Import("typing", "Union", None),
+    "datetime": Import("datetime", "datetime", None), "date": Import("datetime", "date", None),
+    "timedelta": Import("datetime", "timedelta", None),
+}  # fmt: skip
+
+
+def _flytekit_literal(value, annotation: str):
+    """None if flytekit turns `value` into a serializable literal of type `annotation` and back, else the error."""
+    import datetime  # noqa: F401 - for eval of the annotation
+    import typing  # noqa: F401
+
+    from flytekit.core.context_manager import FlyteContextManager
+    from flytekit.core.type_engine import TypeEngine
+
+    python_type = eval(_TYPES[annotation]) if isinstance(_TYPES[annotation], str) else _TYPES[annotation]
+    try:
+        literal_type = TypeEngine.to_literal_type(python_type)
+        context = FlyteContextManager.current_context()
+        literal = TypeEngine.to_literal(context, value, python_type, literal_type)
+        literal.to_flyte_idl().SerializeToString()
+        TypeEngine.to_python_value(context, literal, python_type)  # what the task gets at run time
+    except Exception as exc:  # flytekit raises many kinds
+        return exc
+    return None
+
+
+def _non_finite(value) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (list, tuple, set)):
+        return any(_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_non_finite(k) or _non_finite(v) for k, v in value.items())
+    return False
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_VALUES, st.sampled_from(sorted(_TYPES)))
+def test_check_agrees_with_flytekits_type_engine(value, annotation):
+    converted, problem = check(value, read_annotation(Code(annotation), _IMPORTS), "x")
+    if problem is None:  # what we accept (as converted) flytekit turns into a literal
+        assert _flytekit_literal(converted, annotation) is None, (value, annotation, converted)
+    elif not _non_finite(value):  # what we refuse flytekit refuses too (non-finite floats: refused on purpose)
+        assert _flytekit_literal(value, annotation) is not None, (value, annotation, problem)

@@ -35,8 +35,6 @@ from .spec import Code, Import
 
 INT64 = (-(2**63), 2**63 - 1)
 MSGPACK_INT = (-(2**63), 2**64 - 1)
-#: protobuf's Duration holds at most 10,000 years of seconds.
-MAX_DURATION = dt.timedelta(seconds=315_576_000_000)
 
 #: flytekit 1.16's `@task` keyword parameters (flytekit/core/task.py), and the deprecated cache
 #: arguments it still takes through **kwargs. Anything else raises "Unrecognized argument(s) for task".
@@ -234,8 +232,6 @@ def _convert(value: Any, ftype: FlyteType, path: str) -> Any:
         raise _Refused(path, f"is {show(value)}, but the input is typed {ftype.text}", _hint(ftype))
     if kind == "int" and not INT64[0] <= value <= INT64[1]:
         raise _Refused(path, f"is {show(value)}, beyond Flyte's 64-bit integers", "use a value in -2**63 .. 2**63 - 1")
-    if kind == "timedelta" and abs(value) > MAX_DURATION:
-        raise _Refused(path, f"is {show(value)}, longer than a Flyte duration can be", "use at most 10,000 years")
     return value
 
 
