@@ -154,3 +154,19 @@ def test_a_first_generation_killed_part_way_is_recovered_by_the_next_run(tmp_pat
     assert rerun.exit_code == 0, rerun.stderr
     assert read_tree(app_dir / "flyte") == read_tree(expected / "flyte")
     assert not leftovers(app_dir)
+
+
+def test_check_after_a_kill_says_the_next_run_recovers_and_touches_nothing(stale):
+    app_dir, _, _ = stale
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, "4"], cwd=app_dir, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    [left] = leftovers(app_dir)
+    half_written = read_tree(app_dir / "flyte")
+    check = invoke(app_dir, "generate", "app.py", "-o", "flyte", "--check")
+    assert check.exit_code == 1, check.output
+    assert f"note: a run killed while writing flyte left {left} beside it" in check.stderr
+    assert read_tree(app_dir / "flyte") == half_written and leftovers(app_dir) == [left]
+    assert invoke(app_dir, "generate", "app.py", "-o", "flyte").exit_code == 0
+    assert not leftovers(app_dir)

@@ -86,7 +86,7 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     from .generate import Options
     from .generate import generate as run
     from .render import GeneratedCodeError
-    from .write import RollbackFailed, WriteRefused
+    from .write import RollbackFailed, WriteRefused, interrupted
 
     options = Options(image=target.image, package=target.package, models=target.models)
     out = target.output
@@ -125,6 +125,9 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
             click.echo(text, nl=False)
         if not result.drift.clean:
             click.echo(f"{out} is out of date:\n{result.drift.summary()}", err=True)
+            for name in interrupted(out):
+                click.echo(f"note: a run killed while writing {out} left {name} beside it; "
+                           "the next `unionml generate` undoes what it did", err=True)  # fmt: skip
             click.echo(f"run: {rerun}", err=True)
             return 1
         click.echo(f"{out} is up to date", err=True)

@@ -752,12 +752,21 @@ def _lock(fd: int) -> bool:
     return True
 
 
-def recover(out: Path) -> list[str]:
+def interrupted(out: Path) -> list[str]:
+    """The temporary directories that runs killed while writing `out` left beside it (read only)."""
+    try:
+        return recover(out, undo=False)
+    except (OSError, WriteRefused):
+        return []
+
+
+def recover(out: Path, undo: bool = True) -> list[str]:
     """Undo what runs killed while writing `out` left, and remove their temporary directories.
 
     Only directories beside OUT named like ours (`.OUT` + `TEMP_MARK` + ...), real directories
     owned by this user, whose lock no live process holds, are touched. Returns the names of
-    those removed. Raises `WriteRefused` when one cannot be undone (it is then kept, and named).
+    those removed (without `undo`: of those it would undo, touching nothing). Raises
+    `WriteRefused` when one cannot be undone (it is then kept, and named).
     """
     removed = []
     with _Output(out) as output:
@@ -768,14 +777,14 @@ def recover(out: Path) -> list[str]:
         try:
             prefix = f".{output.real.name}{TEMP_MARK}"
             for name in sorted(n for n in os.listdir(parent_fd) if n.startswith(prefix)):
-                if _recover_one(name, output, parent_fd):
+                if _recover_one(name, output, parent_fd, undo):
                     removed.append(name)
         finally:
             os.close(parent_fd)
     return removed
 
 
-def _recover_one(name: str, output: _Output, parent_fd: int) -> bool:
+def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool) -> bool:
     try:
         fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
     except OSError:
@@ -784,6 +793,8 @@ def _recover_one(name: str, output: _Output, parent_fd: int) -> bool:
     try:
         if os.fstat(fd).st_uid != os.getuid() or not _lock(fd):
             return False  # another user's, or its run is still going
+        if not undo:
+            return True
         staging = _Tree(fd, tmp)
         try:
             lines = staging.read(JOURNAL, MAX_MANIFEST_BYTES).decode("utf-8").splitlines()
