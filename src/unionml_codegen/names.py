@@ -120,6 +120,21 @@ def unique(names: Iterable[str]) -> list[str]:
     return result
 
 
+class Namespace:
+    """The names of one generated module (or function): every claimed name is new, not a keyword, and
+    none of the names the app brings there, so generated names never shadow the app's or each other."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken = set(taken)
+
+    def claim(self, name: str) -> str:
+        candidate, number = name, 2
+        while candidate in self._taken or keyword.iskeyword(candidate):
+            candidate, number = f"{name}_{number}", number + 1
+        self._taken.add(candidate)
+        return candidate
+
+
 def literal(value: Any, imports: "Imports | None" = None) -> str:
     """Python source for a statically known value (black reflows it)."""
     if isinstance(value, dict):

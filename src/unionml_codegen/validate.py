@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from . import launchplan_kwargs
+from .clashes import check_names
 from .cron import CronError, parse_cron
 from .diagnostics import Diagnostics, Position
 from .flyte_values import (
@@ -49,6 +50,7 @@ def validate(
     schedules = []
     _components(app, diagnostics)
     app = _defaults(app, diagnostics)
+    check_names(app, diagnostics)
     for schedule in app.schedules:
         _name(schedule, seen, diagnostics)
         schedule = _timing(schedule, diagnostics)
