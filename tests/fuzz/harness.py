@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def _snapshot(root: Path, skip: Path) -> dict[str, tuple]:
     return entries
 
 
-def _child(args: list[str], stderr_path: str, memory: int) -> None:
+def _child(command, args: list[str], stderr_path: str, memory: int) -> None:
     """In the forked child: limit memory, run the command line in-process, exit with its code."""
     code = 70
     try:
@@ -104,10 +105,8 @@ def _child(args: list[str], stderr_path: str, memory: int) -> None:
         sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        from unionml_codegen.cli import main
-
         try:
-            main.main(args, prog_name="unionml", standalone_mode=False)
+            command(args)
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -129,8 +128,26 @@ def _child(args: list[str], stderr_path: str, memory: int) -> None:
         os._exit(code)
 
 
+def _unionml(args: list[str]) -> None:
+    from unionml_codegen.cli import main
+
+    main.main(args, prog_name="unionml", standalone_mode=False)
+
+
+def _pyflyte(args: list[str]) -> None:
+    from flytekit.clis.sdk_in_container.pyflyte import main
+
+    sys.dont_write_bytecode = True  # no __pycache__ in the project
+    main.main(args, prog_name="pyflyte", standalone_mode=False)
+
+
 def fork_generate(args: list[str], cwd: Path, timeout: float = TIMEOUT, memory: int = MEMORY) -> Run:
     """`unionml ARGS` in a forked child of this process, with bounded time and memory."""
+    return fork_command(_unionml, args, cwd, timeout, memory)
+
+
+def fork_command(command, args: list[str], cwd: Path, timeout: float = TIMEOUT, memory: int = MEMORY) -> Run:
+    """`command(args)` (a click command run in-process) in a forked child, with bounded time and memory."""
     with tempfile.NamedTemporaryFile("rb", suffix=".stderr", delete=False) as handle:
         stderr_path = handle.name
     start = time.monotonic()
@@ -140,7 +157,7 @@ def fork_generate(args: list[str], cwd: Path, timeout: float = TIMEOUT, memory: 
             os.chdir(cwd)
         except BaseException:
             os._exit(97)
-        _child(args, stderr_path, memory)
+        _child(command, args, stderr_path, memory)
     timed_out = False
     status = 0
     while True:
@@ -257,7 +274,7 @@ def _check_project(out: Path, pyflyte: bool) -> list[str]:
     return problems
 
 
-def _package(out: Path, packages: list[str]) -> list[str]:
+def _package(out: Path, packages: list[str], fork_package: bool = True) -> list[str]:
     sys.path.insert(0, str(REPO))
     try:
         from tests.support.flyte_package import flyteadmin_problems, load_entities, package
@@ -265,14 +282,27 @@ def _package(out: Path, packages: list[str]) -> list[str]:
         sys.path.remove(str(REPO))
     problems = []
     for name in packages:
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                entities = load_entities(package(out, name, output=Path(tmp) / "p.tgz", timeout=120))
-        except AssertionError as exc:
-            text = str(exc)
-            tail = [line for line in text.splitlines() if line.strip()][-3:]
-            problems.append("exit 0 but pyflyte package fails: " + " | ".join(tail)[:400])
-            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            tgz = Path(tmp) / "p.tgz"
+            if fork_package:  # pyflyte's command in a forked child: no interpreter start, flytekit imported once
+                import flytekit.clis.sdk_in_container.pyflyte  # noqa: F401 - here, so that children have it
+
+                fork_package = threading.active_count() == 1  # forking a threaded process could deadlock
+            if fork_package:
+                run = fork_command(_pyflyte, ["--pkgs", name, "package", "--image", "ghcr.io/example/app:v1",
+                                              "-o", str(tgz), "--force"], out, timeout=120)  # fmt: skip
+                if run.code != 0 or not tgz.is_file():
+                    tail = [line for line in run.stderr.splitlines() if line.strip()][-3:]
+                    problems.append("exit 0 but pyflyte package fails: " + " | ".join(tail)[:400])
+                    continue
+            else:
+                try:
+                    package(out, name, output=tgz, timeout=120)
+                except AssertionError as exc:
+                    tail = [line for line in str(exc).splitlines() if line.strip()][-3:]
+                    problems.append("exit 0 but pyflyte package fails: " + " | ".join(tail)[:400])
+                    continue
+            entities = load_entities(tgz)
         for lp_name, lp in sorted(entities.launch_plans.items()):
             if lp.spec.entity_metadata.HasField("schedule"):
                 for problem in flyteadmin_problems(lp, entities):
