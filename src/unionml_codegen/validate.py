@@ -102,12 +102,36 @@ def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics) -
         return
     inputs = _workflow_inputs(app, schedule)
     for key in fixed:
-        if isinstance(key, str) and key not in inputs:
+        problem = _fixed_kickoff(schedule, key)
+        if problem is not None:
+            diagnostics.error(
+                schedule.at("launchplan_kwargs"),
+                f"launchplan_kwargs['fixed_inputs'] fixes {key!r}, {problem}",
+                f"drop {key!r} from fixed_inputs: each run gets the time it was scheduled for",
+            )
+        elif isinstance(key, str) and key not in inputs:
             diagnostics.error(
                 schedule.at("launchplan_kwargs"),
                 f"launchplan_kwargs['fixed_inputs'] names {key!r}, which is not an input of the schedule's workflow",
                 f"inputs: {', '.join(sorted(inputs))}",
             )
+
+
+def _fixed_kickoff(schedule: Schedule, key: object) -> str | None:
+    """Why fixing `key` would fix the kickoff time of a schedule, or None."""
+    if schedule.reader_time_arg is None:
+        return None
+    if schedule.fixed_rate is None and key == schedule.reader_time_arg:
+        return (
+            "the kickoff time input of this cron schedule; flyteadmin refuses a launch plan whose "
+            "kickoff_time_input_arg is fixed"
+        )
+    if schedule.fixed_rate is not None and key in (schedule.reader_time_arg, KICKOFF_INPUT):
+        return (
+            "the kickoff time of this fixed-rate schedule, which the workflow reads from each execution "
+            "(a fixed value would give every run the same time)"
+        )
+    return None
 
 
 def _workflow_inputs(app: App, schedule: Schedule) -> set[str]:
