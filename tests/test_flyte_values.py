@@ -188,6 +188,22 @@ def test_resources_with_requests_is_an_error_at_the_registration(tmp_path):
     ]
 
 
+def test_resources_alone_gets_no_default_requests_or_limits_and_packages(tmp_path):
+    """unionml's default requests/limits are added only without `resources=` (flytekit refuses the mix)."""
+    app = APP.replace("@model.trainer\n", '@model.trainer(resources=Resources(cpu="2", mem="2Gi"))\n')
+    app = app.replace("import pandas as pd\n", "import pandas as pd\nfrom flytekit import Resources\n")
+    result, errors = generate(tmp_path, training(), app=app)
+    assert result is not None, errors
+    out = tmp_path / "project"
+    for path, content in result.files.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(content.encode() if isinstance(content, str) else content)
+    entities = load_entities(package(out, "valued", output=tmp_path / "valued.tgz"))
+    [train] = [t for name, t in entities.tasks.items() if name.endswith("_train_task")]
+    resources = train.template.container.resources
+    assert {r.value for r in resources.requests} == {"2", "2Gi"}  # the app's, not unionml's cpu="1", mem="1Gi"
+
+
 def test_a_reader_input_typed_bare_list_is_an_error(tmp_path):
     app = APP.replace("    n: int = 1,\n", "    n: int = 1,\n    items: list = [],\n")
     _, errors = generate(tmp_path, training(), app=app)

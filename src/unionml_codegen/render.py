@@ -382,7 +382,7 @@ class _CodeCopier:
         options = [f"{key}={self(code)}" for key, code in component.task_options]
         given = {key for key, _ in component.task_options}
         for key in ("requests", "limits"):
-            if key not in given:
+            if key not in given and "resources" not in given:  # flytekit refuses resources= with either
                 self.uses_resources = True
                 options.append(f"{key}={DEFAULT_RESOURCES.format(Resources=self.n['Resources'])}")
         return ", ".join(options)
