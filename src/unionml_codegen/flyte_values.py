@@ -45,27 +45,7 @@ TASK_OPTIONS = frozenset({
     "pod_template_name", "accelerator", "pickle_untyped", "shared_memory", "resources", "labels",
     "annotations", "cache_serialize", "cache_version", "cache_ignore_input_vars",
 })  # fmt: skip
-
-
-def _t(kind: str, *args: "FlyteType", text: str = "") -> "FlyteType":
-    return FlyteType(kind, args, text or kind)
-
-
-#: The types of flytekit 1.16 `@task` options whose literal values the generator checks (values that are
-#: not literals, like `Resources(...)` or `Cache(...)`, are copied unchecked).
-def _task_option_types() -> dict[str, "FlyteType"]:
-    none, boolean, string, integer = _t("none", text="None"), _t("bool"), _t("str"), _t("int")
-    strings = _t("map", string, string, text="Dict[str, str]")
-    return {
-        "cache": boolean, "cache_serialize": boolean, "cache_version": string, "retries": integer,
-        "interruptible": _t("union", boolean, none, text="Optional[bool]"), "deprecated": string,
-        "timeout": _t("union", integer, _t("timedelta"), text="int or timedelta"),
-        "container_image": _t("union", string, none, text="Optional[str]"), "environment": strings,
-        "disable_deck": _t("union", boolean, none, text="Optional[bool]"),
-        "enable_deck": _t("union", boolean, none, text="Optional[bool]"), "pickle_untyped": boolean,
-        "pod_template_name": _t("union", string, none, text="Optional[str]"), "labels": strings,
-        "annotations": strings, "cache_ignore_input_vars": _t("list", string, text="a list of input names"),
-    }  # fmt: skip
+# TASK_OPTION_TYPES, the types of the options whose literal values are checked, is at the end of the module.
 
 
 _SIMPLE = {
@@ -241,7 +221,7 @@ def _fits_exactly(value: Any, ftype: FlyteType) -> bool:
         return value is None
     if kind in _PYTHON_TYPES:
         return type(value) is _PYTHON_TYPES[kind]
-    return (kind in ("list",) and isinstance(value, list)) or (kind in ("map", "struct") and isinstance(value, dict))
+    return (kind == "list" and isinstance(value, list)) or (kind in ("map", "struct") and isinstance(value, dict))
 
 
 def _struct(value: Any, path: str, top: bool = False) -> Any:
@@ -351,6 +331,27 @@ def show(value: Any) -> str:
     except ValueError:
         text = type(value).__name__
     return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
+def _t(kind: str, *args: "FlyteType", text: str = "") -> "FlyteType":
+    return FlyteType(kind, args, text or kind)
+
+
+#: The types of flytekit 1.16 `@task` options whose literal values the generator checks (values that are
+#: not literals, like `Resources(...)` or `Cache(...)`, are copied unchecked).
+def _task_option_types() -> dict[str, "FlyteType"]:
+    none, boolean, string, integer = _t("none", text="None"), _t("bool"), _t("str"), _t("int")
+    strings = _t("map", string, string, text="Dict[str, str]")
+    return {
+        "cache": boolean, "cache_serialize": boolean, "cache_version": string, "retries": integer,
+        "interruptible": _t("union", boolean, none, text="Optional[bool]"), "deprecated": string,
+        "timeout": _t("union", integer, _t("timedelta"), text="int or timedelta"),
+        "container_image": _t("union", string, none, text="Optional[str]"), "environment": strings,
+        "disable_deck": _t("union", boolean, none, text="Optional[bool]"),
+        "enable_deck": _t("union", boolean, none, text="Optional[bool]"), "pickle_untyped": boolean,
+        "pod_template_name": _t("union", string, none, text="Optional[str]"), "labels": strings,
+        "annotations": strings, "cache_ignore_input_vars": _t("list", string, text="a list of input names"),
+    }  # fmt: skip
 
 
 TASK_OPTION_TYPES = _task_option_types()
