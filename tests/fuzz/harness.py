@@ -290,7 +290,7 @@ def _package(out: Path, packages: list[str], fork_package: bool = True) -> list[
                 fork_package = threading.active_count() == 1  # forking a threaded process could deadlock
             if fork_package:
                 run = fork_command(_pyflyte, ["--pkgs", name, "package", "--image", "ghcr.io/example/app:v1",
-                                              "-o", str(tgz), "--force"], out, timeout=120)  # fmt: skip
+                                              "-o", str(tgz), "--force"], out, timeout=120, memory=4 * MEMORY)  # fmt: skip
                 if run.code != 0 or not tgz.is_file():
                     tail = [line for line in run.stderr.splitlines() if line.strip()][-3:]
                     problems.append("exit 0 but pyflyte package fails: " + " | ".join(tail)[:400])
