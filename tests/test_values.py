@@ -427,3 +427,22 @@ def test_a_constant_that_cannot_be_evaluated_says_why_where_it_is_used():
         "'X' is assigned from an expression the generator cannot evaluate (line 4): "
         "this f-string fails when evaluated: Unknown format code 'z' for object of type 'int'"
     )
+
+
+@pytest.mark.parametrize(
+    "dataset, column, message",
+    [
+        (
+            "Dataset(name=(n := 'x'))",
+            25,
+            "this assignment expression (`:=`) cannot be evaluated without running the app",
+        ),
+        ("Dataset(features=5)", 28, "Dataset(...) `features` must be a list of column names (strings)"),
+    ],
+)
+def test_dataset_arguments_that_cannot_be_read_are_errors(dataset, column, message):
+    app, diagnostics = read(
+        f"from unionml import Dataset, Model\ndataset = {dataset}\n" "model = Model(init=dict, dataset=dataset)\n"
+    )
+    (error,) = diagnostics.errors
+    assert (error.position, error.message) == (Position(2, column), message)

@@ -295,5 +295,8 @@ def _describe(node: cst.CSTNode) -> str:
         "BooleanOperation": "boolean operation",
         "IfExp": "conditional expression",
         "Await": "await",
+        "NamedExpr": "assignment expression (`:=`)",
+        "SetComp": "set comprehension",
+        "Starred": "starred expression",
     }
     return words.get(type(node).__name__, "expression")
