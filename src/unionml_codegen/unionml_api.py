@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import libcst as cst
 
-from .bindings import Bindings, free_names
+from .bindings import Bindings
 from .diagnostics import Position
 from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule
 from .schedules import read_schedule
