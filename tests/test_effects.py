@@ -40,6 +40,7 @@ def error_at_x(before: str) -> str:
     (error,) = diagnostics.errors
     assert error.position == Position(source[: source.index(SCHEDULE)].count("\n") + 1, SCHEDULE.index("X}") + 1)
     assert error.message.startswith("'X' ")
+    assert "build the value in one assignment" in error.hint or "cannot evaluate" in error.message
     return error.message
 
 

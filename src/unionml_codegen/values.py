@@ -146,7 +146,8 @@ class Evaluator:
             return self.constants[node.value]
         if node.value in self.unknown:
             why = self.unknown[node.value]
-            raise NotStatic(node, f"'{node.value}' {why}", *([LIMITS_HINT] if why.startswith(PAST_BOUNDS) else []))
+            hint = LIMITS_HINT if why.startswith(PAST_BOUNDS) else CHANGED_HINT if _changed(why) else None
+            raise NotStatic(node, f"'{node.value}' {why}", *([hint] if hint else []))
         raise NotStatic(node, f"'{node.value}' is not a module-level constant known at this point")
 
     # displays
@@ -250,6 +251,18 @@ class Evaluator:
             return function(*args, **kwargs)
         except (TypeError, ValueError, OverflowError) as exc:
             raise NotStatic(node, f"'{name}(...)' fails with these arguments: {exc}") from None
+
+
+CHANGED_HINT = (
+    'the generator reads a constant only while nothing else may have changed it (docs/rules.md, "Values"): '
+    'build the value in one assignment instead, e.g. `HP = {**HP, "C": 5.0}`'
+)
+_CHANGES = ("changed", "shares a list", "deleted", "`:=`", "by `as`", "`global`", "through '")
+
+
+def _changed(why: str) -> bool:
+    """Whether a name is unknown because something changed it (effects.py), not for its value."""
+    return why.startswith(("is ", "may ", "shares ")) and any(word in why for word in _CHANGES)
 
 
 def _check_size(node: cst.CSTNode, value: Any) -> None:
