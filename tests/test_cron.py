@@ -211,8 +211,8 @@ def test_descriptor_rewrite_note_names_both_spellings():
 # parse_cron accepts too.
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-from tests.fuzz.strategies import CRON as CRON_TEXTS, VALID_CRON  # noqa: E402
-from tests.support.flyte_package import robfig_parse_standard_error  # noqa: E402
+from .fuzz.strategies import CRON as CRON_TEXTS, VALID_CRON  # noqa: E402
+from .support.flyte_package import robfig_parse_standard_error  # noqa: E402
 
 _DAYS_AND_MONTHS = st.tuples(
     st.sampled_from(["28", "29", "30", "31", "30,31", "29-31", "*/30", "31/2", "1"]),

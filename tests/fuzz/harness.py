@@ -275,11 +275,8 @@ def _check_project(out: Path, pyflyte: bool) -> list[str]:
 
 
 def _package(out: Path, packages: list[str], fork_package: bool = True) -> list[str]:
-    sys.path.insert(0, str(REPO))
-    try:
-        from tests.support.flyte_package import flyteadmin_problems, load_entities, package
-    finally:
-        sys.path.remove(str(REPO))
+    from ..support.flyte_package import flyteadmin_problems, load_entities, package
+
     problems = []
     for name in packages:
         with tempfile.TemporaryDirectory() as tmp:
