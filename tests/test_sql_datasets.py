@@ -15,6 +15,7 @@ import pytest
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.generate import generate
+from unionml_codegen.names import distribution, requirement_module
 
 from .conftest import run_python
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
@@ -159,6 +160,16 @@ def test_the_reader_interface_comes_from_the_task(spelling):
         ("limit", "keyword_only", "int"),
     ]
     assert reader.returns.text == "pd.DataFrame"
+    # a namespace package installs as its plugin's distribution, not as `flytekitplugins`
+    assert "flytekitplugins.sqlalchemy" in app.third_party_modules
+    assert "flytekitplugins" not in app.third_party_modules
+
+
+def test_namespace_plugins_map_to_their_distributions():
+    assert requirement_module("flytekitplugins.sqlalchemy.task") == "flytekitplugins.sqlalchemy"
+    assert distribution(requirement_module("flytekitplugins.sqlalchemy")) == "flytekitplugins-sqlalchemy"
+    assert distribution(requirement_module("sklearn.linear_model")) == "scikit-learn"
+    assert distribution(requirement_module("pandas")) == "pandas"
 
 
 TASK = (

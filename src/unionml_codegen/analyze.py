@@ -14,6 +14,7 @@ from libcst.metadata import PositionProvider
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
 from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
+from .names import requirement_module
 from .python_check import check_module
 from .pins import find_pins
 from .slicing import slice_module
@@ -155,7 +156,8 @@ def _read_module(
                 f"the components use {binding.statement}, which reaches outside the app's directory",
                 "import the module by its absolute name (modules next to the app are copied into the project)",
             )
-    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local | third_party
+    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local
+    app_modules |= {module.split(".")[0] for module in third_party}
     package = _checked_package(package, app_modules, derived_package, diagnostics)
     local_files: dict[str, bytes] = {}
     if app_dir is not None and out_dir is not None:
@@ -311,7 +313,7 @@ def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]
         elif app_dir is not None and ((app_dir / f"{top}.py").is_file() or (app_dir / top / "__init__.py").is_file()):
             local.add(top)
         else:
-            third_party.add(top)
+            third_party.add(requirement_module(binding.module))
     return local, third_party
 
 
@@ -363,7 +365,7 @@ def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) 
             for name in names:
                 top = name.split(".")[0]
                 if top not in sys.stdlib_module_names and top not in local and top != "unionml":
-                    found.add(top)
+                    found.add(requirement_module(name))
     return found
 
 

@@ -214,5 +214,17 @@ def _group(module: str) -> int:
     return 0 if top in sys.stdlib_module_names or top == "__future__" else 1
 
 
+#: Namespace packages whose distributions are named after their second component
+#: (`flytekitplugins.sqlalchemy` is installed as `flytekitplugins-sqlalchemy`).
+NAMESPACE_PACKAGES = frozenset({"flytekitplugins"})
+
+
+def requirement_module(module: str) -> str:
+    """The part of a dotted module name that tells which distribution provides it."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1 else parts[0]
+
+
 def distribution(module: str) -> str:
-    return DISTRIBUTIONS.get(module, module)
+    """The distribution to install for a module `requirement_module` returned."""
+    return DISTRIBUTIONS.get(module, module.replace(".", "-"))
