@@ -199,6 +199,7 @@ def test_a_parameter_named_like_a_workflow_input_is_an_error_at_the_parameter(tm
     else:
         app = PARAMETERS.replace("metrics: float = 0.5)", f"metrics: float = 0.5, {name}: int = 0)")
         line = next(n for n, text in enumerate(app.splitlines(), 1) if f"{name}: int = 0)" in text)
+    app += 'model.schedule_prediction("predictions", expression="@daily", reader_time_arg="time", model_version="latest")\n'
     (tmp_path / "app.py").write_text(app)
     result = run_cli("generate", str(tmp_path / "app.py"), "-o", str(tmp_path / "out"))
     assert result.returncode == 2 and not (tmp_path / "out").exists()
@@ -213,3 +214,15 @@ def test_a_trainer_keyword_only_parameter_named_like_a_reader_parameter_is_an_er
     result = run_cli("generate", str(tmp_path / "app.py"), "-o", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "the trainer's keyword-only parameter 'data' has the name of a reader parameter" in result.stderr
+
+
+def test_inputs_a_model_never_gets_do_not_clash(tmp_path):
+    # no prediction schedule and no fixed-rate schedule: no workflow has model_file or kickoff_time
+    app = PARAMETERS.replace("data: int = 3)", "data: int = 3, model_file: str = 'm', kickoff_time: int = 0)")
+    app = (
+        app.split('model.schedule_training("every_hour"')[0]
+        + 'model.schedule_training("daily", expression="@daily", reader_time_arg="time")\n'
+    )
+    (tmp_path / "app.py").write_text(app)
+    result = run_cli("generate", str(tmp_path / "app.py"), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr

@@ -40,9 +40,15 @@ def _inputs(app: App, diagnostics: Diagnostics) -> None:
         trainer = model.components.get("trainer")
         reader_parameters = reader.function.parameters if reader else ()
         kwonly = trainer.function.keyword_only if trainer else ()
+        schedules = [s for s in app.schedules if s.model == model.variable]
+        absent = set()  # inputs no generated workflow of this model has
+        if not any(s.kind == "prediction" for s in schedules):
+            absent |= {"model_file", "model_version", "app_version"}
+        if not any(s.fixed_rate is not None and s.reader_time_arg for s in schedules):
+            absent.add("kickoff_time")
         for role, parameter in [*(("reader", p) for p in reader_parameters), *(("trainer", p) for p in kwonly)]:
             meaning = WORKFLOW_INPUTS.get(parameter.name)
-            if meaning is None or id(parameter) in reported:
+            if meaning is None or parameter.name in absent or id(parameter) in reported:
                 continue
             reported.add(id(parameter))
             diagnostics.error(

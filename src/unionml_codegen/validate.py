@@ -229,12 +229,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
                 f"'{time_arg}' is the kickoff time input and cannot also be given a value",
                 f"drop `{time_arg}=` from the schedule",
             )
-        if time_arg == KICKOFF_INPUT and schedule.fixed_rate is not None:
-            diagnostics.error(
-                schedule.at("reader_time_arg"),
-                f"a reader parameter named '{KICKOFF_INPUT}' clashes with the input the generator adds",
-                "rename the reader parameter",
-            )
+        # a reader parameter named like the generated `kickoff_time` input: clashes.py
     reader_names = {p.name for p in reader.function.parameters}
     for key in schedule.reader_kwargs:
         if key not in reader_names:
