@@ -17,6 +17,7 @@ from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
 from .names import requirement_module
 from .python_check import check_module
 from .pins import find_pins
+from .sources import note_probe, note_tree
 from .slicing import slice_module
 from .spec import App, Code, Component, DatasetSpec, ModelSpec
 
@@ -310,11 +311,19 @@ def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]
             local.add(top or binding.name or "")
         elif top in sys.stdlib_module_names:
             continue
-        elif app_dir is not None and ((app_dir / f"{top}.py").is_file() or (app_dir / top / "__init__.py").is_file()):
+        elif app_dir is not None and _local_module(app_dir, top):
             local.add(top)
         else:
             third_party.add(requirement_module(binding.module))
     return local, third_party
+
+
+def _local_module(app_dir: Path, top: str) -> bool:
+    """Whether `top` is a module beside the app (both candidates noted for the next run's check)."""
+    single, package = app_dir / f"{top}.py", app_dir / top / "__init__.py"
+    note_probe(single)
+    note_probe(package)
+    return single.is_file() or package.is_file()
 
 
 def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Diagnostics) -> dict[str, bytes]:
@@ -327,6 +336,9 @@ def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Dia
     root = project_root(app_dir)
     for module in sorted(modules):
         single = app_dir / f"{module}.py"
+        note_probe(single)
+        if not single.is_file():
+            note_tree(app_dir / module)
         candidates = [single] if single.is_file() else sorted((app_dir / module).rglob("*"))
         for path in candidates:
             relative = path.relative_to(app_dir)
@@ -445,6 +457,7 @@ def _check_out_dir(out_dir: Path, app_dir: Path, local: set[str], diagnostics: D
     out = out_dir.resolve()
     for module in sorted(local):
         directory = (app_dir / module).resolve()
+        note_probe(directory / "__init__.py")
         if (directory / "__init__.py").is_file() and out.is_relative_to(directory):
             diagnostics.error(
                 Position(1, 1),

@@ -35,9 +35,11 @@ def _bindings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _package(ctx, param, value: str | None) -> str | None:
-    from .analyze import package_problem
+    if value is None:
+        return None
+    from .analyze import package_problem  # libcst: only when a name is given
 
-    problem = None if value is None else package_problem(value)
+    problem = package_problem(value)
     if problem is not None:
         raise click.BadParameter(problem, ctx=ctx, param=param)
     return value
@@ -85,7 +87,6 @@ def generate(app, out, models, image, package, check, diff, force) -> None:
 def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     from .generate import Options
     from .generate import generate as run
-    from .render import GeneratedCodeError
     from .write import RollbackFailed, WriteRefused, interrupted
 
     options = Options(image=target.image, package=target.package, models=target.models)
@@ -104,7 +105,10 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     except WriteRefused as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    except GeneratedCodeError as exc:
+    except RuntimeError as exc:
+        render = sys.modules.get("unionml_codegen.render")  # not imported: none of its errors was raised
+        if render is None or not isinstance(exc, render.GeneratedCodeError):
+            raise
         click.echo(f"internal error: {exc}; nothing was written. This is a bug in unionml-codegen: please report it "
                    "with the app", err=True)  # fmt: skip
         return 2

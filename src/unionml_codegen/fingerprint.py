@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .diagnostics import Position
+from .sources import templates_digest
 from .write import MANIFEST, read_manifest, unchanged
 
 
@@ -34,9 +35,16 @@ def fingerprint(app: Any, settings: dict[str, Any]) -> str:
 def up_to_date(out: Path, key: str) -> bool:
     """Whether `out` was generated from the same inputs and no generated file changed since."""
     manifest = read_manifest(out)
-    if not manifest or manifest.get("input_sha256") != key or not isinstance(manifest.get("files"), dict):
+    if not manifest or manifest.get("input_sha256") != key:
         return False
-    files = manifest["files"]
+    return outputs_unchanged(out, manifest)
+
+
+def outputs_unchanged(out: Path, manifest: dict) -> bool:
+    """Whether every file the manifest records is in `out` with its recorded hash."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return False
     if MANIFEST in files or not all(isinstance(path, str) and isinstance(sha, str) for path, sha in files.items()):
         return False
     return unchanged(out, files)  # regular files only, reached without following a link
@@ -68,9 +76,4 @@ def _canonical(value: Any) -> Any:
 
 
 def _templates_digest() -> str:
-    from .render import templates_dir  # no heavy imports: render imports jinja2 and black lazily
-
-    content = hashlib.sha256()
-    for path in sorted(templates_dir().glob("*.jinja")):
-        content.update(path.name.encode() + b"\0" + path.read_bytes())
-    return content.hexdigest()
+    return templates_digest()

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .analyze import package_name, read_app
+from . import __version__, sources
 from .diagnostics import AppError, Diagnostics, Position
-from .fingerprint import fingerprint, up_to_date
+from .fingerprint import fingerprint, outputs_unchanged, up_to_date
 from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
-from .validate import validate
-from .write import Drift, WriteRefused, compare, digest, recover, with_manifest, write
+from .write import (
+    MANIFEST,
+    Drift,
+    WriteRefused,
+    compare,
+    digest,
+    read_manifest,
+    recover,
+    unchanged,
+    with_manifest,
+    write,
+)
+
+# analyze (libcst), validate and render (jinja2, black) are imported when the app is read: an
+# up-to-date project is recognised without them (sources.py)
 
 
 @dataclass(frozen=True)
@@ -46,19 +59,23 @@ def render_app(
     With `reuse`, an output directory generated from the same inputs and unchanged since is not
     rendered again: the result then has no files (`Result.reused`).
     """
+    from .analyze import package_name, read_app
+    from .validate import validate
+
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
-    try:
-        source = read_app_source(app_path)
-    except InputError as exc:
-        diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", _READ_HINT)
-        raise AppError(diagnostics, None) from None
-    package = options.package or package_name(app_path)
-    derived = options.package is None
-    app = read_app(source, shown, app_path.parent, package, diagnostics, derived_package=derived, out_dir=out_dir)
-    if app is not None and not diagnostics.errors:
-        bindings = {name: Path(path) for name, path in options.models.items()}
-        app = validate(app, diagnostics, bindings, app_path.parent)
+    with sources.recording() as notes:
+        try:
+            source = read_app_source(app_path)
+        except InputError as exc:
+            diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", _READ_HINT)
+            raise AppError(diagnostics, None) from None
+        package = options.package or package_name(app_path)
+        derived = options.package is None
+        app = read_app(source, shown, app_path.parent, package, diagnostics, derived_package=derived, out_dir=out_dir)
+        if app is not None and not diagnostics.errors:
+            bindings = {name: Path(path) for name, path in options.models.items()}
+            app = validate(app, diagnostics, bindings, app_path.parent)
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
     package = app.package  # a derived name moves out of the way of the app's own modules
@@ -74,13 +91,24 @@ def render_app(
     record = provenance({}, relative, out_dir, options, package)
     del record["content_sha256"]
     key = fingerprint(app, record)
-    if reuse and up_to_date(out_dir, key):
+    if (
+        reuse
+        and up_to_date(out_dir, key)
+        and _manifest_as_written(read_manifest(out_dir), app_path, out_dir, options, package)
+    ):
         return Result({}, diagnostics, reused=True, source=source)
 
     from .render import RenderOptions, render_project
 
     files = render_project(app, RenderOptions(source=relative, image=options.image))
-    record = {**provenance(files, relative, out_dir, options, package), "input_sha256": key}
+    states = sources.relative_states(notes, out_dir)
+    record = {
+        **provenance(files, relative, out_dir, options, package),
+        "input_sha256": key,
+        "sources": states,
+        "sources_sha256": sources.sources_key(states, _setting(app_path, out_dir, options), app_path.parent),
+        "warnings": sources.recorded_warnings(diagnostics),
+    }
     return Result(with_manifest(files, record), diagnostics, source=source)
 
 
@@ -103,6 +131,66 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate: a file name's bytes that are not UTF-8
         return False
     return True
+
+
+def _setting(app_path: Path, out_dir: Path, options: Options) -> dict[str, object]:
+    """What the output depends on besides the files read: the options, and the app's path and name
+    (a generic `app.py` names the package after its directory)."""
+    real = Path(os.path.realpath(app_path))
+    models = {name: _relative(Path(path), out_dir) for name, path in sorted(options.models.items())}
+    return {
+        "app": _relative(app_path, out_dir),
+        "app_name": [real.parent.name, real.name],
+        "image": options.image,
+        "package": options.package,
+        "models": models,
+    }
+
+
+def unchanged_since(app_path: Path, out_dir: Path, options: Options) -> Result | None:
+    """The first, cheapest line: an up-to-date result, without parsing the app, when the manifest's
+    raw inputs, settings and generated files are all unchanged (sources.py); else None."""
+    manifest = read_manifest(out_dir)
+    if not manifest or not _manifest_as_written(manifest, app_path, out_dir, options):
+        return None
+    if not outputs_unchanged(out_dir, manifest):
+        return None
+    if not sources.up_to_date(manifest, out_dir, _setting(app_path, out_dir, options), app_path.parent):
+        return None
+    shown = str(app_path)
+    warnings = sources.replayed_warnings(manifest.get("warnings"), shown)
+    if warnings is None:
+        return None
+    diagnostics = Diagnostics(shown, list(warnings))
+    source = None
+    if warnings:  # the app's text, to show the lines they point at
+        try:
+            source = read_app_source(app_path)
+        except InputError:
+            return None
+    return Result({}, diagnostics, reused=True, source=source)
+
+
+def _manifest_as_written(
+    manifest: dict | None, app_path: Path, out_dir: Path, options: Options, package: str | None = None
+) -> bool:
+    """Whether the manifest is byte for byte what a run with these options wrote (no hand edit).
+    `package` is the generated package's name, when known (else: the recorded one, when derived)."""
+    files = manifest.get("files") if manifest else None
+    recorded = manifest.get("options") if manifest else None
+    if not isinstance(files, dict) or not isinstance(recorded, dict) or not isinstance(recorded.get("package"), str):
+        return False
+    if recorded["package"] != (package or options.package or recorded["package"]):
+        return False
+    content = hashlib.sha256()
+    for path, sha in sorted(files.items()):
+        content.update(f"{path}\0{sha}\n".encode())
+    expected = provenance({}, _relative(app_path, out_dir), out_dir, options, recorded["package"])
+    expected["content_sha256"] = content.hexdigest()
+    if any(manifest.get(name) != value for name, value in expected.items()):
+        return False
+    canonical = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    return unchanged(out_dir, {MANIFEST: digest(canonical)})
 
 
 def check_output(app_path: Path, out_dir: Path) -> None:
@@ -172,7 +260,9 @@ def generate(
     check_output(app_path, out_dir)
     if not (check or diff):
         recover(out_dir)  # undo what a run killed while writing left, before deciding anything from OUT
-    result = render_app(app_path, out_dir, options, reuse=not force)
+    result = None if force else unchanged_since(app_path, out_dir, options)
+    if result is None:
+        result = render_app(app_path, out_dir, options, reuse=not force)
     if result.reused:
         if check or diff:
             result.drift = Drift()

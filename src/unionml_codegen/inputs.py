@@ -20,6 +20,8 @@ import os
 import stat
 from pathlib import Path
 
+from .sources import note_read
+
 MB = 1024 * 1024
 MAX_APP_BYTES = 16 * MB  # the app and pyproject.toml
 MAX_CONFIG_BYTES = 16 * MB
@@ -91,6 +93,7 @@ def read_file(path: Path, limit: int, what: str) -> bytes:
         raise InputError(f"{what} is larger than the limit of {_size(limit)}")
     if len(data) != info.st_size:
         raise InputError(f"{what} changed size while it was read, or is not an ordinary file")
+    note_read(path, data)  # for the next run's check without parsing (sources.py)
     return data
 
 

@@ -1,0 +1,219 @@
+"""The raw inputs a generation read, so `--check` recognises an up-to-date project without parsing.
+
+This is the first, cheapest line of `unionml generate` on an output directory it wrote before
+(the spec-level `fingerprint` is the second). While the app is read and validated, every input
+file the generator looks at is noted here:
+
+- every file read through `inputs.read_file` (the app, the local modules it copies, model files),
+  by the sha256 of the bytes read;
+- every path probed to decide what the app's imports are (`helpers.py`, `helpers/__init__.py`
+  beside the app), by its state now: missing, a directory, or a file and its sha256;
+- the file list of each local package copied (`rglob`), so a file added to it counts.
+
+The manifest records those states by path (relative to the output directory) and a hash,
+`sources_sha256`, over them and everything else the output depends on that is cheap to read again:
+the options, the generator's version, the templates, the version pins found beside the app
+(`pins.find_pins`) and where the app's project root is. It also records the warnings the run
+printed, so an up-to-date check prints them again. On the next run `up_to_date` recomputes all of
+that and compares; only when everything matches and the generated files still hash as recorded
+is the project up to date without the app being parsed. Anything else falls back to the full
+route (parse, validate, fingerprint), so a comment-only edit of the app still comes out clean.
+
+This module imports nothing heavy: an up-to-date `--check` imports neither libcst nor jinja2
+nor black.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__
+from .diagnostics import Diagnostic, Position
+
+MAX_SOURCE_BYTES = 512 * 1024 * 1024  # the largest input read (a model file, inputs.MAX_MODEL_BYTES)
+UNSTABLE = "unstable"  # read twice with different contents: never matches
+
+_recording: dict[str, str] | None = None  # absolute path (parents resolved) -> state
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, str]]:
+    """Note the inputs read inside the block; yields the notes (absolute path -> state)."""
+    global _recording
+    previous, _recording = _recording, {}
+    try:
+        yield _recording
+    finally:
+        _recording = previous
+
+
+def _note(path: Path | str, state: str) -> None:
+    if _recording is None:
+        return
+    key = _located(path)
+    if _recording.get(key, state) != state:
+        state = UNSTABLE
+    _recording[key] = state
+
+
+def note_read(path: Path | str, data: bytes) -> None:
+    """A file the generator read, with the bytes it read."""
+    _note(path, "sha256:" + hashlib.sha256(data).hexdigest())
+
+
+def note_probe(path: Path | str) -> None:
+    """A path whose existence or kind the generator looked at."""
+    if _recording is not None:
+        _note(path, file_state(path))
+
+
+def note_tree(directory: Path | str) -> None:
+    """A local package directory whose files the generator listed."""
+    if _recording is not None:
+        _note(directory, tree_state(directory))
+
+
+def _located(path: Path | str) -> str:
+    """`path` absolute, its parent directories' links resolved (a link itself stays a link)."""
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+
+
+def file_state(path: Path | str) -> str:
+    """What is at `path`: "missing", "dir", "other" (never opened) or "sha256:..." of a regular file."""
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except (OSError, ValueError):
+        return "unreadable"
+    if stat.S_ISDIR(info.st_mode):
+        return "dir"
+    if not stat.S_ISREG(info.st_mode):
+        return "other"
+    if info.st_size > MAX_SOURCE_BYTES:
+        return "too-large"
+    content = hashlib.sha256()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return "other"
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                content.update(block)
+    except OSError:
+        return "unreadable"
+    return "sha256:" + content.hexdigest()
+
+
+def tree_state(directory: Path | str) -> str:
+    """The files below a local package directory, as `analyze` lists them to copy them."""
+    root = Path(directory)
+    try:
+        names = sorted(
+            path.relative_to(root).as_posix()
+            for path in root.rglob("*")
+            if "__pycache__" not in path.relative_to(root).parts and path.suffix != ".pyc" and not path.is_dir()
+        )
+    except OSError:
+        return "unreadable"
+    return "tree:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def relative_states(notes: dict[str, str], out_dir: Path) -> dict[str, str]:
+    """The notes by path relative to the output directory (what the manifest records)."""
+    out = os.path.realpath(out_dir)
+    states = {}
+    for path, state in notes.items():
+        try:
+            relative = Path(os.path.relpath(path, out)).as_posix()
+        except ValueError:  # another drive (Windows)
+            relative = Path(path).as_posix()
+        states[relative] = state
+    return dict(sorted(states.items()))
+
+
+def current_states(recorded: dict[str, str], out_dir: Path) -> dict[str, str]:
+    """The states of the recorded paths now."""
+    out = Path(os.path.realpath(out_dir))
+    states = {}
+    for relative, state in recorded.items():
+        path = out / relative
+        states[relative] = tree_state(path) if state.startswith("tree:") else file_state(path)
+    return states
+
+
+def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Path) -> str:
+    """The hash of everything the output is made from, as raw bytes and settings."""
+    from .inputs import project_root
+    from .pins import find_pins
+
+    root = Path(os.path.relpath(project_root(app_dir), os.path.realpath(app_dir))).as_posix()
+    payload = {
+        "generator": __version__,
+        "templates": templates_digest(),
+        "setting": setting,
+        "pins": find_pins(app_dir),
+        "root": root,
+        "sources": states,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def templates_dir() -> Path:
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout
+
+
+def templates_digest() -> str:
+    content = hashlib.sha256()
+    for path in sorted(templates_dir().glob("*.jinja")):
+        content.update(path.name.encode() + b"\0" + path.read_bytes())
+    return content.hexdigest()
+
+
+def recorded_warnings(diagnostics) -> list[dict[str, object]]:
+    """The warnings of a run, as the manifest records them (without the app's path, given at each run)."""
+    return [
+        {"line": d.position.line, "column": d.position.column, "message": d.message, "hint": d.hint, "text": d.text}
+        for d in diagnostics.items
+        if d.severity == "warning"
+    ]
+
+
+def replayed_warnings(recorded: object, path: str) -> list[Diagnostic] | None:
+    """The recorded warnings as diagnostics of `path`; None when the record is not one we wrote."""
+    if not isinstance(recorded, list):
+        return None
+    warnings = []
+    for item in recorded:
+        if not isinstance(item, dict):
+            return None
+        line, column, message, hint, text = (item.get(k) for k in ("line", "column", "message", "hint", "text"))
+        if not (isinstance(line, int) and isinstance(column, int) and isinstance(message, str)):
+            return None
+        if not isinstance(hint, str) or not (text is None or isinstance(text, str)):
+            return None
+        warnings.append(Diagnostic("warning", path, Position(line, column), message, hint, text))
+    return warnings
+
+
+def up_to_date(manifest: dict | None, out_dir: Path, setting: dict[str, object], app_dir: Path) -> bool:
+    """Whether the manifest's `sources_sha256` still holds: same inputs, same settings."""
+    if not manifest:
+        return False
+    recorded, key = manifest.get("sources"), manifest.get("sources_sha256")
+    if not isinstance(recorded, dict) or not isinstance(key, str):
+        return False
+    if not all(isinstance(p, str) and isinstance(s, str) and s != UNSTABLE for p, s in recorded.items()):
+        return False
+    states = current_states(recorded, out_dir)
+    return states == recorded and sources_key(states, setting, app_dir) == key

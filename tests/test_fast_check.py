@@ -1,0 +1,212 @@
+"""The first line of `unionml generate --check` (sources.py): an up-to-date project is recognised
+from the raw bytes of what the generation read, without parsing the app or importing libcst,
+jinja2 or black; any edit of an input that changes the output still comes out as drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unionml_codegen import sources
+from unionml_codegen.generate import Options, render_app
+from unionml_codegen.write import MANIFEST
+
+from .conftest import EXAMPLES, REPO, run_cli
+
+HEAVY = ("libcst", "jinja2", "black", "croniter")
+
+# runs the CLI in this interpreter, then prints which heavy modules it imported
+_IMPORTS = """
+import json, sys
+sys.argv = ["unionml", *json.loads(sys.argv[1])]
+from unionml_codegen.cli import main
+try:
+    main(prog_name="unionml")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(%r))}))
+""" % (HEAVY,)
+
+
+def _cli_imports(*args: str, cwd: Path) -> tuple[int, list[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, json.dumps(args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report["code"], report["heavy"], proc.stderr
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the wine app (a local package, a requirements file with pins), generated."""
+    app_dir = tmp_path / "wine"
+    shutil.copytree(REPO / "tests" / "apps" / "wine_project", app_dir)
+    result = run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir)
+    assert result.returncode == 0, result.stderr
+    return app_dir
+
+
+def test_an_up_to_date_check_imports_no_parser_renderer_or_formatter(project):
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert code == 0, stderr
+    assert "flyte is up to date" in stderr
+    assert heavy == []
+
+
+def test_help_imports_nothing_heavy(tmp_path):
+    for args in (["--help"], ["generate", "--help"]):
+        code, heavy, _ = _cli_imports(*args, cwd=tmp_path)
+        assert code == 0
+        assert heavy == []
+
+
+def test_the_warnings_of_the_generation_are_shown_again_by_an_up_to_date_check(tmp_path):
+    shutil.copy(EXAMPLES / "digits" / "app.py", tmp_path / "app.py")
+    first = run_cli("generate", "app.py", "-o", "flyte", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=tmp_path)
+    assert (code, heavy) == (0, [])
+    warnings = [line for line in first.stderr.splitlines() if "warning:" in line]
+    assert warnings
+    assert [line for line in stderr.splitlines() if "warning:" in line] == warnings
+    assert first.stderr.split("wrote flyte")[0] == stderr.split("flyte is up to date")[0]  # source line, caret, hint
+
+
+def test_a_comment_only_edit_parses_the_app_and_still_comes_out_clean(project):
+    app = project / "app.py"
+    app.write_text(app.read_text() + "\n# a comment\n")
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert code == 0, stderr
+    assert "libcst" in heavy  # the second line (the spec-level fingerprint) decided
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+EDITS = {
+    "the app": lambda d: _append(d / "app.py", '\nmodel.schedule_training("extra", expression="0 1 * * *")\n'),
+    "a local helper module": lambda d: _append(d / "winery" / "features.py", "\nEXTRA = 1\n"),
+    "a new file in a local package": lambda d: (d / "winery" / "extra.py").write_text("X = 1\n"),
+    "the requirements file's pins": lambda d: (d / "requirements.txt").write_text("pandas==2.2.3\n"),
+    "a pins file that appears": lambda d: (d / "requirements.in").write_text("pyarrow==15.0.0\n"),
+    "pyproject dependencies": lambda d: (d / "pyproject.toml").write_text(
+        '[project]\nname = "w"\nversion = "0"\ndependencies = ["pyarrow==15.0.0"]\n'
+    ),
+    "a local module shadowing a third-party import": lambda d: (d / "sklearn.py").write_text("X = 1\n"),
+    "a generated file": lambda d: _append(d / "flyte" / "requirements.txt", "extra\n"),
+    "a generated file removed": lambda d: (d / "flyte" / "Dockerfile").unlink(),
+    "the manifest": lambda d: _append(d / "flyte" / MANIFEST, "\n"),
+    "the manifest's options": lambda d: (d / "flyte" / MANIFEST).write_text(
+        (d / "flyte" / MANIFEST).read_text().replace('"ghcr.io/your-org/your-app:latest"', '"other:1"')
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edit_of_any_input_or_output_is_not_taken_for_up_to_date(project, edit):
+    EDITS[edit](project)
+    result = run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert result.returncode != 0, result.stderr
+
+
+@pytest.mark.parametrize("edit", ["a local helper module", "the requirements file's pins", "a pins file that appears"])
+def test_an_edit_of_an_input_regenerates(project, edit):
+    before = (project / "flyte" / MANIFEST).read_bytes()
+    EDITS[edit](project)
+    result = run_cli("generate", "app.py", "-o", "flyte", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "wrote flyte" in result.stderr
+    assert (project / "flyte" / MANIFEST).read_bytes() != before
+
+
+def test_a_changed_option_is_not_taken_for_up_to_date(project):
+    result = run_cli("generate", "app.py", "-o", "flyte", "--check", "--image", "other:1", cwd=project)
+    assert result.returncode == 1, result.stderr
+
+
+def test_an_edited_model_file_is_drift(tmp_path):
+    app_dir = tmp_path / "batch"
+    shutil.copytree(EXAMPLES / "digits_batch", app_dir, ignore=shutil.ignore_patterns("flyte"))
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir).returncode == 0
+    assert run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=app_dir).returncode == 0
+    _append_bytes = (app_dir / "model.joblib").read_bytes() + b"\0"
+    (app_dir / "model.joblib").write_bytes(_append_bytes)
+    assert run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=app_dir).returncode == 1
+
+
+def test_a_bound_model_file_edit_is_drift(tmp_path):
+    app_dir = tmp_path / "guide"
+    shutil.copytree(EXAMPLES / "seed_guide", app_dir, ignore=shutil.ignore_patterns("flyte"))
+    words = (EXAMPLES / "seed_guide" / "generate.args").read_text().replace("examples/seed_guide/", "").split()
+    assert run_cli("generate", "app.py", "-o", "flyte", *words, cwd=app_dir).returncode == 0
+    assert run_cli("generate", "app.py", "-o", "flyte", "--check", *words, cwd=app_dir).returncode == 0
+    (app_dir / "model.joblib").write_bytes((app_dir / "model.joblib").read_bytes() + b"\0")
+    assert run_cli("generate", "app.py", "-o", "flyte", "--check", *words, cwd=app_dir).returncode == 1
+
+
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+@pytest.mark.parametrize("case", ["wine_project", "sketch_torch"])
+def test_every_file_the_generation_opens_is_a_recorded_source(tmp_path, case):
+    """Guards the key: a file read by any means (a new reader added later) must be recorded, or
+    be one the key reads again anyway (the pins files, the templates, the generator's own code)."""
+    global _OPENED
+    app_dir = tmp_path / case
+    shutil.copytree(REPO / "tests" / "apps" / case, app_dir)
+    sys.addaudithook(_audit)  # cannot be removed; it records only while _OPENED is a list
+    _OPENED = []
+    try:
+        result = render_app(app_dir / "app.py", app_dir / "flyte", Options())
+    finally:
+        opened, _OPENED = _OPENED, None
+    manifest = json.loads(result.files[MANIFEST])
+    recorded = {os.path.normpath(app_dir / "flyte" / path) for path in manifest["sources"]}
+    ignored = (sys.prefix, sys.base_prefix, str(REPO / "src"), str(REPO / "templates"))
+    pins = {"requirements.txt", "requirements.in", "pyproject.toml"}  # find_pins runs again for the key
+    unrecorded = {
+        path
+        for path in (os.path.normpath(os.path.abspath(p)) for p in opened)
+        if not path.startswith(ignored) and os.path.basename(path) not in pins and not path.endswith(".pyc")
+    }
+    assert unrecorded <= recorded
+    assert any(path.endswith("app.py") for path in recorded)
+
+
+def test_the_recorded_sources_name_no_machine_path(project):
+    manifest = json.loads((project / "flyte" / MANIFEST).read_text())
+    assert manifest["sources"]
+    assert all(not os.path.isabs(path) for path in manifest["sources"])
+    assert str(project.parent) not in json.dumps(manifest)
+
+
+def test_a_file_read_twice_with_different_contents_is_never_up_to_date():
+    with sources.recording() as notes:
+        sources.note_read("x.py", b"one")
+        sources.note_read("x.py", b"two")
+    assert list(notes.values()) == [sources.UNSTABLE]
+    manifest = {"sources": {"x.py": sources.UNSTABLE}, "sources_sha256": "0"}
+    assert not sources.up_to_date(manifest, Path("."), {}, Path("."))
+
+
+def test_a_manifest_without_sources_falls_back_to_parsing(project):
+    path = project / "flyte" / MANIFEST
+    manifest = json.loads(path.read_text())
+    del manifest["sources"]
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert code == 0, stderr  # a manifest of an earlier version: the spec-level fingerprint decides
+    assert "libcst" in heavy
