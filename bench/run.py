@@ -1,21 +1,30 @@
-"""Benchmark: how long `unionml generate` takes, against unionml's own import-and-build route.
+"""Benchmark: `unionml generate` against unionml's own route and the parse floor, side by side.
 
-    .venv/bin/python bench/run.py [--repeat N]
+    .venv/bin/python bench/run.py [--repeat N] [--sizes 10,100,1000]
 
-Measures wall-clock time of whole commands (each a fresh interpreter, as in a pre-commit hook):
-1. `unionml generate examples/digits/app.py -o OUT --check` on an up-to-date project;
-2. the same app written fresh to a new directory;
-3. an app with 1,000 training schedules (generated from the digits app), written and then checked;
-4. `python -c "import flytekit"`, a floor for anything that imports flytekit;
-5. unionml 0.2.1's route: import the app and build each schedule's LaunchPlan in memory
-   (`model.train_workflow()` + unionml's `create_scheduled_launchplan`), which is what
-   `unionml deploy` does before it talks to a cluster.
-Prints the median and min of N runs for each. Results are not asserted anywhere.
+The source of truth for issue 10's targets. Every measurement is a whole command in a fresh
+interpreter (as in a pre-commit hook), and the commands are interleaved: each round runs every
+command once, in the same order, so load on the machine falls on all of them alike. For each
+app (the digits example, and synthetic apps of 10, 100 and 1,000 training schedules with
+proportionally many helper functions and constants, some used by the components and some not):
+
+- `floor`: start Python, import libcst, parse the app (`libcst.parse_module`): no generator can
+  read the app for less;
+- `generate`: `unionml generate app.py -o OUT` into a new directory;
+- `check`: `unionml generate app.py -o OUT --check` on an up-to-date project;
+- `unionml` (digits only): unionml 0.2.1's route to the same launch plans: import the app and
+  build each schedule's LaunchPlan in memory (`model.train_workflow()` + unionml's
+  `create_scheduled_launchplan`), which is what `unionml deploy` does before it talks to a cluster.
+
+Prints the machine, the load average, then a Markdown table of medians (seconds) and peak memory
+(max RSS of the child, MB), and a table of the targets with met / not met. Nothing in the test
+suite depends on these timings.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -24,11 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DIGITS = REPO / "examples" / "digits" / "app.py"
+SRC = REPO / "src"
 
 UNIONML_ROUTE = """
 import importlib.util
@@ -45,60 +56,152 @@ for s in app.model.training_schedules:
         pass
 """
 
+FLOOR = "import libcst, sys; libcst.parse_module(open('app.py', 'rb').read())"
 
-def many_schedules(count: int) -> str:
-    source = DIGITS.read_text().split('if __name__ == "__main__":')[0]
-    calls = "".join(
-        f'model.schedule_training("training_{i:04d}", expression="{i % 60} {i % 24} * * *", '
-        f'reader_time_arg="time", hyperparameters={{"C": {1 + i % 7}.0, "max_iter": 1000}})\n'
-        for i in range(count)
+IMPORTS = """
+import sys
+sys.argv = ["unionml", "generate", "app.py", "-o", "flyte", "--check"]
+from unionml_codegen.cli import main
+try:
+    main(prog_name="unionml")
+except SystemExit:
+    pass
+print(",".join(sorted({m.split(".")[0] for m in sys.modules} & {"libcst", "jinja2", "black", "croniter"})))
+"""
+
+
+def synthetic(count: int) -> str:
+    """The digits app with `count` training schedules, `count // 10` helper functions the reader
+    uses (through a table), as many it does not, and a constant per helper and schedule group."""
+    head, _, _ = DIGITS.read_text().partition("\ndef snapshot_size")
+    helpers = max(1, count // 10)
+    lines = [head.rstrip(), ""]
+    for k in range(helpers):
+        lines += [
+            f"OFFSET_{k} = {k % 13}",
+            f"UNUSED_{k} = {{'k': {k}, 'name': 'unused_{k}'}}",
+            f"C_{k} = {1 + k % 7}.0",
+        ]
+    lines.append("")
+    for k in range(helpers):
+        lines += ["", f"def offset_{k}(time: datetime) -> int:", f"    return (OFFSET_{k} * time.day) % 7", ""]
+        lines += ["", f"def unused_{k}(time: datetime) -> int:", f"    return UNUSED_{k}['k'] + time.day", ""]
+    lines.append("OFFSETS = [" + ", ".join(f"offset_{k}" for k in range(helpers)) + "]")
+    body = DIGITS.read_text().partition("\ndef snapshot_size")[2].split("\nmodel.schedule_training(")[0]
+    body = body.replace(
+        "return BASE_ROWS + ROWS_PER_DAY * time.day",
+        "return BASE_ROWS + ROWS_PER_DAY * time.day + sum(offset(time) for offset in OFFSETS)",
     )
-    return source + "\n" + calls
+    lines.append("\ndef snapshot_size" + body.rstrip())
+    lines.append("")
+    for i in range(count):
+        lines.append(
+            f"model.schedule_training(\n"
+            f'    name="training_{i:04d}",\n'
+            f'    expression="{i % 60} {i % 24} * * *",\n'
+            f'    reader_time_arg="time",\n'
+            f'    hyperparameters={{**HYPERPARAMETERS, "C": C_{i % helpers}}},\n'
+            f")\n"
+        )
+    return "\n".join(lines)
 
 
-def timed(command: list[str], cwd: Path, repeat: int, before=None) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        if before:
-            before()
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return times
+def run(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock seconds and peak memory (max RSS, MB) of one command in a fresh interpreter."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} in {cwd} failed ({proc.returncode}):\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024  # KB on Linux
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", default="10,100,1000", help="schedules of the synthetic apps")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="unionml-bench-"))
-    digits = work / "digits"
-    digits.mkdir()
-    shutil.copy(DIGITS, digits / "app.py")
-    big = work / "big"
-    big.mkdir()
-    (big / "app.py").write_text(many_schedules(1000))
     generate = [PYTHON, "-m", "unionml_codegen", "generate", "app.py", "-o"]
-    subprocess.run(generate + ["flyte"], cwd=digits, check=True, capture_output=True)
+    apps: dict[str, Path] = {}
+    try:
+        for name, text in [("digits", DIGITS.read_text())] + [(f"{n} schedules", synthetic(n)) for n in sizes]:
+            directory = work / name.replace(" ", "_")
+            directory.mkdir()
+            (directory / "app.py").write_text(text)
+            run(generate + ["flyte"], directory)  # the up-to-date project `check` compares with
+            apps[name] = directory
+        imported = subprocess.run(
+            [PYTHON, "-c", IMPORTS], cwd=apps["digits"], env={**os.environ, "PYTHONPATH": str(SRC)},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
 
-    def fresh(directory: Path):
-        return lambda: shutil.rmtree(directory / "fresh", ignore_errors=True)
+        commands: list[tuple[str, str, list[str]]] = []
+        for name in apps:
+            commands += [
+                (name, "floor", [PYTHON, "-c", FLOOR]),
+                (name, "generate", generate + ["fresh"]),
+                (name, "check", generate + ["flyte", "--check"]),
+            ]
+        commands.append(("digits", "unionml", [PYTHON, "-c", UNIONML_ROUTE]))
+        times: dict[tuple[str, str], list[float]] = {(a, w): [] for a, w, _ in commands}
+        memory: dict[tuple[str, str], list[float]] = {(a, w): [] for a, w, _ in commands}
+        load_before = os.getloadavg()
+        for _ in range(args.repeat):
+            for app, what, command in commands:
+                shutil.rmtree(apps[app] / "fresh", ignore_errors=True)
+                elapsed, peak = run(command, apps[app])
+                times[app, what].append(elapsed)
+                memory[app, what].append(peak)
+        load_after = os.getloadavg()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-    results = {
-        "generate --check, digits (up to date)": timed(generate + ["flyte", "--check"], digits, args.repeat),
-        "generate, digits (fresh directory)": timed(generate + ["fresh"], digits, args.repeat, fresh(digits)),
-        "generate, 1,000 schedules (fresh)": timed(generate + ["fresh"], big, args.repeat, fresh(big)),
-    }
-    subprocess.run(generate + ["flyte"], cwd=big, check=True, capture_output=True)
-    results["generate --check, 1,000 schedules"] = timed(generate + ["flyte", "--check"], big, args.repeat)
-    results["python -c 'import flytekit'"] = timed([PYTHON, "-c", "import flytekit"], digits, args.repeat)
-    results["unionml 0.2.1: import app + build plans, digits"] = timed([PYTHON, "-c", UNIONML_ROUTE], digits,
-                                                                      args.repeat)  # fmt: skip
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; {args.repeat} runs each")  # fmt: skip
-    for name, times in results.items():
-        print(f"{name:50s} median {statistics.median(times):6.2f} s   min {min(times):6.2f} s")
-    shutil.rmtree(work, ignore_errors=True)
+    med = {key: statistics.median(value) for key, value in times.items()}
+    peak = {key: max(value) for key, value in memory.items()}
+    print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")  # fmt: skip
+    print(f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.repeat} interleaved rounds")
+    print(f"- load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}")
+    print()
+    print("| app | floor (s) | generate (s) | generate / floor | check (s) | unionml 0.2.1 route (s) "
+          "| floor peak (MB) | generate peak (MB) | check peak (MB) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for app in apps:
+        unionml = f"{med[app, 'unionml']:.2f}" if (app, "unionml") in med else ""
+        print(f"| {app} | {med[app, 'floor']:.2f} | {med[app, 'generate']:.2f} | "
+              f"{med[app, 'generate'] / med[app, 'floor']:.2f}x | {med[app, 'check']:.2f} | {unionml} | "
+              f"{peak[app, 'floor']:.0f} | {peak[app, 'generate']:.0f} | {peak[app, 'check']:.0f} |")  # fmt: skip
+    print()
+    rows = []
+    speedup = med["digits", "unionml"] / med["digits", "check"]
+    rows.append(
+        ("1. `--check` (up to date) vs unionml's route, digits", ">= 20x faster", f"{speedup:.1f}x", speedup >= 20)
+    )
+    rows.append(("1. `--check` imports none of libcst, jinja2, black, croniter", "none", imported or "none",
+                 not imported))  # fmt: skip
+    if sizes:
+        largest = f"{max(sizes)} schedules"
+        ratio = med[largest, "generate"] / med[largest, "floor"]
+        rows.append((f"2. fresh `generate` vs parse floor, {largest}", "<= 3x", f"{ratio:.2f}x", ratio <= 3))
+        for small, big in zip(sizes, sizes[1:]):
+            step = med[f"{big} schedules", "generate"] / med[f"{small} schedules", "generate"]
+            rows.append((f"2. growth of `generate`, {small} -> {big} schedules", "<= 12x", f"{step:.2f}x", step <= 12))
+        memory_ratio = peak[largest, "generate"] / peak[largest, "floor"]
+        rows.append((f"3. peak memory of `generate` vs parse floor, {largest}", "< 2x", f"{memory_ratio:.2f}x",
+                     memory_ratio < 2))  # fmt: skip
+    print("| target | goal | measured | met |")
+    print("|---|---|---|---|")
+    for name, goal, value, met in rows:
+        print(f"| {name} | {goal} | {value} | {'met' if met else 'NOT met'} |")
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps({f"{a}|{w}": v for (a, w), v in times.items()}))
 
 
 if __name__ == "__main__":
