@@ -3,18 +3,23 @@
 Where the app's project pins its dependencies (unionml's templates ship a requirements.txt with
 exact versions beside app.py), the task image should install those versions, not whatever is
 newest. Read, nearest first: in the app's directory, then in each parent up to the repository
-root (the nearest ancestor holding `.git`; with none, the app's directory only), the files
+root (the nearest ancestor holding `.git`, unless that is the home directory or the file system's
+root; with none, the app's directory only), the files
 `requirements.txt`, `requirements.in` and `pyproject.toml` (`[project] dependencies`). The first
 pin found for a distribution wins. Only plain version specifiers are taken (`pandas==2.2.3`,
 `scikit-learn>=1.4,<1.6`, with extras); URLs, paths, options (`-r`, `-e`, `--index-url`) and
 lines with environment markers are ignored, so the generated file holds nothing but names and
-versions.
+versions. Like every input (inputs.py), a file is read only if it is a bounded regular file inside
+that repository, links resolved: a requirements file linked out of it, a FIFO or a device is skipped.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+from .inputs import InputError, inside, read_file
 
 MAX_BYTES = 1_000_000  # a requirements file larger than this is not read
 FILES = ("requirements.txt", "requirements.in")
@@ -34,8 +39,9 @@ def normalized(name: str) -> str:
 def find_pins(app_dir: Path) -> dict[str, str]:
     """Normalized distribution name -> its requirement as the app's project writes it."""
     pins: dict[str, str] = {}
-    for directory in _project_dirs(app_dir):
-        for requirement in _requirements_in(directory):
+    directories = _project_dirs(app_dir)
+    for directory in directories:
+        for requirement in _requirements_in(directory, root=directories[-1]):
             match = _REQUIREMENT.match(requirement)
             if match is None or not match["spec"]:
                 continue
@@ -51,21 +57,25 @@ def pinned(distribution: str, pins: dict[str, str]) -> str:
 
 
 def _project_dirs(app_dir: Path) -> list[Path]:
-    start = app_dir.resolve()
+    """The app's directory and its parents up to the repository root (the last item)."""
+    start = Path(os.path.realpath(app_dir))
+    home = os.path.realpath(os.path.expanduser("~"))
     chain = [start, *start.parents]
     for number, directory in enumerate(chain):
-        if (directory / ".git").exists():
+        if os.path.lexists(directory / ".git"):
+            if directory == directory.parent or str(directory) == home:
+                break  # a dotfiles repository is not the app's project
             return chain[: number + 1]
     return [start]
 
 
-def _requirements_in(directory: Path) -> list[str]:
+def _requirements_in(directory: Path, root: Path) -> list[str]:
     lines: list[str] = []
     for name in FILES:
-        text = _read(directory / name)
+        text = _read(directory / name, root)
         if text is not None:
             lines += [line.split(" #")[0].split("\t#")[0].strip() for line in text.splitlines()]
-    text = _read(directory / "pyproject.toml")
+    text = _read(directory / "pyproject.toml", root)
     if text is not None:
         lines += _pyproject_dependencies(text)
     return [line for line in lines if line and not line.startswith(("#", "-"))]
@@ -87,11 +97,12 @@ def _pyproject_dependencies(text: str) -> list[str]:
     return [d.strip() for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
 
 
-def _read(path: Path) -> str | None:
-    """A regular file's text, if it is one of bounded size in UTF-8 (never a FIFO or a device)."""
+def _read(path: Path, root: Path) -> str | None:
+    """The file's text, if it is a regular file of bounded size in UTF-8 inside `root`, links
+    resolved (never a FIFO, a device or a file outside the repository); None otherwise."""
+    if not os.path.lexists(path) or not inside(path, root):
+        return None
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_file(path, MAX_BYTES, str(path)).decode("utf-8")
+    except (InputError, UnicodeDecodeError):
         return None
