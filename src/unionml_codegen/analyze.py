@@ -17,7 +17,7 @@ from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
 from .names import requirement_module
 from .python_check import check_module
 from .pins import find_pins
-from .sources import note_probe, note_tree
+from .sources import note_probe, note_tree, unrecorded
 from .slicing import slice_module
 from .spec import App, Code, Component, DatasetSpec, ModelSpec
 
@@ -189,7 +189,7 @@ def _read_module(
         local_files=local_files,
         class_bases=_class_bases(extraction),
         left_out=left_out,
-        requirement_pins=find_pins(app_dir) if app_dir is not None else {},
+        requirement_pins=_pins(app_dir) if app_dir is not None else {},
     )
 
 
@@ -316,6 +316,11 @@ def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]
         else:
             third_party.add(requirement_module(binding.module))
     return local, third_party
+
+
+def _pins(app_dir: Path) -> dict[str, str]:
+    with unrecorded():  # the next run's check without parsing recomputes the pins (sources.sources_key)
+        return find_pins(app_dir)
 
 
 def _local_module(app_dir: Path, top: str) -> bool:

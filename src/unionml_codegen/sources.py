@@ -53,6 +53,19 @@ def recording() -> Iterator[dict[str, str]]:
         _recording = previous
 
 
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """Reads inside the block are not noted: their result is part of `sources_key` itself (the
+    version pins: only their `[project] dependencies` and requirement lines count, not the bytes
+    of a whole pyproject.toml)."""
+    global _recording
+    previous, _recording = _recording, None
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
 def _note(path: Path | str, state: str) -> None:
     if _recording is None:
         return
