@@ -65,8 +65,11 @@ def check_path(value: str, what: str) -> None:
         raise InputError(f"{what} contains a NUL character")
 
 
-def read_file(path: Path, limit: int, what: str) -> bytes:
-    """The bytes of `path`, if it is a regular file of at most `limit` bytes (links followed)."""
+def read_file(path: Path, limit: int, what: str, *, note: bool = True) -> bytes:
+    """The bytes of `path`, if it is a regular file of at most `limit` bytes (links followed).
+
+    `note=False` for a read whose result the up-to-date check covers otherwise (version pins:
+    sources.py hashes `pins.find_pins` itself)."""
     check_path(os.fspath(path), what)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # a FIFO opens at once
     try:
@@ -93,7 +96,8 @@ def read_file(path: Path, limit: int, what: str) -> bytes:
         raise InputError(f"{what} is larger than the limit of {_size(limit)}")
     if len(data) != info.st_size:
         raise InputError(f"{what} changed size while it was read, or is not an ordinary file")
-    note_read(path, data)  # for the next run's check without parsing (sources.py)
+    if note:
+        note_read(path, data)  # for the next run's check without parsing (sources.py)
     return data
 
 

@@ -103,6 +103,6 @@ def _read(path: Path, root: Path) -> str | None:
     if not os.path.lexists(path) or not inside(path, root):
         return None
     try:
-        return read_file(path, MAX_BYTES, str(path)).decode("utf-8")
+        return read_file(path, MAX_BYTES, str(path), note=False).decode("utf-8")  # sources.py hashes the pins
     except (InputError, UnicodeDecodeError):
         return None
