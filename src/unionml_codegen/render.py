@@ -85,7 +85,8 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         _template("components.py.jinja").render(header=header, source=options.source, code=app.components_code)
     )
     files[f"{pkg}/workflows.py"] = _python(workflows)
-    files[f"{pkg}/launch_plans.py"] = _python(_render_launch_plans(app, plans, header))
+    preformatted = _preformatted_launch_plans(app, plans, header)  # in black's style already, or None
+    files[f"{pkg}/launch_plans.py"] = preformatted or _python(_render_launch_plans(app, plans, header))
     if any(m.uses_defaults for m in models):
         files[f"{pkg}/dataset_defaults.py"] = _python(_template("dataset_defaults.py.jinja").render(header=header))
     if any(m.uses_kickoff for m in models):
@@ -785,6 +786,50 @@ def _render_launch_plans(app: App, plans: list[_Plan], header: str) -> str:
             }
         )
     return _template("launch_plans.py.jinja").render(header=header, imports=imports.render(), plans=rendered)
+
+
+def _preformatted_launch_plans(app: App, plans: list[_Plan], header: str) -> str | None:
+    """launch_plans.py as `_render_launch_plans` and black would write it, for plans whose every value
+    has a certain black form (preformatted.py); None otherwise, and black formats the file."""
+    from .preformatted import argument, black_literal, fits
+
+    imports = Imports()
+    imports.add_from("flytekit", "LaunchPlan")
+    imports.add_from("", "workflows", level=1)
+    rendered = []
+    for plan in plans:
+        s = plan.schedule
+        if launchplan_kwargs.arguments(s.launchplan_kwargs, Imports()):
+            return None
+        literal(plan.fixed_inputs, imports)  # for the imports its values need
+        if s.expression is not None:
+            imports.add_from("flytekit", "CronSchedule")
+            texts = [("schedule", s.expression)] + (
+                [("kickoff_time_input_arg", plan.kickoff_input)] * bool(plan.kickoff_input)
+            )
+            values = [(key, black_literal(value)) for key, value in texts]
+            if any(text is None for _, text in values):
+                return None
+            schedule = f"CronSchedule({', '.join(f'{key}={text}' for key, text in values)})"
+        else:
+            imports.add_from("flytekit", "FixedRate")
+            duration = black_literal(s.fixed_rate)
+            if duration is None:
+                return None
+            imports.add_from("datetime", "timedelta")
+            schedule = f"FixedRate(duration={duration})"
+        name, fixed_inputs, activate = (black_literal(v) for v in (s.name, plan.fixed_inputs, s.activate_on_deploy))
+        if name is None or fixed_inputs is None or activate is None:
+            return None
+        fixed_inputs = argument("fixed_inputs", fixed_inputs, plan.fixed_inputs)
+        if fixed_inputs is None:
+            return None
+        rendered.append(
+            {"plan": plan, "name": name, "schedule": schedule, "fixed_inputs": fixed_inputs,
+             "auto_activate": activate, "options": []}
+        )  # fmt: skip
+    code = _template("launch_plans.py.jinja").render(header=header, imports=imports.render(), plans=rendered)
+    return code if fits(code) else None
 
 
 def _render_model_files(app: App, models: list[_ModelView], header: str) -> str:
