@@ -806,3 +806,98 @@ def test_a_saver_that_uses_the_objects_is_left_out_with_a_warning():
     )
     assert app.left_out == {("model", "saver")}
     assert "def saver" not in app.components_code and "joblib" not in app.components_code
+
+
+# Free names the kept code reads that nothing binds: the generated project would raise NameError when a
+# task runs (the app would too), so they are errors at the use. libcst's scopes decide what is bound:
+# builtins, parameters (also *args/**kwargs/keyword-only and lambda ones), locals, comprehension and loop
+# variables, names a function declares `global` and binds, module-level names, closures.
+
+BOUND_EVERYWHERE = """\
+    import math
+    from unionml import Dataset, Model
+    dataset = Dataset(name="d", targets=["y"])
+    model = Model(name="m", init=dict, dataset=dataset)
+    SCALE = 2.0
+
+    def setup():
+        global CACHE
+        CACHE = {}
+
+    def helper(values, *args, factor=1.0, **kwargs):
+        total = sum(v * factor for v in values) + len(args) + len(kwargs)
+        squares = [x * x for x in range(3)]
+        for index in range(2):
+            total += index
+        try:
+            pass
+        except ValueError as error:
+            print(error)
+        with open(__file__) as handle:
+            handle.close()
+        inner = lambda a, *b, c=1, **d: a + c + SCALE
+        def nested():
+            return total + squares[0]
+        setup()
+        return inner(nested(), k=1) + math.pi + len(CACHE) + len(__name__)
+
+    @dataset.reader
+    def reader() -> list:
+        return [helper([1.0])]
+    """
+
+
+def test_names_bound_in_every_way_python_allows_are_not_errors():
+    sliced(BOUND_EVERYWHERE)
+
+
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        ("return [scale(1.0)]", "scale"),
+        ("return [x for x in range(3)] + [x]", "x"),  # a comprehension variable does not leak
+        ("total = 1\n            return [totl]", "totl"),
+        ("return [(lambda a: a + b)(1)]", "b"),
+    ],
+)
+def test_a_name_nothing_binds_in_a_component_body_is_an_error_at_the_use(body, name):
+    source = f"""\
+        from unionml import Dataset, Model
+        dataset = Dataset(name="d", targets=["y"])
+        model = Model(name="m", init=dict, dataset=dataset)
+
+        @dataset.reader
+        def reader() -> list:
+            {body}
+        """
+    app, diagnostics = read(source)
+    (error,) = diagnostics.errors
+    assert error.message == f"'{name}' is not defined: nothing in the app binds it (the project would raise NameError)"
+    assert "define or import" in error.hint
+    lines = textwrap.dedent(source).splitlines()
+    line = lines[error.position.line - 1]
+    assert line[error.position.column - 1 :].startswith(name)
+
+
+def test_an_undefined_name_in_a_helper_the_components_call_is_an_error_and_unused_code_is_not_checked():
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset(name="d", targets=["y"])
+        model = Model(name="m", init=dict, dataset=dataset)
+
+        def helper():
+            return undefined_helper_name
+
+        def unused():
+            return also_undefined
+
+        @dataset.reader
+        def reader() -> list:
+            return [helper()]
+
+        if __name__ == "__main__":
+            print(undefined_in_main)
+        """)
+    assert [(e.message.split("'")[1], e.position) for e in diagnostics.errors] == [
+        ("undefined_helper_name", Position(6, 12))
+    ]

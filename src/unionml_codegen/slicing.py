@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Hashable
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Access,
     ClassScope,
@@ -72,7 +73,8 @@ def slice_module(
     # call the unionml objects (schedules, model.train(...)), which bind nothing components use.
     kept = [(n, s) for n, s in enumerate(module.body) if not _only_calls(s, set(extraction.objects))]
     reduced = module.with_changes(body=[statement for _, statement in kept])
-    scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
+    scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
+    scope = scopes[reduced]
     positions = extraction.wrapper.resolve(PositionProvider)
     indexer = _Indexer()
     for number, statement in kept:
@@ -159,6 +161,9 @@ def slice_module(
         needed |= extra
         replacements.update(found for _, _, found in found_all)  # type: ignore[misc]
 
+    checked_elsewhere = set(roots).union(*(optional or {}).values())  # analyze reports those (signatures)
+    _report_unbound(scopes, where, needed, checked_elsewhere, positions, diagnostics)
+
     kept_imports: set[str] = set()
     for number in needed:
         kept_imports |= used_names.get(number, set())
@@ -187,6 +192,41 @@ def slice_module(
         or (statements & needed and _bound_kept(name, kept_imports))
     )
     return Slice(code, defined, frozenset(kept_imports), left_out)
+
+
+#: names every module has that libcst's builtin scope does not list
+_MODULE_NAMES = frozenset(
+    {"__file__", "__builtins__", "__cached__", "__path__", "__dict__", "__annotations__", "__loader__", "__spec__"}
+)
+
+
+def _report_unbound(scopes, where, needed: set[int], skip: set[str], positions, diagnostics: Diagnostics) -> None:
+    """Errors at the reads, in the code kept for the project, of names that nothing binds.
+
+    libcst's scopes decide: builtins, parameters of every kind, locals, comprehension and loop
+    variables, names a function declares `global` and binds, module-level names and closures are
+    bound. Annotations are not checked (a string or postponed annotation is never evaluated), nor is
+    anything when the app has a star import (refused elsewhere, and it could bind any name)."""
+    if any(isinstance(node, cst.ImportStar) for node in where):
+        return
+    found: dict[cst.CSTNode, str] = {}
+    for scope in {s for s in scopes.values() if s is not None}:
+        for access in scope.accesses:
+            if access.referents or access.is_annotation or access.is_type_hint:
+                continue
+            name = (get_full_name_for_node(access.node) or "").split(".")[0]
+            if not name or name in _MODULE_NAMES or name in skip or where.get(access.node) not in needed:
+                continue
+            found[access.node] = name
+    for node, name in sorted(
+        found.items(), key=lambda item: (positions[item[0]].start.line, positions[item[0]].start.column)
+    ):
+        start = positions[node].start
+        diagnostics.error(
+            Position(start.line, start.column + 1),
+            f"'{name}' is not defined: nothing in the app binds it (the project would raise NameError)",
+            "define or import it in the app (at the top level, or in the function that uses it)",
+        )
 
 
 def _replaced(values: "_KnownAttributes", name: str, reference: cst.CSTNode) -> cst.CSTNode | None:
