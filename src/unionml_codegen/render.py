@@ -701,6 +701,7 @@ class _Plan:
     kickoff_input: str | None
     fixed_inputs: dict[str, Any]
     model: str  # what a reader of the README needs to know about the model
+    run_kickoff: str | None  # the input a local run passes its kickoff time to, if the plan has one
 
     @property
     def cadence(self) -> str:
@@ -755,7 +756,8 @@ def _launch_plans(app: App, models: list[_ModelView]) -> list[_Plan]:
                 )
             fixed.update(schedule.reader_kwargs)
         fixed.update(schedule.launchplan_kwargs.get("fixed_inputs", {}))
-        plans.append(_Plan(schedule, variable, variant.name, kickoff, fixed, model))
+        run_kickoff = kickoff or (KICKOFF_INPUT if variant.time_arg else None)
+        plans.append(_Plan(schedule, variable, variant.name, kickoff, fixed, model, run_kickoff))
     return plans
 
 
