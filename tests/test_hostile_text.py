@@ -41,6 +41,11 @@ def _assert_nothing_injected(out, files: dict[str, bytes]) -> None:
     assert len(python) >= 4
     for path, data in python.items():
         tree = ast.parse(data.decode("utf-8"), path)  # compiles
+        for node in ast.walk(tree):  # flytekit serializes docstrings: one printable line of UTF-8 each
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node):
+                docstring = ast.get_docstring(node)
+                assert all(line.isprintable() for line in docstring.splitlines()), (path, docstring)
+                docstring.encode("utf-8")
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
         assert not [c for c in calls if c.func.attr == "system"], path
         assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_g"], path
@@ -75,6 +80,13 @@ def test_a_docstring_injection_packages_and_runs_nothing(tmp_path):
     assert not list(tmp_path.rglob("PWNED")) and not (out / "PWNED").exists()
     workflows = (out / tmp_path.name / "workflows.py").read_text()
     assert 'os.system(\\"touch PWNED\\")' in workflows  # shown, escaped, inside the docstring
+
+
+def test_a_lone_surrogate_in_a_name_packages(tmp_path):
+    (tmp_path / "app.py").write_text(_app(HOSTILE_NAMES["lone_surrogate"]))
+    out = tmp_path / "out"
+    assert run_cli("generate", str(tmp_path / "app.py"), "-o", str(out)).returncode == 0
+    package(out, tmp_path.name)  # flytekit serializes the tasks' docstrings
 
 
 def test_a_hostile_app_path_stays_inside_the_headers(tmp_path):

@@ -53,8 +53,9 @@ def _escaped(text: str, special: str = "") -> str:
 
 
 def python_docstring(text: str) -> str:
-    """Text to place inside a `\"\"\"docstring\"\"\"`: quotes and backslashes escaped, one line."""
-    return _escaped(text, special='"')
+    """Text to place inside a `\"\"\"docstring\"\"\"`: the docstring's value is `text` shown on one printable
+    line (as `_escaped` shows it), so a lone surrogate or NUL never reaches the value flytekit serializes."""
+    return _escaped(_escaped(text), special='"')
 
 
 def python_comment(text: str) -> str:
