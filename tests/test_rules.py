@@ -108,6 +108,10 @@ ERRORS = [
      ("error", 1, 82, "'colour' is neither a schedule option nor a parameter of the reader 'reader'")),
     ("trainer kwarg not keyword-only", schedule('"a"', 'expression="@daily"', CRON, 'trainer_kwargs={"x": 1}'),
      ("error", 1, 90, "trainer_kwargs 'x' is not a keyword-only parameter of the trainer 'trainer'")),
+    ("activate_on_deploy a string", schedule('"a"', 'expression="@daily"', CRON, 'activate_on_deploy="no"'),
+     ("error", 1, 94, "`activate_on_deploy` must be True or False, not 'no'")),
+    ("activate_on_deploy None", schedule('"a"', 'expression="@daily"', CRON, "activate_on_deploy=None"),
+     ("error", 1, 94, "`activate_on_deploy` must be True or False, not None")),
     # names
     ("name with a slash", schedule('"../escape"', 'expression="@daily"', CRON),
      ("error", 1, 25, "schedule name '../escape' is not a valid launch plan name")),

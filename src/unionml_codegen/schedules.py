@@ -89,6 +89,14 @@ def read_schedule(
             positions["fixed_rate"], "`fixed_rate` must be a timedelta", "e.g. `fixed_rate=timedelta(hours=1)`"
         )
         return None
+    activate = values.get("activate_on_deploy", True)
+    if not isinstance(activate, bool):
+        diagnostics.error(
+            positions["activate_on_deploy"],
+            f"`activate_on_deploy` must be True or False, not {activate!r}",
+            "unionml only tests it for truth, so a string like 'no' would activate the schedule; write True or False",
+        )
+        return None
     for key in ("expression", "offset", "reader_time_arg", "model_version", "app_version", "model_file"):
         if values.get(key) is not None and not isinstance(values[key], (str, Code)):
             diagnostics.error(positions[key], f"`{key}` must be a string", "")
@@ -101,7 +109,7 @@ def read_schedule(
         offset=values.get("offset"),
         fixed_rate=values.get("fixed_rate"),
         reader_time_arg=values.get("reader_time_arg"),
-        activate_on_deploy=bool(values.get("activate_on_deploy", True)),
+        activate_on_deploy=activate,
         launchplan_kwargs=values.get("launchplan_kwargs") or {},
         hyperparameters=values.get("hyperparameters") or {},
         loader_kwargs=values.get("loader_kwargs") or {},
