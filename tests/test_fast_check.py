@@ -127,6 +127,19 @@ def test_an_edit_of_an_input_regenerates(project, edit):
     assert (project / "flyte" / MANIFEST).read_bytes() != before
 
 
+def test_a_local_module_replaced_by_a_link_out_of_the_project_is_not_taken_for_up_to_date(project, tmp_path):
+    (project / "pyproject.toml").write_text('[project]\nname = "w"\nversion = "0"\n')  # the project's root
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=project).returncode == 0
+    outside = tmp_path / "elsewhere" / "features.py"
+    outside.parent.mkdir()
+    shutil.copy(project / "winery" / "features.py", outside)
+    (project / "winery" / "features.py").unlink()
+    (project / "winery" / "features.py").symlink_to(outside)
+    result = run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert result.returncode == 2, result.stderr
+    assert "outside the app's project" in result.stderr
+
+
 def test_a_changed_option_is_not_taken_for_up_to_date(project):
     result = run_cli("generate", "app.py", "-o", "flyte", "--check", "--image", "other:1", cwd=project)
     assert result.returncode == 1, result.stderr

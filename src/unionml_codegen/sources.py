@@ -99,7 +99,17 @@ def _located(path: Path | str) -> str:
 
 
 def file_state(path: Path | str) -> str:
-    """What is at `path`: "missing", "dir", "other" (never opened) or "sha256:..." of a regular file."""
+    """What is at `path`: "missing", "dir", "other" (never opened) or "sha256:..." of a regular file;
+    prefixed with "link:" when `path` is a symbolic link (where it points decides what may be read)."""
+    try:
+        if os.path.islink(path):
+            return "link:" + _target_state(path)
+    except (OSError, ValueError):
+        return "unreadable"
+    return _target_state(path)
+
+
+def _target_state(path: Path | str) -> str:
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
