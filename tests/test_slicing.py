@@ -483,6 +483,43 @@ def test_a_block_that_defines_a_helper_and_uses_the_model_is_an_error():
     ]
 
 
+def test_an_import_inside_a_with_block_is_an_error_at_the_block():
+    # the generated project would run `open('x')` on every import (fuzz finding F8)
+    app, diagnostics = read("""\
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        with open("x"):
+            import json
+
+        @dataset.reader
+        def reader() -> dict:
+            return json.loads("{}")
+        """)
+    assert [(d.position, d.message.split(",")[0]) for d in diagnostics.errors] == [
+        (Position(5, 1), "code the components need is defined inside a `with` block"),
+    ]
+
+
+def test_an_import_inside_a_harmless_with_block_is_kept():
+    app, diagnostics = read("""\
+        import contextlib
+        from unionml import Dataset, Model
+        dataset = Dataset()
+        model = Model(init=dict, dataset=dataset)
+
+        with contextlib.suppress(ImportError):
+            import json
+
+        @dataset.reader
+        def reader() -> dict:
+            return json.loads("{}")
+        """)
+    assert not diagnostics.errors
+    assert "with contextlib.suppress(ImportError):\n    import json\n" in app.components_code
+
+
 def test_a_conditional_helper_without_unionml_is_kept_whole():
     app = sliced("""\
         from unionml import Dataset, Model

@@ -34,7 +34,7 @@ from libcst.metadata import (
 )
 
 from .diagnostics import Diagnostics, Position
-from .extract import Extraction
+from .extract import Extraction, qualified_name
 from .names import literal
 
 
@@ -382,7 +382,27 @@ def _rendered(
             "code the components need is defined in a block that also uses the unionml objects",
             "move the helpers the components use out of this block, to the module's top level",
         )
+    elif isinstance(statement, cst.With) and not _harmless_context(statement, extraction):
+        start = positions[statement].start
+        diagnostics.error(
+            Position(start.line, start.column + 1),
+            "code the components need is defined inside a `with` block, whose context manager the generated "
+            "project would then run on every import",
+            "move what the components use (imports, helpers, constants) out of the `with` block, to the "
+            "module's top level",
+        )
     return statement.with_changes(leading_lines=leading)
+
+
+#: Context managers that only change how the block's own code runs (no effect outside it).
+HARMLESS_CONTEXTS = frozenset({"contextlib.suppress", "warnings.catch_warnings"})
+
+
+def _harmless_context(statement: cst.With, extraction: Extraction) -> bool:
+    return all(
+        isinstance(item.item, cst.Call) and qualified_name(item.item.func, extraction.imports) in HARMLESS_CONTEXTS
+        for item in statement.items
+    )
 
 
 def _trim_import(small: cst.BaseSmallStatement, kept: set[str]) -> cst.BaseSmallStatement | None:
