@@ -7,6 +7,8 @@ model = Model(init=dict, dataset=dataset)
 """
 
 COMPONENTS = """
+from typing import List
+
 import pandas as pd
 
 @dataset.reader
@@ -18,7 +20,7 @@ def trainer(estimator: dict, features: pd.DataFrame, target: pd.DataFrame) -> di
     return estimator
 
 @model.predictor
-def predictor(estimator: dict, features: pd.DataFrame) -> list:
+def predictor(estimator: dict, features: pd.DataFrame) -> List[float]:
     return []
 
 @model.evaluator

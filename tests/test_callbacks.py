@@ -69,6 +69,8 @@ def test_callbacks_are_sliced_into_components_and_called_by_every_predict_task(b
 
 
 TRAINING_ONLY = """\
+from typing import List
+
 import pandas as pd
 from unionml import Dataset, Model
 
@@ -91,7 +93,7 @@ def trainer(estimator: dict, features: pd.DataFrame, target: pd.DataFrame) -> di
 
 
 @model.predictor(callbacks=CALLBACKS)
-def predictor(estimator: dict, features: pd.DataFrame) -> list:
+def predictor(estimator: dict, features: pd.DataFrame) -> List[int]:
     return [0] * len(features)
 
 

@@ -43,7 +43,7 @@ def test_check_and_diff_report_a_changed_file_with_exit_1(app_dir):
 BROKEN = """\
 from datetime import datetime
 import os
-
+from typing import List
 import pandas as pd
 from unionml import Dataset, Model
 
@@ -62,7 +62,7 @@ def trainer(m: dict, x: pd.DataFrame, y: pd.DataFrame) -> dict:
 
 
 @model.predictor
-def predictor(m: dict, x: pd.DataFrame) -> list:
+def predictor(m: dict, x: pd.DataFrame) -> List[float]:
     return []
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 import socket
 from pathlib import Path
 
+from typing import List
+
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from unionml import Dataset, Model
@@ -34,7 +36,7 @@ def trainer(est: LogisticRegression, x: pd.DataFrame, y: pd.DataFrame) -> Logist
 
 
 @model.predictor
-def predictor(est: LogisticRegression, x: pd.DataFrame) -> list:
+def predictor(est: LogisticRegression, x: pd.DataFrame) -> List[int]:
     return list(est.predict(x))
 
 

@@ -165,6 +165,8 @@ CUSTOM = """\
 from datetime import datetime
 import pickle
 
+from typing import List
+
 import pandas as pd
 from unionml import Dataset, Model
 
@@ -189,7 +191,7 @@ def trainer(estimator: Lookup, features: pd.DataFrame, target: pd.DataFrame) -> 
 
 
 @model.predictor
-def predictor(estimator: Lookup, features: pd.DataFrame) -> list:
+def predictor(estimator: Lookup, features: pd.DataFrame) -> List[int]:
     return estimator.predict(features)
 
 

@@ -16,7 +16,7 @@ from unionml_codegen.generate import render_app
 
 APP = """\
 from datetime import date, datetime, timedelta
-from typing import Optional
+from typing import List, Optional
 
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -38,7 +38,7 @@ def trainer(est: LogisticRegression, x: pd.DataFrame, y: pd.DataFrame, *, epochs
 
 
 @model.predictor
-def predictor(est: LogisticRegression, x: pd.DataFrame) -> list:
+def predictor(est: LogisticRegression, x: pd.DataFrame) -> List[float]:
     return []
 
 

@@ -26,8 +26,8 @@ def trainer(estimator: dict, features: list, target: list) -> dict:
     return estimator
 
 @model.predictor
-def predictor(estimator: dict, features: list) -> list:
-    return []
+def predictor(estimator: dict, features: list) -> dict:
+    return {}
 
 @model.evaluator
 def evaluator(estimator: dict, features: list, target: list) -> float:
@@ -41,8 +41,8 @@ SLICED_MODEL_COMPONENTS = """
 def trainer(estimator: dict, features: list, target: list) -> dict:
     return estimator
 
-def predictor(estimator: dict, features: list) -> list:
-    return []
+def predictor(estimator: dict, features: list) -> dict:
+    return {}
 
 def evaluator(estimator: dict, features: list, target: list) -> float:
     return 1.0

@@ -329,8 +329,34 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
                     f"'{parameter.name}' cannot become a workflow input: {reason}",
                     "annotate it with a parameterized type, e.g. List[int] or Dict[str, float]",
                 )
+    _task_outputs(app, diagnostics)
     for dataset in app.datasets.values():
         _dataset_values(app, dataset, diagnostics)
+
+
+#: Components whose return annotation becomes a task output type in the generated workflows.
+TASK_OUTPUTS = {"dataset": ("reader",), "model": ("trainer", "predictor")}
+
+
+def _task_outputs(app: App, diagnostics: Diagnostics) -> None:
+    """A bare `list` or a tuple returned by the reader, trainer or predictor would become a task output
+    that `pyflyte package` refuses (a local run does not notice); unionml passes the same annotation to
+    flytekit, so the app fails there too."""
+    for kind, specs in (("dataset", app.datasets.values()), ("model", app.models.values())):
+        for spec in specs:
+            for role in TASK_OUTPUTS[kind]:
+                component = spec.components.get(role)
+                returns = component.function.returns if component else None
+                if returns is None or (role == "reader" and spec.reader_is_task):
+                    continue
+                reason = unsupported_annotation(read_annotation(returns, app.imports))
+                if reason is not None:
+                    diagnostics.error(
+                        component.function.position,
+                        f"the {kind} {role} '{component.function.name}' returns `{returns.text}`, which becomes a "
+                        f"task output: {reason}",
+                        "annotate it with a parameterized type, e.g. `List[float]` (from typing)",
+                    )
 
 
 def _defaults(app: App, diagnostics: Diagnostics) -> App:
