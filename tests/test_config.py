@@ -181,6 +181,25 @@ def test_check_with_no_arguments_finds_the_app_from_the_manifest(app_dir):
     assert invoke(app_dir, "generate", "--check").exit_code == 0
 
 
+def test_naming_the_app_again_keeps_the_options_its_project_was_generated_with(tmp_path):
+    # the seed guide's prediction schedules need `--model` bindings; a later run that names the app and
+    # OUT but not the bindings (as a pre-commit hook written by hand would) reuses those in the manifest
+    (tmp_path / "guide").mkdir()
+    for name in ("app.py", "model.joblib"):
+        shutil.copy(EXAMPLES / "seed_guide" / name, tmp_path / "guide" / name)
+    app_dir = tmp_path / "guide"
+    bindings = [f"--model={name}=model.joblib" for name in
+                ("daily_predictions", "daily_predictions_with_model_object", "daily_predictions_with_model_file")]
+    assert invoke(app_dir, "generate", "app.py", "-o", "flyte", *bindings).exit_code == 0
+    again = invoke(app_dir, "generate", "app.py", "-o", "flyte", "--check")
+    assert again.exit_code == 0, again.stderr
+    assert "flyte is up to date" in again.stderr
+    # another app's manifest is not used: its bindings do not reach this app
+    shutil.copy(EXAMPLES / "seed_guide" / "app.py", app_dir / "other.py")
+    other = invoke(app_dir, "generate", "other.py", "-o", "flyte", "--check")
+    assert other.exit_code == 2 and "cannot know the model of prediction schedule" in other.stderr
+
+
 def test_several_generated_projects_are_all_checked(app_dir):
     assert invoke(app_dir, "generate", "app.py", "-o", "flyte").exit_code == 0
     assert invoke(app_dir, "generate", "app.py", "-o", "other", "--package", "digits2").exit_code == 0

@@ -9,7 +9,10 @@ In order of precedence, highest first:
 3. the manifest (`.unionml-codegen.json`) of the output directory, when the app comes from it:
    with no app from 1 or 2, `-o OUT` (or `output` in the config) reads OUT's manifest, and with
    no output either, every `*/.unionml-codegen.json` under the current directory (and its own)
-   names an app, an output directory and the options it was generated with.
+   names an app, an output directory and the options it was generated with. When 1 or 2 name the
+   app and OUT's manifest records that same app, the manifest's image and models fill in what they
+   leave out (so `unionml generate app.py -o OUT --check` keeps the `--model` bindings OUT was generated
+   with); a manifest of another app is not used.
 
 Paths handed on are relative to the current directory where they can be (so messages show
 short paths); model paths from the config or a manifest are rebased the same way.
@@ -85,6 +88,15 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
             f"or set output in [tool.{TABLE}] of pyproject.toml"
         )
     if settings.app is not None:
+        # a project generated earlier from this app keeps the options it was generated with (its
+        # `--model` bindings above all), as when `unionml generate -o OUT` finds the app in the manifest
+        try:
+            recorded = manifest_settings(settings.output)
+        except ConfigError:  # e.g. a model bound outside the project: the command line alone decides
+            recorded = None
+        if recorded is not None and recorded.app is not None and _same(recorded.app, settings.app):
+            # the package the manifest records is the derived one unless it was given: leave it derived
+            settings = settings.over(replace(recorded, package=None))
         return [_target(settings, cwd, origin)]
     if settings.output is not None:
         recorded = manifest_settings(settings.output)
