@@ -161,3 +161,9 @@ def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
     if package is not None:
         words += ["--package", package]
     return shlex.join(words)
+
+
+# Commands that operate the generated project (unionml_codegen/operate): one line each
+from .operate import preview  # noqa: E402
+
+main.add_command(preview.schedules)

@@ -48,6 +48,16 @@ _FIELDS = (
     _Field("day-of-week", 0, 6, _DAYS),
 )
 _DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+#: The five fields each descriptor stands for in robfig/cron v3 (its parser's `parseDescriptor`).
+DESCRIPTOR_FIELDS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 # Bare aliases that flytekit accepts (case-insensitively) but robfig does not.
 _ALIASES = {d[1:]: d for d in _DESCRIPTORS} | {
     "hours": "@hourly",
@@ -170,6 +180,22 @@ def _check_go_duration(duration: str, expr: str) -> None:
         raise CronError(f"'{duration}' is not a valid duration in '{expr}'", _DURATION_HINT)
     if not any(c in "123456789" for c in duration.replace("µs", "").replace("μs", "")):
         raise CronError(f"the duration '{duration}' must be greater than zero in '{expr}'", _DURATION_HINT)
+
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def every_seconds(expression: str) -> int | None:
+    """The delay of an `@every <duration>` schedule in whole seconds, as robfig/cron's `Every` rounds it
+    (down to the second, at least one); None for any other expression."""
+    word, _, duration = expression.partition(" ")
+    if word != "@every":
+        return None
+    seconds = sum(
+        float(number) * _GO_UNITS[unit]
+        for number, unit in re.findall(r"((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(ns|us|µs|μs|ms|s|m|h)", duration)
+    )
+    return max(1, int(seconds))
 
 
 def _rewrite_question_marks(field: _Field, value: str, rewrites: list[str]) -> str:

@@ -99,11 +99,13 @@ def render_app(
         return Result({}, diagnostics, reused=True, source=source)
 
     from .render import RenderOptions, render_project
+    from .schedule_record import schedules_record
 
     files = render_project(app, RenderOptions(source=relative, image=options.image))
     states = sources.relative_states(notes, out_dir)
     record = {
         **provenance(files, relative, out_dir, options, package),
+        **schedules_record(app),  # what `unionml schedules`, `run`, `deploy`... read (operate/project.py)
         "input_sha256": key,
         "sources": states,
         "sources_sha256": sources.sources_key(states, _setting(app_path, out_dir, options), app_path.parent),
@@ -179,6 +181,8 @@ def _manifest_as_written(
     files = manifest.get("files") if manifest else None
     recorded = manifest.get("options") if manifest else None
     if not isinstance(files, dict) or not isinstance(recorded, dict) or not isinstance(recorded.get("package"), str):
+        return False
+    if not isinstance(manifest.get("schedules"), list):  # written before the manifest recorded the schedules
         return False
     if recorded["package"] != (package or options.package or recorded["package"]):
         return False
