@@ -164,7 +164,8 @@ def test_the_same_bytes_from_the_app_dir_its_parent_and_absolute_paths(tmp_path)
     assert all(str(tmp_path).encode() not in data for data in trees[0].values())
     manifest = json.loads(trees[0][MANIFEST])
     assert sorted(manifest) == [
-        "app", "content_sha256", "files", "generator", "input_sha256", "options", "sources", "sources_sha256", "warnings"
+        "app", "content_sha256", "files", "generator", "input_sha256", "options", "project", "schedules", "sources",
+        "sources_sha256", "warnings",
     ]  # fmt: skip
     assert manifest["app"] == "../app.py"
     assert manifest["options"] == {"image": "ghcr.io/your-org/your-app:latest", "models": {}, "package": "digits"}
