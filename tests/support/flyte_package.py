@@ -495,12 +495,12 @@ def _codegen_cron_parser():
     return parse_cron, getattr(mod, "CronError", ValueError)
 
 
-def _cron_problems(text: str) -> list[str]:
+def _cron_problems(text: str, registration_only: bool = False) -> list[str]:
     problems = []
     err = robfig_parse_standard_error(text)
     if err is not None:
         problems.append(f"cron schedule {text!r} is refused by flyteadmin (robfig/cron ParseStandard): {err}")
-    codegen = _codegen_cron_parser()
+    codegen = None if registration_only else _codegen_cron_parser()
     if codegen is not None:
         parse_cron, cron_error = codegen
         try:
@@ -527,8 +527,12 @@ def _type_text(t: types_pb2.LiteralType) -> str:
     return text_format.MessageToString(t, as_one_line=True)
 
 
-def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[str]:
+def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any, *, registration_only: bool = False) -> list[str]:
     """Problems that make flyteadmin v1.16.8 refuse ``lp`` or make its native scheduler misrun it.
+
+    ``registration_only``: only what flyteadmin's CreateLaunchPlan refuses (the flyteadmin stand-in
+    applies these), without the native-scheduler problems and the check against
+    ``unionml_codegen.cron``.
 
     Empty list: the plan would register and run on schedule. ``workflows`` is ``Entities.workflows``
     (or the Entities itself); the plan's workflow interface is taken from the WorkflowSpec whose
@@ -608,6 +612,13 @@ def flyteadmin_problems(lp: launch_plan_pb2.LaunchPlan, workflows: Any) -> list[
                     f"kickoff_time_input_arg {kickoff!r} must be a datetime input (simple type DATETIME), "
                     f"but it is {_type_text(ktype)}"
                 )
+
+    if registration_only:
+        if which in ("cron_expression", "cron_schedule"):
+            text = getattr(schedule, which) if which == "cron_expression" else schedule.cron_schedule.schedule
+            if text:
+                problems.extend(_cron_problems(text, registration_only=True))
+        return problems
 
     if which == "cron_expression":
         problems.extend(_cron_problems(schedule.cron_expression))
