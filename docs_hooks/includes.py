@@ -14,6 +14,10 @@ what the generator writes (tests/test_examples.py keeps the examples regenerated
 - outside code blocks, a line `#include-markdown PATH "HEADING"` is replaced by the body of that
   section of PATH (without its heading), with links to `docs/X.md` made relative to the site.
 
+Pages other work is adding may be in the nav before they exist: those listed under
+`extra: pages_that_may_not_exist_yet` in mkdocs.yml are left out of the nav while missing (any other
+missing page still fails the strict build).
+
 The site is self-contained when UNIONML_DOCS_MERMAID_JS names a local mermaid.min.js (see
 scripts/check-site): it is copied into the built site and loaded before mkdocs-material's bundle
 looks for `mermaid`, so nothing is fetched from a CDN. Without it, mkdocs-material loads mermaid
@@ -44,7 +48,22 @@ _HEADING = re.compile(r"^(#{1,6}) ")
 def on_config(config, **kwargs):
     if os.environ.get(MERMAID_ENV):
         config.extra_javascript.insert(0, MERMAID_SITE_PATH)
+    optional = set(config.extra.get("pages_that_may_not_exist_yet", []))
+    config.nav = _without_missing(config.nav, optional, Path(config.docs_dir))
     return config
+
+
+def _without_missing(nav, optional: set[str], docs: Path):
+    """The nav without the entries of `optional` pages that are not in docs/ (yet)."""
+    if isinstance(nav, list):
+        kept = [_without_missing(item, optional, docs) for item in nav]
+        return [item for item in kept if item is not None]
+    if isinstance(nav, dict):
+        kept = {title: _without_missing(value, optional, docs) for title, value in nav.items()}
+        return {title: value for title, value in kept.items() if value is not None and value != []} or None
+    if isinstance(nav, str) and nav in optional and not (docs / nav).is_file():
+        return None
+    return nav
 
 
 def on_post_build(config, **kwargs):

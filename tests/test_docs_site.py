@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
 BLOCKS = {page: docs_blocks.blocks_of(DOCS / page, f"docs/{page}") for page in PAGES}
+#: Pages whose code blocks another test runs, each in its own way: page -> that test file.
+DELEGATED = {"errors.md": "tests/test_codes.py"}
 
 
 def _load_hooks():
@@ -117,15 +119,23 @@ def test_cli_reference_covers_every_command(site):
 
 
 def test_code_blocks_are_marked_for_the_tests():
-    blocks = [block for page in PAGES for block in BLOCKS[page]]
+    blocks = [block for page in PAGES if page not in DELEGATED for block in BLOCKS[page]]
     assert docs_blocks.problems(blocks) == []
     kinds = {block.kind for block in blocks}
     assert {"run", "app", "skip", "include", "output"} <= kinds, kinds
 
 
+def test_pages_whose_blocks_another_test_runs_name_it():
+    for page, test in DELEGATED.items():
+        if (DOCS / page).exists():
+            assert page in (REPO / test).read_text(encoding="utf-8"), (page, test)
+
+
 def _steps() -> list[tuple[Block, Block | None]]:
     steps = []
     for page in PAGES:
+        if page in DELEGATED:
+            continue
         blocks = BLOCKS[page]
         for index, block in enumerate(blocks):
             if block.kind in ("run", "app", "write", "parse"):
@@ -187,3 +197,12 @@ def test_includes_pick_exactly_one_part():
         hooks.code_of("../outside.py", [])
     with pytest.raises(hooks.IncludeError, match="occurs 0 times"):
         hooks.code_of("examples/digits/flyte/README.md", ["## No such section"])
+
+
+def test_only_pages_announced_as_coming_may_be_missing_from_the_nav(tmp_path):
+    (tmp_path / "here.md").write_text("# here\n")
+    nav = [{"Home": "here.md"}, {"Later": "later.md"}, {"Reference": [{"Gone": "gone.md"}, {"Later": "later.md"}]}]
+    assert hooks._without_missing(nav, {"later.md"}, tmp_path) == [
+        {"Home": "here.md"},
+        {"Reference": [{"Gone": "gone.md"}]},
+    ]
