@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import re
@@ -9,7 +10,6 @@ import sys
 from pathlib import Path, PurePath
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
@@ -41,11 +41,11 @@ def read_app(
     from the app's path by `package_name`, which then gets a suffix if the app imports a module
     of that name. `out_dir`, when known, must not lie inside a local package the project copies.
     """
-    module = parse(source, diagnostics)
-    if module is None:
+    parsed = parse(source, diagnostics)
+    if parsed is None:
         return None
     try:
-        return _read_module(module, display_path, app_dir, package, diagnostics, derived_package, out_dir)
+        return _read_module(*parsed, display_path, app_dir, package, diagnostics, derived_package, out_dir)
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
         too_deep(diagnostics, source)
         return None
@@ -53,6 +53,7 @@ def read_app(
 
 def _read_module(
     module: cst.Module,
+    tree: ast.Module,
     display_path: str,
     app_dir: Path | None,
     package: str,
@@ -60,17 +61,11 @@ def _read_module(
     derived_package: bool,
     out_dir: Path | None,
 ) -> App | None:
-    extraction = extract(module, diagnostics)
-    positions = extraction.wrapper.resolve(PositionProvider)
-
-    def position(node) -> Position:
-        start = positions[node].start
-        return Position(start.line, start.column + 1)
-
+    extraction = extract(module, tree, diagnostics)
     datasets: dict[str, DatasetSpec] = {}
     models: dict[str, ModelSpec] = {}
     for obj in extraction.objects.values():
-        components = _components(obj, extraction, position, diagnostics)
+        components = _components(obj, extraction, diagnostics)
         if obj.kind == "dataset":
             args = obj.arguments
             datasets[obj.variable] = DatasetSpec(
@@ -193,7 +188,7 @@ def _read_module(
     )
 
 
-def _components(obj: UnionObject, extraction: Extraction, position, diagnostics: Diagnostics) -> dict[str, Component]:
+def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnostics) -> dict[str, Component]:
     components: dict[str, Component] = {}
     for role, registration in sorted(obj.registrations.items()):
         node = registration.node or extraction.functions.get(registration.function)
@@ -207,7 +202,8 @@ def _components(obj: UnionObject, extraction: Extraction, position, diagnostics:
                 "define the component with `def` in the app file so its signature can be read",
             )
             continue
-        function = function_spec(node, extraction.module, position)
+        statement = extraction.positions.index.get(id(node))  # a top-level `def` (else it is searched for)
+        function = function_spec(node, extraction.module, lambda n: extraction.positions.position(n, statement))
         components[role] = Component(
             role, function, registration.task_options, registration.position, registration.callbacks
         )
@@ -365,8 +361,6 @@ def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Dia
 
 def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) -> set[str]:
     """Third-party modules the copied local modules import (read with `ast`: they are copied as they are)."""
-    import ast
-
     found: set[str] = set()
     for path, data in files.items():
         if not path.endswith(".py"):

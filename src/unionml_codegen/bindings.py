@@ -12,9 +12,8 @@ import builtins
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
 from .diagnostics import Diagnostics, Position
+from .positions import SourcePositions
 from .spec import Code, Import
 from .values import Evaluator, NotStatic
 
@@ -22,10 +21,11 @@ from .values import Evaluator, NotStatic
 class Bindings:
     """Constants, unknown names and imports seen so far, with helpers to read expressions."""
 
-    def __init__(self, wrapper: MetadataWrapper, diagnostics: Diagnostics):
-        self.module = wrapper.module
+    def __init__(self, positions: SourcePositions, diagnostics: Diagnostics):
+        self.module = positions.module
         self.diagnostics = diagnostics
-        self.positions = wrapper.resolve(PositionProvider)
+        self.positions = positions
+        self.statement = 0  # index of the top-level statement being read (where to look for positions)
         self.constants: dict[str, Any] = {}
         self.unknown: dict[str, str] = {}  # name -> why its value is not known
         self.imports: dict[str, Import] = {}
@@ -33,8 +33,8 @@ class Bindings:
 
     # reading expressions
     def pos(self, node: cst.CSTNode) -> Position:
-        start = self.positions[node].start
-        return Position(start.line, start.column + 1)
+        """Where `node` (in the statement being read) starts, found when first read."""
+        return self.positions.position(node, self.statement)
 
     def code(self, node: cst.CSTNode) -> Code:
         return Code(self.module.code_for_node(node), free_names(node))

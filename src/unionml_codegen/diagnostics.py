@@ -8,17 +8,56 @@ the source line, a caret under the column, and a hint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from functools import total_ordering
+from typing import Callable, Iterator, Literal
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
 class Position:
-    """A 1-based line and 1-based column in the app's source."""
+    """A 1-based line and 1-based column in the app's source, compared and hashed as the pair.
 
-    line: int
-    column: int
+    `Position.later(find)` is one found only when first read: libcst positions cost a pass over
+    the code, which only the positions a message shows need (positions.py).
+    """
+
+    __slots__ = ("_line", "_column", "_find")
+
+    def __init__(self, line: int, column: int) -> None:
+        self._line, self._column, self._find = line, column, None
+
+    @classmethod
+    def later(cls, find: Callable[[], tuple[int, int]]) -> Position:
+        position = cls.__new__(cls)
+        position._find = find
+        return position
+
+    @property
+    def line(self) -> int:
+        return self._pair()[0]
+
+    @property
+    def column(self) -> int:
+        return self._pair()[1]
+
+    def _pair(self) -> tuple[int, int]:
+        if self._find is not None:
+            self._line, self._column = self._find()
+            self._find = None
+        return self._line, self._column
+
+    def __eq__(self, other: object) -> bool:
+        return self._pair() == other._pair() if isinstance(other, Position) else NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return self._pair() < other._pair() if isinstance(other, Position) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._pair())
+
+    def __repr__(self) -> str:
+        return f"Position(line={self.line}, column={self.column})"
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,14 @@ Lambda bodies do not run where they are written and are not looked into.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 import libcst as cst
 
 from .bindings import Bindings, free_names
+from .cpython_tree import paired
 
 #: Methods of list, dict and set that do not change the object.
 READ_ONLY_METHODS = frozenset({
@@ -62,13 +64,23 @@ class Effects:
     runs the app's components (`model.train(...)` does, `Dataset(...)` and schedules do not).
     """
 
-    def __init__(self, bindings: Bindings, unionml_call: Callable[[cst.Call], bool | None]):
+    def __init__(
+        self,
+        bindings: Bindings,
+        unionml_call: Callable[[cst.Call], bool | None],
+        quiet: Collection[cst.CSTNode] = (),
+    ):
         self.bindings = bindings
         self.unionml_call = unionml_call
+        self.quiet = quiet  # small statements that change nothing but by their own call (`quiet_statements`)
         self.definitions: dict[str, cst.FunctionDef | cst.ClassDef] = {}  # top-level defs and classes
 
     def of(self, node: cst.CSTNode) -> list[Change]:
         """The changes running `node` (a small statement, or an expression a block header evaluates) makes."""
+        if node in self.quiet:
+            call = node.value if isinstance(node, cst.Expr) else None
+            if not isinstance(call, cst.Call) or self.unionml_call(call) is False:
+                return []  # what the visit would find: a unionml call that runs no component changes nothing
         finder = _Finder(self, local=frozenset(), in_function=False)
         node.visit(finder)
         return finder.changes
@@ -187,6 +199,36 @@ class _Finder(cst.CSTVisitor):
                 self._change(name, arg, f"may be changed in place by the call to '{shown}'")
                 if name not in self.local:  # an app function passed along may be called
                     self.changes.extend(self.effects.of_definition(name, node, self.seen))
+
+
+def quiet_statements(module: cst.Module, tree: ast.Module) -> set[cst.CSTNode]:
+    """The top-level small statements in which `_Finder` can find nothing but their own call (an
+    expression statement's), found in CPython's tree (cheap): no other call, no `:=`, no `del`, no
+    store through a name (`HP["C"] = 5`, `obj.x = 1`), no identifier of `_DYNAMIC` anywhere."""
+    quiet: set[cst.CSTNode] = set()
+    for statement, parts in paired(module, tree):
+        if isinstance(statement, cst.SimpleStatementLine):
+            quiet.update(small for small, part in zip(statement.body, parts) if _quiet(part))
+    return quiet
+
+
+def _quiet(statement: ast.stmt) -> bool:
+    own = statement.value if isinstance(statement, ast.Expr) else None
+    for node in ast.walk(statement):
+        if (isinstance(node, ast.Call) and node is not own) or isinstance(node, (ast.NamedExpr, ast.Delete)):
+            return False
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
+            return False
+        if not isinstance(node, ast.Constant) and any(_dynamic(value) for _, value in ast.iter_fields(node)):
+            return False
+    return True
+
+
+def _dynamic(value: object) -> bool:
+    """Whether an identifier field (a name, or a list of them) spells a name of `_DYNAMIC` (CPython's
+    tree spells names NFKC-normalised: a libcst name `eval` is `eval` there too)."""
+    names = value if isinstance(value, list) else [value]
+    return any(isinstance(name, str) and not _DYNAMIC.isdisjoint(name.split(".")) for name in names)
 
 
 def _targets(target: cst.BaseExpression) -> list[cst.BaseExpression]:

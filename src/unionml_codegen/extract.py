@@ -12,15 +12,17 @@ loop over an unknown sequence) is an error, since the generator cannot know whet
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from .bindings import Bindings, free_names, qualified_name
 from .diagnostics import Diagnostics, Position
-from .python_check import check_python, deepest
+from .effects import quiet_statements
+from .positions import SourcePositions
+from .python_check import deepest, python_tree
 from .spec import Code, Function, Import, Parameter, Schedule
 from .unionml_api import Registration, UnionmlReader, UnionObject
 from .walker import Walker
@@ -35,7 +37,8 @@ class Extraction:
     """What the extraction found; `analyze.py` turns it into the frozen `App`."""
 
     module: cst.Module
-    wrapper: MetadataWrapper
+    tree: ast.Module  # CPython's tree of the same source, for cheap searches (slicing.py)
+    positions: SourcePositions
     objects: dict[str, UnionObject]
     schedules: list[Schedule]
     imports: dict[str, Import]
@@ -44,14 +47,15 @@ class Extraction:
     train_calls: dict[str, Position]  # model variable -> last `model.train(...)` call
 
 
-def parse(source: str, diagnostics: Diagnostics) -> cst.Module | None:
-    """The app's libcst module, once CPython accepts it (see `python_check.py`); None after an error."""
-    problem = check_python(source, diagnostics.path)
-    if problem is not None:
+def parse(source: str, diagnostics: Diagnostics) -> tuple[cst.Module, ast.Module] | None:
+    """The app's libcst module and CPython's tree of it, once CPython accepts it (see
+    `python_check.py`); None after an error."""
+    tree, problem = python_tree(source, diagnostics.path)
+    if problem is not None or tree is None:
         diagnostics.error(*problem)
         return None
     try:
-        return cst.parse_module(source)
+        return cst.parse_module(source), tree
     except cst.ParserSyntaxError as exc:  # valid Python that libcst cannot read
         diagnostics.error(
             Position(exc.raw_line, exc.raw_column + 1),
@@ -65,21 +69,23 @@ def parse(source: str, diagnostics: Diagnostics) -> cst.Module | None:
 
 def too_deep(diagnostics: Diagnostics, source: str) -> None:
     """Report a RecursionError while reading the app (a safety net behind `python_check.MAX_DEPTH`)."""
-    import ast
-
     position, message, hint = deepest(ast.parse(source), source)
     diagnostics.error(position, message, hint)
 
 
-def extract(module: cst.Module, diagnostics: Diagnostics) -> Extraction:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the module is ours: skip libcst's deep copy
-    bindings = Bindings(wrapper, diagnostics)
+def extract(module: cst.Module, tree: ast.Module, diagnostics: Diagnostics) -> Extraction:
+    positions = SourcePositions(module)
+    bindings = Bindings(positions, diagnostics)
     reader = UnionmlReader(bindings)
-    Walker(bindings, reader).statements(module.body, context=None)
+    walker = Walker(bindings, reader, quiet_statements(module, tree))
+    for number, statement in enumerate(module.body):
+        bindings.statement = number
+        walker.statements([statement], context=None)
     reader.check_models()
     return Extraction(
         module,
-        wrapper,
+        tree,
+        positions,
         reader.objects,
         reader.schedules,
         bindings.imports,

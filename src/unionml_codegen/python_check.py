@@ -39,8 +39,13 @@ _OPERATORS = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop
 
 def check_python(source: str, path: str, bound_depth: bool = True) -> Problem | None:
     """The first reason CPython, or the generator's nesting bound, refuses `source`; None if it is fine."""
+    return python_tree(source, path, bound_depth)[1]
+
+
+def python_tree(source: str, path: str, bound_depth: bool = True) -> tuple[ast.Module | None, Problem | None]:
+    """(CPython's `ast` of `source`, None), or (None, the first reason CPython or the bound refuses it)."""
     if "\0" in source:
-        return _offset_position(source, source.index("\0")), "the file contains a NUL byte", _VALID_HINT
+        return None, (_offset_position(source, source.index("\0")), "the file contains a NUL byte", _VALID_HINT)
     parsed = False  # the parser counts columns in characters, the compiler in UTF-8 bytes
     try:
         with warnings.catch_warnings():  # SyntaxWarnings (e.g. `x is 1`) are the app's business
@@ -49,14 +54,14 @@ def check_python(source: str, path: str, bound_depth: bool = True) -> Problem | 
             parsed = True
             deep = too_deep(tree, source) if bound_depth else None
             if deep is not None:
-                return deep
+                return None, deep
             compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as error:
-        return _syntax_error(error, source, in_bytes=parsed), _message(error.msg), _VALID_HINT
+        return None, (_syntax_error(error, source, in_bytes=parsed), _message(error.msg), _VALID_HINT)
     except (RecursionError, MemoryError):
         message = f"{_PYTHON}'s parser gives up on this code: it is nested too deeply"
-        return _deepest_point(source), message, _DEPTH_HINT
-    return None
+        return None, (_deepest_point(source), message, _DEPTH_HINT)
+    return tree, None
 
 
 def check_module(data: bytes, shown: str, diagnostics: Diagnostics) -> None:

@@ -14,6 +14,7 @@ schedule calls) it leaves that component out instead, and the caller says so.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any, Hashable
 
@@ -28,11 +29,11 @@ from libcst.metadata import (
     ImportAssignment,
     MetadataWrapper,
     ParentNodeProvider,
-    PositionProvider,
     Scope,
     ScopeProvider,
 )
 
+from .cpython_tree import paired, spelled
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, qualified_name
 from .names import literal
@@ -75,12 +76,14 @@ def slice_module(
     reduced = module.with_changes(body=[statement for _, statement in kept])
     scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
     scope = scopes[reduced]
-    positions = extraction.wrapper.resolve(PositionProvider)
     indexer = _Indexer()
     for number, statement in kept:
         indexer.current = number
         statement.visit(indexer)
     where = indexer.index
+
+    def position(node: cst.CSTNode) -> Position:
+        return extraction.positions.position(node, where.get(node))
 
     in_decorators: set[cst.CSTNode] = set()
     for decorator in extraction.registration_nodes:
@@ -140,9 +143,8 @@ def slice_module(
             replacements[found[0]] = found[1]
         elif reference not in reported:
             reported.add(reference)
-            start = positions[reference].start
             diagnostics.error(
-                Position(start.line, start.column + 1),
+                position(reference),
                 f"'{name}' is the unionml {extraction.objects[name].kind} object, which the generated "
                 "project does not include",
                 "components must not use the unionml Dataset or Model; pass what they need as a parameter or a "
@@ -154,15 +156,13 @@ def slice_module(
         found_all = [(name, reference, values.replacement(name, reference)) for name, reference in extra_uses]
         blocking = [(name, reference) for name, reference, found in found_all if found is None]
         if blocking:
-            left_out[key] = tuple(
-                (name, Position(positions[r].start.line, positions[r].start.column + 1)) for name, r in blocking
-            )
+            left_out[key] = tuple((name, position(reference)) for name, reference in blocking)
             continue
         needed |= extra
         replacements.update(found for _, _, found in found_all)  # type: ignore[misc]
 
     checked_elsewhere = set(roots).union(*(optional or {}).values())  # analyze reports those (signatures)
-    _report_unbound(scopes, where, needed, checked_elsewhere, positions, diagnostics)
+    _report_unbound(scopes, where, needed, checked_elsewhere, position, diagnostics)
 
     kept_imports: set[str] = set()
     for number in needed:
@@ -175,7 +175,7 @@ def slice_module(
             name in union_objects and _replaced(values, name, reference) not in replacements
             for name, _, reference in uses.get(number, ())
         )
-        rendered = _rendered(statement, extraction, kept_imports, uses_objects, positions, diagnostics)
+        rendered = _rendered(statement, extraction, kept_imports, uses_objects, position, diagnostics)
         if rendered is None:
             continue
         if replacements:
@@ -200,7 +200,7 @@ _MODULE_NAMES = frozenset(
 )
 
 
-def _report_unbound(scopes, where, needed: set[int], skip: set[str], positions, diagnostics: Diagnostics) -> None:
+def _report_unbound(scopes, where, needed: set[int], skip: set[str], position, diagnostics: Diagnostics) -> None:
     """Errors at the reads, in the code kept for the project, of names that nothing binds.
 
     libcst's scopes decide: builtins, parameters of every kind, locals, comprehension and loop
@@ -218,12 +218,9 @@ def _report_unbound(scopes, where, needed: set[int], skip: set[str], positions, 
             if not name or name in _MODULE_NAMES or name in skip or where.get(access.node) not in needed:
                 continue
             found[access.node] = name
-    for node, name in sorted(
-        found.items(), key=lambda item: (positions[item[0]].start.line, positions[item[0]].start.column)
-    ):
-        start = positions[node].start
+    for node, name in sorted(found.items(), key=lambda item: position(item[0])):
         diagnostics.error(
-            Position(start.line, start.column + 1),
+            position(node),
             f"'{name}' is not defined: nothing in the app binds it (the project would raise NameError)",
             "define or import it in the app (at the top level, or in the function that uses it)",
         )
@@ -247,8 +244,11 @@ class _KnownAttributes:
 
     def __init__(self, extraction: Extraction, attributes: dict[tuple[str, str], Any]):
         self.attributes = attributes
-        self.parents = extraction.wrapper.resolve(ParentNodeProvider)
-        contexts = extraction.wrapper.resolve(ExpressionContextProvider)
+        # only the statements that spell such an attribute or `setattr` can read or change one
+        touching = extraction.module.with_changes(body=_touching(extraction, attributes))
+        wrapper = MetadataWrapper(touching, unsafe_skip_copy=True)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        contexts = wrapper.resolve(ExpressionContextProvider)
         self.changed: set[tuple[str, str]] = set()
         self.unsafe_lists: set[tuple[str, str]] = set()
         for node, context in contexts.items():
@@ -315,6 +315,24 @@ class _KnownAttributes:
         return ", ".join(spelled) if spelled else "none of its attributes"
 
 
+def _touching(extraction: Extraction, attributes: dict[tuple[str, str], Any]) -> list[cst.CSTNode]:
+    """The top-level statements that spell an `object.attribute` of `attributes` or `setattr`,
+    found in CPython's tree of the app (cpython_tree.py: a cheap walk)."""
+    objects = {spelled(name) for name, _ in attributes}
+    names = {spelled(name) for _, name in attributes}
+
+    def spells(node: ast.AST) -> bool:
+        if isinstance(node, ast.Attribute):
+            return node.attr in names and isinstance(node.value, ast.Name) and node.value.id in objects
+        return isinstance(node, ast.Name) and node.id == "setattr"
+
+    return [
+        statement
+        for statement, parts in paired(extraction.module, extraction.tree)
+        if any(spells(node) for part in parts for node in ast.walk(part))
+    ]
+
+
 class _Substitute(cst.CSTTransformer):
     def __init__(self, replacements: dict[cst.CSTNode, str]):
         self.replacements = replacements
@@ -362,7 +380,7 @@ def _rendered(
     extraction: Extraction,
     kept: set[str],
     uses_objects: bool,
-    positions,
+    position,
     diagnostics: Diagnostics,
 ) -> cst.CSTNode | None:
     leading = [line for line in getattr(statement, "leading_lines", ()) if line.comment is not None]
@@ -376,16 +394,14 @@ def _rendered(
         decorators = [d for d in statement.decorators if d not in extraction.registration_nodes]
         return statement.with_changes(decorators=decorators, leading_lines=leading)
     if not isinstance(statement, cst.ClassDef) and uses_objects:
-        start = positions[statement].start
         diagnostics.error(
-            Position(start.line, start.column + 1),
+            position(statement),
             "code the components need is defined in a block that also uses the unionml objects",
             "move the helpers the components use out of this block, to the module's top level",
         )
     elif isinstance(statement, cst.With) and not _harmless_context(statement, extraction):
-        start = positions[statement].start
         diagnostics.error(
-            Position(start.line, start.column + 1),
+            position(statement),
             "code the components need is defined inside a `with` block, whose context manager the generated "
             "project would then run on every import",
             "move what the components use (imports, helpers, constants) out of the `with` block, to the "

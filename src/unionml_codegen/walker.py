@@ -10,7 +10,7 @@ or many times. Everything unionml-specific is left to the reader it is given (se
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol, Sequence
+from typing import Collection, Iterable, Protocol, Sequence
 
 import libcst as cst
 
@@ -40,10 +40,10 @@ class Reader(Protocol):
 
 
 class Walker:
-    def __init__(self, bindings: Bindings, reader: Reader):
+    def __init__(self, bindings: Bindings, reader: Reader, quiet: Collection[cst.CSTNode] = ()):
         self.bindings = bindings
         self.reader = reader
-        self.effects = Effects(bindings, reader.unionml_call)
+        self.effects = Effects(bindings, reader.unionml_call, quiet)  # quiet: see effects.quiet_statements
         self.function_depth = 0  # > 0 in a function body, which does not run at import
         self.unrolled = 0  # loop iterations unrolled so far
         self.class_depth = 0  # > 0 in a class body, whose names are the class's

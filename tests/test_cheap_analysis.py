@@ -1,0 +1,190 @@
+"""The shortcuts that keep reading a large app near the parse floor (issue 10) give what the full
+analyses give: positions found per statement are libcst's `PositionProvider` positions, the
+statements `effects.quiet_statements` skips are ones the effects visitor finds nothing in, and
+the statements `slicing` reads for attribute values are all those that spell one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from unionml_codegen.diagnostics import Position
+from unionml_codegen.effects import _DYNAMIC, Effects, quiet_statements
+from unionml_codegen.positions import SourcePositions
+from unionml_codegen.slicing import _touching
+
+from .conftest import EXAMPLES
+
+TESTS = Path(__file__).resolve().parent
+
+#: Code shaped to trip the shortcuts: a header comment, `;` lines, decorators with comments,
+#: parentheses, continuations, non-ASCII names (NFKC-normalised by CPython, not by libcst), the
+#: names of `_DYNAMIC` as attributes, keywords and imports, stores through names, `:=`, `del`.
+TRICKY = '''\
+# a header comment
+
+"""The docstring."""
+import os.path, json as ｊson
+from importlib import import_module as load
+X = 1; Y = [X]  ;  Z = {"a": Y}
+dataset = make_dataset(name="d")
+model = make_model(dataset=dataset)
+model.schedule_training(name="s", hyperparameters={**Z, "C": X})
+(model.schedule_training)(name="t")
+model.schedule_training(
+    name="u",  # a comment
+    inputs={"n": [x for x in Y]},
+)
+model.schedule_training(name=f"{X!r:>{Y[0]}}", expression="@daily")
+model.schedule_training(name=(w := "walrus"))
+model.schedule_training(name=str(X))
+model.schedule_training(name="v", hyperparameters=Z.copy())
+model.schedule_training(name=lambda: eval("1"))
+model.schedule_training(name="w", flag=os.path.sep.eval)
+model.schedule_training(name="x", eval=1)
+model.schedule_training(name=ｅval)
+model.schedule_training(name=dataset.name)
+Y[0] = 2; Z["a"] = 3
+dataset.name = "changed"
+setattr(model, "name", "m")
+print(Ｍodel.name)
+del X
+import a.globals
+Q = \\
+    [dataset._features,
+     dataset . _targets]
+
+
+@model.trainer
+# between decorators
+@(lambda f: f)
+def trainer(estimator, features: list = [], *args, value=dataset.name, **kwargs) -> dict:
+    """Trains."""
+    global Y
+    Y = 1
+    return {"value": f"{dataset._features!r}"}
+
+
+class Holder(object,  metaclass=type):
+    attribute = dataset.name
+
+    def method(self):
+        return [self.a for self.a in range(3)]
+
+
+with open(os.devnull) as handle:
+    for item in [1, 2]:
+        try:
+            pass
+        except Exception as error:
+            del error
+if __name__ == "__main__":
+    print(X)
+match_ = 1 if False else 2
+'''
+
+
+def corpus() -> list[tuple[str, str]]:
+    paths = [*EXAMPLES.glob("*/app.py"), *TESTS.glob("apps/*/app.py"), *TESTS.glob("fuzz/regressions/*.py")]
+    sources = [(path.relative_to(TESTS.parent).as_posix(), path.read_text(encoding="utf-8")) for path in sorted(paths)]
+    sources.append(("tricky", TRICKY))
+    sources.append(("tricky, CRLF, no newline at the end", TRICKY.replace("\n", "\r\n").rstrip()))
+    sources.append(("tricky, tabs", TRICKY.replace("    ", "\t")))
+    return sources
+
+
+CORPUS = corpus()
+IDS = [name for name, _ in CORPUS]
+
+
+def statement_nodes(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class Collector(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            found.append(node)
+            return True
+
+    statement.visit(Collector())
+    return found
+
+
+@pytest.mark.parametrize("source", [s for _, s in CORPUS], ids=IDS)
+def test_positions_are_libcst_positions(source):
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = SourcePositions(module)
+    checked = 0
+    for number, statement in reversed(list(enumerate(module.body))):  # out of order, as diagnostics ask
+        for node in statement_nodes(statement):
+            start = expected[node].start
+            assert positions.start(node, number) == (start.line, start.column), (number, type(node).__name__)
+            checked += 1
+    assert checked > 10
+    inner = statement_nodes(module.body[len(module.body) // 2])[-1]
+    start = expected[inner].start
+    assert SourcePositions(module).position(inner) == Position(start.line, start.column + 1)  # searched for
+
+
+def test_a_position_is_found_only_when_read():
+    module = cst.parse_module(TRICKY)
+    positions = SourcePositions(module)
+    position = positions.position(module.body[-1], len(module.body) - 1)
+    assert not positions.starts
+    assert position.line == TRICKY.count("\n") and position.column == 1
+    assert positions.done == {len(module.body) - 1}
+
+
+class _EveryNameMutable(dict):
+    def get(self, key, default=None):
+        return []  # every name holds a list, so any change the visitor finds counts
+
+
+@pytest.mark.parametrize("source", [s for _, s in CORPUS], ids=IDS)
+def test_quiet_statements_change_nothing(source):
+    """The visitor finds nothing in a statement `quiet_statements` lets `Effects.of` skip, with every
+    name mutable, every `_DYNAMIC` name the builtin, and its own call a unionml call."""
+    module = cst.parse_module(source)
+    quiet = quiet_statements(module, ast.parse(source))
+    bindings = SimpleNamespace(
+        constants=_EveryNameMutable(),
+        qualified_name=lambda node: f"builtins.{node.value}" if isinstance(node, cst.Name) else None,
+    )
+    effects = Effects(bindings, lambda call: False)  # type: ignore[arg-type]
+    changing = 0
+    for statement in module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else []:
+            changes = effects.of(small)
+            assert small not in quiet or changes == [], module.code_for_node(small)
+            changing += bool(changes)
+    if source.startswith("# a header comment"):
+        assert len(quiet) >= 8 and changing >= 6, (len(quiet), changing)  # neither nothing nor everything
+
+
+@pytest.mark.parametrize("source", [s for _, s in CORPUS], ids=IDS)
+def test_statements_touching_known_attributes(source):
+    module = cst.parse_module(source)
+    objects = {"dataset", "model", "Ｍodel"}
+    attributes = {(o, a): None for o in objects for a in ("name", "_features", "_targets")}
+    extraction = SimpleNamespace(module=module, tree=ast.parse(source))
+    touching = _touching(extraction, attributes)  # type: ignore[arg-type]
+
+    def spells(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            return (node.value.value, node.attr.value) in attributes
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "setattr"
+
+    for statement in module.body:
+        if any(spells(node) for node in statement_nodes(statement)):
+            assert statement in touching, module.code_for_node(statement)
+    if source.startswith("# a header comment"):
+        assert 0 < len(touching) < len(module.body)
+
+
+def test_dynamic_names_are_the_effects_ones():
+    assert _DYNAMIC == {"globals", "vars", "locals", "exec", "eval"}
