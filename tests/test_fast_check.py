@@ -61,7 +61,13 @@ def test_an_up_to_date_check_imports_no_parser_renderer_or_formatter(project):
 
 
 def test_help_imports_nothing_heavy(tmp_path):
-    for args in (["--help"], ["generate", "--help"], ["schedules", "--help"]):
+    for args in (
+        ["--help"],
+        ["generate", "--help"],
+        ["schedules", "--help"],
+        ["run", "--help"],
+        ["backfill", "--help"],
+    ):
         code, heavy, _ = _cli_imports(*args, cwd=tmp_path)
         assert code == 0
         assert heavy == []

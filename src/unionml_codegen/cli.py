@@ -164,6 +164,8 @@ def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
 
 
 # Commands that operate the generated project (unionml_codegen/operate): one line each
-from .operate import preview  # noqa: E402
+from .operate import backfill, local_run, preview  # noqa: E402
 
 main.add_command(preview.schedules)
+main.add_command(local_run.run)
+main.add_command(backfill.backfill)

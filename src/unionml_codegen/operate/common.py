@@ -25,6 +25,15 @@ def fail(exc: OperateError | str, code: int = 2):
     sys.exit(code)
 
 
+def out_and_schedule(words: tuple[str, ...]) -> tuple[str | None, str]:
+    """`[OUT] SCHEDULE` on the command line: the project directory may be left out (it is then found)."""
+    if len(words) == 1:
+        return None, words[0]
+    if len(words) == 2:
+        return words[0], words[1]
+    raise click.UsageError(f"expected [OUT] SCHEDULE, got {len(words)} argument{'s' if len(words) != 1 else ''}")
+
+
 class Time(click.ParamType):
     """An ISO 8601 time on the command line; UTC when it names no zone."""
 

@@ -1,0 +1,170 @@
+"""`unionml run` and `unionml backfill` (local): a launch plan run as the native scheduler would start it.
+
+The oracle is unionml 0.2.1 (as in test_matches_unionml.py); the foil is flytekit's own local route,
+`pyflyte run PKG/launch_plans.py PLAN --time T`, which drops the plan's fixed inputs for the workflow's
+defaults. The first test runs each command in its own interpreter, as a user runs it; the others call
+the command in this process (one flytekit import for all their runs; `in_process` undoes what the
+generated projects leave behind). flytekit's local cache is off, so every run computes its outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import EXAMPLES, run_cli, run_python
+
+NO_CACHE = {"FLYTE_LOCAL_CACHE_ENABLED": "false"}
+HYPERPARAMETERS = {"C": 0.1, "max_iter": 1000}  # cron_daily_training's; the workflow's default is {}
+
+UNIONML_ORACLE = """
+import importlib.util, json
+from datetime import datetime, timezone
+spec = importlib.util.spec_from_file_location("digits_app", "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+assert type(app.model).__module__ == "unionml.model"
+_, metrics = app.model.train(hyperparameters={hyperparameters}, time=datetime(2026, 11, 29, tzinfo=timezone.utc),
+                             labeled=True)
+print(json.dumps(metrics))
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("operate_run")
+    shutil.copy(EXAMPLES / "digits" / "app.py", root / "app.py")
+    shutil.copytree(EXAMPLES / "digits" / "flyte", root / "flyte")
+    return root
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """`invoke(*args, cwd=DIR)`: the `unionml` command line called in this process."""
+    from click.testing import CliRunner
+    from flytekit import LaunchPlan
+
+    from unionml_codegen.cli import main
+
+    monkeypatch.setenv("FLYTE_LOCAL_CACHE_ENABLED", "false")
+    path, modules, plans = list(sys.path), set(sys.modules), dict(LaunchPlan.CACHE)
+    places = []
+
+    def invoke(*args: str, cwd):
+        places.append(str(cwd))
+        monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    yield invoke
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:  # the generated packages, not what they imported
+        if any(str(getattr(sys.modules[name], "__file__", None) or "").startswith(place) for place in places):
+            del sys.modules[name]
+    LaunchPlan.CACHE.clear()
+    LaunchPlan.CACHE.update(plans)
+
+
+def test_run_uses_the_plans_fixed_inputs_where_pyflyte_run_drops_them(workspace):
+    oracle = run_python(UNIONML_ORACLE.format(hyperparameters=HYPERPARAMETERS), cwd=workspace)
+    expected = json.loads(oracle.stdout.strip().splitlines()[-1])
+
+    result = run_cli("run", "flyte", "cron_daily_training", "--at", "2026-11-29T00:00:00Z", "--json", cwd=workspace,
+                     env=NO_CACHE)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["ok"] and record["kickoff"] == "2026-11-29T00:00:00Z"
+    assert record["outputs"]["metrics"] == expected  # exact floats
+    assert record["outputs"]["hyperparameters"] == HYPERPARAMETERS
+    assert record["outputs"]["model_object"] == "LogisticRegression"
+
+    # flytekit's plain local call of the same launch plan: the workflow's defaults, other metrics, no warning
+    pyflyte = shutil.which("pyflyte", path=str(sys.executable).rsplit("/", 1)[0]) or "pyflyte"
+    plain = subprocess.run(
+        [pyflyte, "run", "digits/launch_plans.py", "cron_daily_training", "--time", "2026-11-29T00:00:00"],
+        cwd=workspace / "flyte", capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, **NO_CACHE},
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    printed = plain.stdout + plain.stderr
+    assert "hyperparameters={}" in printed
+    metrics = ast.literal_eval(re.search(r"metrics=(\{[^}]*\})", printed).group(1))
+    assert metrics != expected
+
+
+def test_a_three_kickoff_backfill_gives_what_three_runs_give(workspace, in_process):
+    result = in_process("backfill", "flyte", "cron_daily_training", "--from", "2026-11-27", "--to", "2026-11-29T12:00",
+                        "--json", cwd=workspace)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["failed"], report["skipped"]) == (3, 0, 0)
+    kickoffs = [run["kickoff"] for run in report["runs"]]
+    assert kickoffs == ["2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z"]
+    for run in report["runs"]:
+        alone = in_process("run", "flyte", "cron_daily_training", "--at", run["kickoff"], "--json", cwd=workspace)
+        assert alone.exit_code == 0, alone.stderr
+        assert run == json.loads(alone.stdout)
+    assert len({json.dumps(run["outputs"]["metrics"]) for run in report["runs"]}) == 3  # the kickoff reached the reader
+    assert "cron_daily_training: 3 ok, 0 failed" in result.stderr
+
+
+def test_a_failing_kickoff_is_reported_readably_and_stops_the_backfill(tmp_path, in_process):
+    app = (EXAMPLES / "digits" / "app.py").read_text()
+    app = app.replace(
+        "    data = load_digits(as_frame=True).frame.head(snapshot_size(time))\n",
+        "    if time.day == 28:\n"
+        "        raise ValueError(f'no snapshot for {time:%Y-%m-%d}')\n"
+        "    data = load_digits(as_frame=True).frame.head(snapshot_size(time))\n",
+    )
+    tmp_path = tmp_path / "flaky"
+    tmp_path.mkdir()
+    (tmp_path / "app.py").write_text(app)
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=tmp_path).returncode == 0
+
+    failed = in_process("run", "cron_daily_training", "--at", "2026-11-28", cwd=tmp_path)
+    assert failed.exit_code == 1
+    error = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1
+    assert re.fullmatch(
+        r"error: cron_daily_training at 2026-11-28T00:00:00Z failed: ValueError: no snapshot for 2026-11-28 "
+        r"\(.*/flyte/\w+/components.py:\d+, in reader\)",
+        error[0],
+    ), error[0]
+    assert "Traceback" not in failed.stderr and failed.stdout == ""
+
+    stop = in_process("backfill", "cron_daily_training", "--from", "2026-11-28", "--to", "2026-11-29", "--json",
+                      cwd=tmp_path)  # fmt: skip
+    assert stop.exit_code == 1
+    report = json.loads(stop.stdout)
+    assert (report["ok"], report["failed"], report["skipped"]) == (0, 1, 1)
+    assert "ValueError: no snapshot for 2026-11-28" in report["runs"][0]["error"]
+    assert "1 not run (stopped at the first failure" in stop.stderr
+
+    go_on = in_process("backfill", "cron_daily_training", "--from", "2026-11-27", "--to", "2026-11-29",
+                       "--continue-on-error", cwd=tmp_path)  # fmt: skip
+    assert go_on.exit_code == 1
+    assert re.findall(r"^(\S+)  (ok|FAILED)$", go_on.stdout, re.M) == [
+        ("2026-11-27T00:00:00Z", "ok"), ("2026-11-28T00:00:00Z", "FAILED"), ("2026-11-29T00:00:00Z", "ok")]  # fmt: skip
+    assert "cron_daily_training: 2 ok, 1 failed" in go_on.stderr
+
+
+def test_usage_errors_exit_2_before_anything_runs(workspace):
+    for args, message in [
+        (("run", "flyte", "nope"), "has no schedule 'nope'; its schedules: cron_daily_training,"),
+        (
+            ("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29", "--to", "2026-11-28"),
+            "before it starts",
+        ),
+        (("run", "flyte", "cron_daily_training", "--at", "tomorrow"), "'tomorrow' is not an ISO 8601 time"),
+    ]:
+        result = run_cli(*args, cwd=workspace)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+    empty = run_cli("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29T01:00", "--to", "2026-11-29T02:00",
+                    cwd=workspace)  # fmt: skip
+    assert empty.returncode == 0 and "no kickoff of cron_daily_training" in empty.stderr
