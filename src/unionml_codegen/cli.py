@@ -54,14 +54,17 @@ def _package(ctx, param, value: str | None) -> str | None:
 @click.option("--image", default=None, help="Task image for docs.  [default: ghcr.io/your-org/your-app:latest]")
 @click.option("--package", default=None, callback=_package,
               help="Name of the generated package, a Python identifier (default: from the app's name).")  # fmt: skip
+@click.option("--target", type=click.Choice(["flyte1", "flyte2"]), default=None,
+              help="flyte1: a flytekit 1.x project (pyflyte register); flyte2: a project for the flyte 2.x SDK "
+                   "(flyte deploy).  [default: the target OUT was generated for, else flyte1]")  # fmt: skip
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output is out of date.")
 @click.option("--diff", is_flag=True, help="Write nothing; print unified diffs; exit 1 if there are any.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited, and files in the way.")
-def generate(app, out, models, image, package, check, diff, force) -> None:
+def generate(app, out, models, image, package, target, check, diff, force) -> None:
     """Generate a Flyte project from the UnionML app APP, without importing it.
 
     With no APP or -o, they come from [tool.unionml-codegen] in the nearest pyproject.toml
-    (keys app, output, image, package, models), or else from the manifest
+    (keys app, output, image, package, models, target), or else from the manifest
     (.unionml-codegen.json) of the generated projects in or just below the current directory.
     Options given here override both.
     """
@@ -73,13 +76,14 @@ def generate(app, out, models, image, package, check, diff, force) -> None:
         image=image,
         package=package,
         models={name: Path(path) for name, path in models.items()},
+        target=target,
     )
     try:
         targets = resolve(cli)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    rerun = _rerun_command(app, out, models, image, package)
+    rerun = _rerun_command(app, out, models, image, package, target)
     codes = [_run(target, check=check, diff=diff, force=force, rerun=rerun) for target in targets]
     sys.exit(max(codes))
 
@@ -89,7 +93,7 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     from .generate import generate as run
     from .write import RollbackFailed, WriteRefused, interrupted
 
-    options = Options(image=target.image, package=target.package, models=target.models)
+    options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
     out = target.output
     if os.path.islink(out) and os.path.isdir(out):
         click.echo(
@@ -147,7 +151,7 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
     return 0
 
 
-def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
+def _rerun_command(app, out, models: dict[str, str], image, package, target=None) -> str:
     """The command that regenerates what was just checked: this one, without --check/--diff."""
     words = ["unionml", "generate"]
     if app:
@@ -160,6 +164,8 @@ def _rerun_command(app, out, models: dict[str, str], image, package) -> str:
         words += ["--image", image]
     if package is not None:
         words += ["--package", package]
+    if target is not None:
+        words += ["--target", target]
     return shlex.join(words)
 
 

@@ -2,17 +2,17 @@
 
 In order of precedence, highest first:
 
-1. the command line (`APP`, `-o`, `--image`, `--package`, `--model`);
+1. the command line (`APP`, `-o`, `--image`, `--package`, `--model`, `--target`);
 2. `[tool.unionml-codegen]` in the nearest `pyproject.toml` upward from the current directory
-   (keys `app`, `output`, `image`, `package`, `models`; paths relative to that file's directory).
+   (keys `app`, `output`, `image`, `package`, `models`, `target`; paths relative to that file's directory).
    It describes one app: when the command line names a different app, it is not used;
 3. the manifest (`.unionml-codegen.json`) of the output directory, when the app comes from it:
    with no app from 1 or 2, `-o OUT` (or `output` in the config) reads OUT's manifest, and with
    no output either, every `*/.unionml-codegen.json` under the current directory (and its own)
    names an app, an output directory and the options it was generated with. When 1 or 2 name the
-   app and OUT's manifest records that same app, the manifest's image and models fill in what they
-   leave out (so `unionml generate app.py -o OUT --check` keeps the `--model` bindings OUT was generated
-   with); a manifest of another app is not used.
+   app and OUT's manifest records that same app, the manifest's image, models and target fill in what
+   they leave out (so `unionml generate app.py -o OUT --check` keeps the `--model` bindings and the
+   `--target` OUT was generated with); a manifest of another app is not used.
 
 Paths handed on are relative to the current directory where they can be (so messages show
 short paths); model paths from the config or a manifest are rebased the same way.
@@ -24,11 +24,12 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .sources import DEFAULT_TARGET, TARGETS
 from .inputs import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
 from .write import MANIFEST, read_manifest
 
 TABLE = "unionml-codegen"
-KEYS = ("app", "output", "image", "package", "models")
+KEYS = ("app", "output", "image", "package", "models", "target")
 DEFAULT_IMAGE = "ghcr.io/your-org/your-app:latest"
 
 
@@ -45,6 +46,7 @@ class Settings:
     image: str | None = None
     package: str | None = None
     models: dict[str, Path] = field(default_factory=dict)
+    target: str | None = None  # flyte1 or flyte2
 
     def over(self, lower: Settings) -> Settings:
         """These settings, falling back to `lower` where they say nothing; models merge by schedule."""
@@ -54,6 +56,7 @@ class Settings:
             image=self.image if self.image is not None else lower.image,
             package=self.package if self.package is not None else lower.package,
             models={**lower.models, **self.models},
+            target=self.target if self.target is not None else lower.target,
         )
 
 
@@ -67,6 +70,7 @@ class Target:
     package: str | None
     models: dict[str, str]  # schedule name -> model file, relative to the current directory
     origin: str  # where the app and output came from, for messages
+    target: str = DEFAULT_TARGET  # flyte1 or flyte2
 
 
 def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
@@ -154,6 +158,8 @@ def load_config(pyproject: Path) -> Settings | None:
     models = table.get("models", {})
     if not isinstance(models, dict) or not all(isinstance(v, str) and v for v in models.values()):
         raise ConfigError(f'{where}: models must be a table of SCHEDULE = "path/to/model/file"')
+    if "target" in table and table["target"] not in TARGETS:
+        raise ConfigError(f"{where}: target = {table['target']!r} is not a target; the targets are {', '.join(TARGETS)}")
     base = pyproject.parent
     root = project_root(base)
     paths = {key: table[key] for key in ("app", "output") if key in table}
@@ -166,6 +172,7 @@ def load_config(pyproject: Path) -> Settings | None:
         image=table.get("image"),
         package=table.get("package"),
         models={name: _absolute(path, base) for name, path in models.items()},
+        target=table.get("target"),
     )
 
 
@@ -204,6 +211,7 @@ def manifest_settings(output: Path) -> Settings | None:
         image=options.get("image") if isinstance(options.get("image"), str) else None,
         package=options.get("package") if isinstance(options.get("package"), str) else None,
         models={k: _absolute(v, output) for k, v in models.items() if isinstance(k, str) and isinstance(v, str)},
+        target=options.get("target", DEFAULT_TARGET) if options.get("target", DEFAULT_TARGET) in TARGETS else None,
     )
 
 
@@ -246,6 +254,7 @@ def _target(settings: Settings, cwd: Path, origin: str) -> Target:
         package=settings.package,
         models={name: _shown(path, cwd) for name, path in sorted(settings.models.items())},
         origin=origin,
+        target=settings.target if settings.target is not None else DEFAULT_TARGET,
     )
 
 

@@ -25,7 +25,7 @@ from .write import MANIFEST, read_manifest, unchanged
 def fingerprint(app: Any, settings: dict[str, Any]) -> str:
     payload = {
         "generator": __version__,
-        "templates": _templates_digest(),
+        "templates": _templates_digest(_target(settings)),
         "settings": settings,
         "app": _canonical(app),
     }
@@ -75,5 +75,11 @@ def _canonical(value: Any) -> Any:
     return repr(value)
 
 
-def _templates_digest() -> str:
-    return templates_digest()
+def _templates_digest(target: str) -> str:
+    return templates_digest(target)
+
+
+def _target(settings: dict[str, Any]) -> str:
+    options = settings.get("options")
+    target = options.get("target") if isinstance(options, dict) else None
+    return target if isinstance(target, str) else "flyte1"

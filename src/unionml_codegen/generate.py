@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, sources
+from .sources import DEFAULT_TARGET, TARGETS
 from .diagnostics import AppError, Diagnostics, Position
 from .fingerprint import fingerprint, outputs_unchanged, up_to_date
 from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
@@ -34,6 +35,11 @@ class Options:
     image: str = "ghcr.io/your-org/your-app:latest"
     package: str | None = None
     models: dict[str, str] = field(default_factory=dict)  # --model SCHEDULE=PATH (relative to the cwd)
+    target: str = DEFAULT_TARGET  # --target: flyte1 (flytekit 1.x) or flyte2 (the flyte 2.x SDK)
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; the targets are {', '.join(TARGETS)}")
 
 
 @dataclass
@@ -75,7 +81,7 @@ def render_app(
         app = read_app(source, shown, app_path.parent, package, diagnostics, derived_package=derived, out_dir=out_dir)
         if app is not None and not diagnostics.errors:
             bindings = {name: Path(path) for name, path in options.models.items()}
-            app = validate(app, diagnostics, bindings, app_path.parent)
+            app = validate(app, diagnostics, bindings, app_path.parent, target=options.target)
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
     package = app.package  # a derived name moves out of the way of the app's own modules
@@ -98,14 +104,19 @@ def render_app(
     ):
         return Result({}, diagnostics, reused=True, source=source)
 
-    from .render import RenderOptions, render_project
+    from .render import RenderOptions
     from .schedule_record import schedules_record
 
+    if options.target == "flyte2":
+        from .render_flyte2 import render_project
+    else:
+        from .render import render_project
     files = render_project(app, RenderOptions(source=relative, image=options.image))
     states = sources.relative_states(notes, out_dir)
     record = {
         **provenance(files, relative, out_dir, options, package),
-        **schedules_record(app),  # what `unionml schedules`, `run`, `deploy`... read (operate/project.py)
+        # what `unionml schedules`, `run`, `deploy`... read (operate/project.py): flyte1 launch plans only
+        **(schedules_record(app) if options.target == DEFAULT_TARGET else {}),
         "input_sha256": key,
         "sources": states,
         "sources_sha256": sources.sources_key(states, _setting(app_path, out_dir, options), app_path.parent),
@@ -140,13 +151,20 @@ def _setting(app_path: Path, out_dir: Path, options: Options) -> dict[str, objec
     (a generic `app.py` names the package after its directory)."""
     real = Path(os.path.realpath(app_path))
     models = {name: _relative(Path(path), out_dir) for name, path in sorted(options.models.items())}
-    return {
+    setting: dict[str, object] = {
         "app": _relative(app_path, out_dir),
         "app_name": [real.parent.name, real.name],
         "image": options.image,
         "package": options.package,
         "models": models,
     }
+    return {**setting, **_target_option(options)}
+
+
+def _target_option(options: Options) -> dict[str, str]:
+    """The target as the manifest records it: only when it is not the default, so a flyte1 project's
+    manifest is what it was before there were targets."""
+    return {} if options.target == DEFAULT_TARGET else {"target": options.target}
 
 
 def unchanged_since(app_path: Path, out_dir: Path, options: Options) -> Result | None:
@@ -238,7 +256,7 @@ def provenance(
         "app": app,
         "content_sha256": content.hexdigest(),
         "generator": f"unionml-codegen {__version__}",
-        "options": {"image": options.image, "package": package, "models": models},
+        "options": {"image": options.image, "package": package, "models": models, **_target_option(options)},
     }
 
 

@@ -180,9 +180,10 @@ def timedelta_literal(value: dt.timedelta) -> str:
 class Imports:
     """The import block of one generated module: grouped, merged and sorted."""
 
-    def __init__(self) -> None:
+    def __init__(self, local: str | None = None) -> None:
         self._modules: set[tuple[str, str | None]] = set()
         self._names: dict[tuple[int, str], set[tuple[str, str | None]]] = {}
+        self._local = local  # a package imported by its absolute name, grouped with relative imports (flyte2)
 
     def add_import(self, module: str, alias: str | None = None) -> None:
         self._modules.add((module, alias))
@@ -200,7 +201,8 @@ class Imports:
                 n + (f" as {a}" if a else "") for n, a in sorted(names, key=lambda x: (x[0], x[1] or ""))
             )
             text = f"from {'.' * level}{module} import {spelled}"
-            groups[2 if level else _group(module)].append((module, text))
+            local = self._local is not None and module.split(".")[0] == self._local
+            groups[2 if level or local else _group(module)].append((module, text))
         blocks = ["\n".join(text for _, text in sorted(group, key=_import_order)) for group in groups.values() if group]
         return "\n\n".join(blocks)
 

@@ -166,12 +166,21 @@ SUPPORT_NAMES = (
 )  # fmt: skip
 
 
-def _model_views(app: App) -> list[_ModelView]:
+def _model_views(
+    app: App,
+    support_names: tuple[str, ...] = SUPPORT_NAMES,
+    support_imports: dict[str, tuple[str, str | None]] | None = None,
+    *,
+    native_time: bool = False,
+) -> list[_ModelView]:
     """One view per model, every generated name in workflows.py claimed in one namespace: two models (or
-    datasets) whose names give the same identifier get numbered names (validate.py warns)."""
+    datasets) whose names give the same identifier get numbered names (validate.py warns).
+
+    The flyte2 target (render_flyte2.py) claims its own support names first, and binds the reader's time
+    argument of every schedule natively (`native_time`: no workflows that read it from the execution)."""
     app_names = _app_names_in_workflows(app)
-    space = Namespace(app_names - _same_imports(app))
-    support = {name: space.claim(name) for name in SUPPORT_NAMES}
+    space = Namespace(app_names - _same_imports(app, support_imports or SUPPORT_IMPORTS))
+    support = {name: space.claim(name) for name in support_names}
     bases = unique(identifier(model.name) for model in app.models.values())
     readers: dict[str, str] = {}
     dataset_bases = dict(zip(app.datasets, unique(identifier(d.name) for d in app.datasets.values())))
@@ -183,7 +192,7 @@ def _model_views(app: App) -> list[_ModelView]:
             readers[model.dataset] = f"{support['components']}.{dataset.components['reader'].function.name}"
         elif defines_reader:
             readers[model.dataset] = space.claim(f"{dataset_bases[model.dataset]}_reader")
-        view = _ModelView(app, model, base, space, support, readers[model.dataset], defines_reader)
+        view = _ModelView(app, model, base, space, support, readers[model.dataset], defines_reader, native_time)
         views.append(view)
         kwonly = {p.name for p in view.trainer.function.keyword_only}
         reader_inputs = {p.name for p in view.reader.function.parameters}
@@ -202,10 +211,10 @@ SUPPORT_IMPORTS = {
 }  # fmt: skip
 
 
-def _same_imports(app: App) -> set[str]:
+def _same_imports(app: App, support_imports: dict[str, tuple[str, str | None]]) -> set[str]:
     """Support names the app imports from the same place (`from datetime import datetime`): one import serves both."""
     same = set()
-    for name, (module, imported) in SUPPORT_IMPORTS.items():
+    for name, (module, imported) in support_imports.items():
         binding = app.imports.get(name)
         if binding is not None and (binding.module, binding.name, binding.level) == (module, imported, 0):
             same.add(name)
@@ -231,8 +240,9 @@ class _ModelView:
     """Names and code pieces of one model's generated tasks and workflows."""
 
     def __init__(self, app: App, model: ModelSpec, base: str, space: Namespace, support: dict[str, str],
-                 reader_task: str, defines_reader: bool):  # fmt: skip
+                 reader_task: str, defines_reader: bool, native_time: bool = False):  # fmt: skip
         self.app = app
+        self.native_time = native_time  # the target binds a fixed-rate schedule's time itself (flyte2)
         self.model = model
         self.n = support  # the module-level names workflows.py binds itself
         self.dataset: DatasetSpec = app.datasets[model.dataset]
@@ -268,7 +278,7 @@ class _ModelView:
             self.variants[(purpose, time_arg)] = Variant(space.claim(name), purpose, time_arg)
 
     def variant_key(self, schedule: Schedule) -> tuple[str, str | None]:
-        time_arg = schedule.reader_time_arg if schedule.fixed_rate is not None else None
+        time_arg = schedule.reader_time_arg if schedule.fixed_rate is not None and not self.native_time else None
         if schedule.kind == "training":
             return ("train", time_arg)
         reference = self.app.model_references[schedule.name]

@@ -44,8 +44,15 @@ DATETIME_NAMES = frozenset({"datetime.datetime"})
 
 
 def validate(
-    app: App, diagnostics: Diagnostics, bindings: dict[str, Path] | None = None, app_dir: Path | None = None
+    app: App,
+    diagnostics: Diagnostics,
+    bindings: dict[str, Path] | None = None,
+    app_dir: Path | None = None,
+    *,
+    target: str = "flyte1",
 ) -> App:
+    """The app, checked for `target` (flyte1 or flyte2: the same rules, except where the two SDKs differ,
+    flyte2_rules.py) and with its spellings rewritten and its models resolved."""
     seen: dict[str, Schedule] = {}
     schedules = []
     _components(app, diagnostics)
@@ -53,7 +60,7 @@ def validate(
     check_names(app, diagnostics)
     for schedule in app.schedules:
         _name(schedule, seen, diagnostics)
-        schedule = _timing(schedule, diagnostics)
+        schedule = _timing(schedule, diagnostics, target)
         model = app.models.get(schedule.model)
         if model is None:
             continue
@@ -62,7 +69,11 @@ def validate(
         schedules.append(schedule)
     app = dataclasses.replace(app, schedules=tuple(schedules))
     for schedule in app.schedules:
-        _launchplan_kwargs(app, schedule, diagnostics)
+        _launchplan_kwargs(app, schedule, diagnostics, target)
+    if target == "flyte2":
+        from .flyte2_rules import check_flyte2
+
+        check_flyte2(app, diagnostics)
     references = resolve_models(app, bindings or {}, app_dir or Path("."), diagnostics)
     return dataclasses.replace(app, model_references=references)
 
@@ -94,7 +105,7 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
         seen[schedule.name] = schedule
 
 
-def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics) -> None:
+def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1") -> None:
     for message, hint in launchplan_kwargs.problems(schedule.launchplan_kwargs):
         diagnostics.error(schedule.at("launchplan_kwargs"), message, hint)
     fixed = schedule.launchplan_kwargs.get("fixed_inputs")
@@ -102,7 +113,7 @@ def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics) -
         return
     inputs = _workflow_inputs(app, schedule)
     for key in fixed:
-        problem = _fixed_kickoff(schedule, key)
+        problem = _fixed_kickoff(schedule, key, target)
         if problem is not None:
             diagnostics.error(
                 schedule.at("launchplan_kwargs"),
@@ -117,10 +128,14 @@ def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics) -
             )
 
 
-def _fixed_kickoff(schedule: Schedule, key: object) -> str | None:
+def _fixed_kickoff(schedule: Schedule, key: object, target: str = "flyte1") -> str | None:
     """Why fixing `key` would fix the kickoff time of a schedule, or None."""
     if schedule.reader_time_arg is None:
         return None
+    if target == "flyte2":
+        if key != schedule.reader_time_arg:
+            return None
+        return "the input this schedule's trigger binds to its fire time (flyte.TriggerTime)"
     if schedule.fixed_rate is None and key == schedule.reader_time_arg:
         return (
             "the kickoff time input of this cron schedule; flyteadmin refuses a launch plan whose "
@@ -145,7 +160,7 @@ def _workflow_inputs(app: App, schedule: Schedule) -> set[str]:
     return names
 
 
-def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
+def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1") -> Schedule:
     s = schedule
     if (s.expression is None) == (s.fixed_rate is None):
         diagnostics.error(
@@ -154,14 +169,20 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
             'e.g. `expression="0 0 * * *"` or `fixed_rate=timedelta(days=1)`',
         )
         return s
-    if s.offset is not None:
+    if s.offset is not None and target == "flyte2":
+        diagnostics.warning(
+            s.at("offset"),
+            f"schedule '{s.name}': Flyte 2's `flyte.Cron` has no offset, so the trigger leaves it out",
+            "shift the cron expression by the offset instead (e.g. '0 1 * * *' for '0 0 * * *' plus PT1H)",
+        )
+    elif s.offset is not None:
         diagnostics.warning(
             s.at("offset"),
             f"schedule '{s.name}': Flyte's native scheduler ignores `offset`, so the launch plan leaves it out",
             "shift the cron expression by the offset instead (e.g. '0 1 * * *' for '0 0 * * *' plus PT1H)",
         )
     if s.fixed_rate is not None:
-        if s.reader_time_arg is not None:
+        if s.reader_time_arg is not None and target == "flyte1":  # Flyte 2 binds flyte.TriggerTime to it
             diagnostics.warning(
                 s.at("reader_time_arg"),
                 f"schedule '{s.name}': Flyte's native scheduler gives fixed-rate runs no kickoff time input; the "
@@ -185,7 +206,9 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
     if text.strip().startswith("@every"):
         diagnostics.error(
             s.at("expression"),
-            f"'{text}': flytekit does not accept `@every`",
+            f"'{text}': flytekit does not accept `@every`"
+            if target == "flyte1"
+            else f"'{text}': Flyte 2 gives `@every` no meaning in `flyte.Cron`; a rate is a `flyte.FixedRate`",
             "use `fixed_rate=timedelta(...)` instead",
         )
         return s

@@ -1,0 +1,298 @@
+"""The flyte2 target (`--target flyte2`): committed Flyte 2 projects regenerate byte for byte, and run
+with the flyte 2.x SDK exactly as unionml 0.2.1 (and the flyte1 target) do.
+
+The generated projects run in `.venv-flyte2` (scripts/setup-flyte2: the flyte SDK pins dependencies
+flytekit's venv cannot share), in a fresh interpreter per project, with flytekit made unimportable:
+- the training task, run in the SDK's local mode with a trigger's inputs and a fire time bound where the
+  trigger has `flyte.TriggerTime`, gives exactly unionml's metrics (and the flyte1 launch plan's);
+- prediction with the vendored model file gives unionml's predictions, and a model version resolves
+  through a stand-in for `flyte.remote.Run` (no cluster);
+- each trigger serializes with the SDK's own serializer (`to_task_trigger`, as `flyte deploy` does),
+  and the decoded protobuf shows its name, cron or rate, time binding and fixed inputs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import black
+import pytest
+
+from unionml_codegen.generate import Options, render_app
+
+from .conftest import EXAMPLES, REPO, read_tree, run_cli, run_python
+
+CASES = sorted(p.parent.name for p in EXAMPLES.glob("*/flyte2"))
+
+
+def flyte2_python() -> Path:
+    """The interpreter of .venv-flyte2: beside this checkout, or beside the venv running the tests (a
+    worktree sharing the main checkout's venv), or FLYTE2_PYTHON."""
+    candidates = [os.environ.get("FLYTE2_PYTHON"), REPO / ".venv-flyte2" / "bin" / "python",
+                  Path(sys.prefix).parent / ".venv-flyte2" / "bin" / "python"]  # fmt: skip
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    pytest.fail("no .venv-flyte2 with the flyte 2.x SDK: run `bash scripts/setup-flyte2` (scripts/setup does)")
+
+
+def run_flyte2(code: str, cwd: Path) -> dict:
+    """Run `code` with the flyte SDK (flytekit unimportable), return the JSON its last line prints."""
+    guard = "import sys\nsys.modules['flytekit'] = None  # a Flyte 2 project must not need flytekit\n"
+    result = subprocess.run(
+        [str(flyte2_python()), "-c", guard + code], cwd=cwd, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(cwd)},  # the SDK's local files stay here
+    )  # fmt: skip
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _options(case: str) -> Options:
+    args_file = EXAMPLES / case / "generate.args"
+    words = args_file.read_text().split() if args_file.exists() else []
+    return Options(models=dict(w.split("=", 1) for w in words[1::2]), target="flyte2")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_flyte2_example_matches_committed_project(case):
+    committed = EXAMPLES / case / "flyte2"
+    result = render_app(EXAMPLES / case / "app.py", committed, _options(case))
+    generated = {path: c.encode() if isinstance(c, str) else c for path, c in result.files.items()}
+    on_disk = read_tree(committed)
+    if generated != on_disk:
+        diff = []
+        for path in sorted(set(generated) | set(on_disk)):
+            old, new = on_disk.get(path, b""), generated.get(path, b"")
+            if old != new:
+                diff += difflib.unified_diff(
+                    old.decode(errors="replace").splitlines(True), new.decode(errors="replace").splitlines(True),
+                    f"a/{path}", f"b/{path}",
+                )  # fmt: skip
+        pytest.fail(f"examples/{case}/flyte2 is stale; refresh it with `bash scripts/regenerate-examples`\n" + "".join(diff))
+    for path, text in generated.items():
+        if path.endswith(".py"):
+            assert black.format_str(text.decode(), mode=black.Mode()) == text.decode(), path
+            assert b"flytekit" not in text or path.endswith("components.py"), path
+
+
+def test_check_without_target_keeps_the_recorded_target():
+    app_dir = EXAMPLES / "seed_guide"  # --check writes nothing
+    result = run_cli("generate", "app.py", "-o", "flyte2", "--check", cwd=app_dir)
+    assert result.returncode == 0, result.stderr  # the manifest's --model bindings and target
+    result = run_cli("generate", "app.py", "-o", "flyte2", "--check", "--target", "flyte1", cwd=app_dir)
+    assert result.returncode == 1, result.stderr
+    assert "--target flyte1" in result.stderr
+    result = run_cli("generate", "app.py", "-o", "flyte2", "--check", "--target", "flyte3", cwd=app_dir)
+    assert result.returncode == 2 and "'flyte3' is not one of 'flyte1', 'flyte2'" in result.stderr
+
+
+# Training: unionml (and the flyte1 launch plan) against the flyte2 task, at two fire times.
+
+FIRES = {"cron_daily_training": "datetime(2026, 11, 29, tzinfo=timezone.utc)",
+         "fixed_rate_training_schedule": "datetime(2026, 11, 7, 13, 30, tzinfo=timezone.utc)"}  # fmt: skip
+TEST_SIZES = {"cron_daily_training": 0.2, "fixed_rate_training_schedule": 0.25}
+
+UNIONML = """
+import importlib.util, json
+from datetime import datetime, timezone
+spec = importlib.util.spec_from_file_location("digits_app", "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+assert type(app.model).__module__ == "unionml.model"
+metrics = {{}}
+for name, (fire, test_size) in {runs}.items():
+    app.dataset._test_size = test_size  # unionml 0.2.1 ignores a schedule's splitter_kwargs; set the dataset's
+    _, metrics[name] = app.model.train(hyperparameters={{"C": 0.1, "max_iter": 1000}}, time=eval(fire), labeled=True)
+# predictions of the model the last run trained, on that run's data
+metrics["predictions"] = app.model.predict(time=eval(fire), labeled=False)[:50]
+print(json.dumps(metrics))
+"""
+
+FLYTE1 = """
+import json
+from datetime import datetime, timezone
+from digits.launch_plans import cron_daily_training
+print(json.dumps(cron_daily_training(time={fire}).metrics))
+"""
+
+FLYTE2 = """
+import asyncio, json
+from datetime import datetime, timezone
+import flyte, flyte.types
+from flyte._internal.runtime.convert import convert_upload_default_inputs
+from flyte._internal.runtime.trigger_serde import to_task_trigger
+from flyte._internal.runtime.types_serde import transform_native_to_typed_interface
+from flyteidl2.task import task_definition_pb2
+from google.protobuf.json_format import MessageToDict
+from digits import tasks, triggers
+
+result = {"runs": {}, "serialized": {}}
+for name, fire in FIRES.items():
+    trigger = getattr(triggers, name)
+    inputs = {key: eval(fire) if value is flyte.TriggerTime else value for key, value in trigger.inputs.items()}
+    run = flyte.with_runcontext(mode="local", disable_run_cache=True).run(tasks.digits_classifier_train, **inputs)
+    model_object, hyperparameters, metrics = run.outputs()
+    predictions = flyte.with_runcontext(mode="local").run(
+        tasks.digits_classifier_predict, model_object=model_object, time=eval(fire), labeled=False
+    ).outputs()[0]
+    result["runs"][name] = {"metrics": metrics, "hyperparameters": hyperparameters,
+                            "model": type(model_object).__name__, "predictions": predictions[:50]}
+
+async def serialize():
+    task = tasks.digits_classifier_train
+    interface = transform_native_to_typed_interface(task.native_interface)
+    defaults = await convert_upload_default_inputs(task.native_interface)
+    types = task.native_interface.get_input_types()
+    for trigger in task.triggers:
+        wire = await to_task_trigger(trigger, task.name, interface.inputs, defaults)
+        message = task_definition_pb2.TaskTrigger.FromString(wire.SerializeToString())
+        inputs = {literal.name: await flyte.types.TypeEngine.to_python_value(literal.value, types[literal.name])
+                  for literal in message.spec.inputs.literals}
+        result["serialized"][message.name] = {
+            "active": message.spec.active, "automation": MessageToDict(message.automation_spec),
+            "inputs": inputs, "context": {kv.key: kv.value for kv in message.spec.inputs.context},
+        }
+
+asyncio.run(serialize())
+result["triggers_on_task"] = [t.name for t in tasks.digits_classifier_train.triggers]
+print(json.dumps(result))
+"""
+
+@pytest.fixture(scope="module")
+def digits_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("flyte2_digits")
+    shutil.copy(EXAMPLES / "digits" / "app.py", root / "app.py")
+    shutil.copytree(EXAMPLES / "digits" / "flyte", root / "flyte")
+    shutil.copytree(EXAMPLES / "digits" / "flyte2", root / "flyte2")
+    runs = {name: (fire, TEST_SIZES[name]) for name, fire in FIRES.items()}
+    unionml = json.loads(run_python(UNIONML.format(runs=runs), cwd=root).stdout.strip().splitlines()[-1])
+    flyte1 = json.loads(
+        run_python(FLYTE1.format(fire=FIRES["cron_daily_training"]), cwd=root / "flyte").stdout.strip().splitlines()[-1]
+    )
+    flyte2 = run_flyte2(f"FIRES = {FIRES!r}\n" + FLYTE2, cwd=root / "flyte2")
+    return root, unionml, flyte1, flyte2
+
+
+@pytest.mark.parametrize("trigger", sorted(FIRES))
+def test_training_task_at_a_fire_time_gives_unionml_metrics(digits_runs, trigger):
+    _, unionml, flyte1, flyte2 = digits_runs
+    run = flyte2["runs"][trigger]
+    assert set(unionml[trigger]) == {"train", "test"}
+    assert run["metrics"] == unionml[trigger]  # exact floats
+    assert run["hyperparameters"] == {"C": 0.1, "max_iter": 1000}
+    assert run["model"] == "LogisticRegression"
+    if trigger == "cron_daily_training":
+        assert run["metrics"] == flyte1
+    assert unionml["cron_daily_training"] != unionml["fixed_rate_training_schedule"]  # the fire time matters
+
+
+def test_prediction_task_gives_unionml_predictions(digits_runs):
+    _, unionml, _, flyte2 = digits_runs
+    assert list(unionml)[-2] == "fixed_rate_training_schedule"  # unionml predicts with the model it trained last
+    assert len(unionml["predictions"]) == 50
+    assert flyte2["runs"]["fixed_rate_training_schedule"]["predictions"] == unionml["predictions"]
+
+
+def test_triggers_serialize_with_the_sdk_as_the_app_says(digits_runs):
+    _, _, _, flyte2 = digits_runs
+    serialized = flyte2["serialized"]
+    assert flyte2["triggers_on_task"] == ["cron_daily_training", "non_standard_training_schedule",
+                                          "fixed_rate_training_schedule"]  # fmt: skip
+    cron = serialized["cron_daily_training"]
+    assert cron["active"] is True
+    assert cron["automation"] == {
+        "type": "TYPE_SCHEDULE",
+        "schedule": {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}, "kickoffTimeInputArg": "time"},
+    }
+    assert cron["context"] == {"_u_kickoff_time_input_arg": "time"}  # the runtime fills `time` at each fire
+    assert cron["inputs"] == {
+        "hyperparameters": {"C": 0.1, "max_iter": 1000},
+        "loader_kwargs": {},
+        "splitter_kwargs": {"test_size": 0.2, "shuffle": True, "random_state": 12345},
+        "parser_kwargs": {"features": None, "targets": ["target"]},
+        "labeled": True,  # the task's default, carried by the SDK
+    }
+    assert serialized["non_standard_training_schedule"]["automation"]["schedule"]["cron"]["expression"] == "@daily"
+    assert serialized["non_standard_training_schedule"]["inputs"]["hyperparameters"] == {"C": 1.0, "max_iter": 1000}
+    rate = serialized["fixed_rate_training_schedule"]
+    assert rate["automation"] == {
+        "type": "TYPE_SCHEDULE",
+        "schedule": {"rate": {"value": 1440, "unit": "FIXED_RATE_UNIT_MINUTE"}, "kickoffTimeInputArg": "time"},
+    }  # a fixed-rate trigger gets its fire time too: no workaround as in flyte1
+    assert rate["inputs"]["splitter_kwargs"] == {"test_size": 0.25, "shuffle": True, "random_state": 12345}
+
+
+# Prediction schedules: a vendored model file and a model version.
+
+BATCH_UNIONML = """
+import importlib.util, json
+from datetime import datetime, timezone
+import unionml.remote
+from unionml.model import ModelArtifact
+unionml.remote.get_model_artifact = lambda *args, **kwargs: ModelArtifact(None)
+spec = importlib.util.spec_from_file_location("digits_batch_app", "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+app.model.artifact = ModelArtifact(app.model.load("model.joblib"))
+print(json.dumps(app.model.predict(time=datetime(2026, 11, 29, tzinfo=timezone.utc), labeled=False)))
+"""
+
+BATCH_FLYTE2 = """
+import json
+from datetime import datetime, timezone
+import flyte, joblib
+from digits_batch import model_registry, tasks, triggers
+
+fire = datetime(2026, 11, 29, tzinfo=timezone.utc)
+result = {}
+trigger = triggers.daily_predictions
+inputs = {key: fire if value is flyte.TriggerTime else value for key, value in trigger.inputs.items()}
+result["file"] = flyte.with_runcontext(mode="local").run(
+    tasks.digits_classifier_predict_with_model_file, **inputs).outputs()[0]
+
+class Run:
+    def __init__(self, name): self.name = name
+    def outputs(self): return (joblib.load("../model.joblib")["model_obj"], {}, {})
+
+class Runs:  # flyte.remote.Run as the cluster would answer
+    calls = []
+    @classmethod
+    def listall(cls, **kwargs):
+        cls.calls.append(kwargs)
+        yield Run("newest-training-run")
+    @classmethod
+    def get(cls, name):
+        cls.calls.append({"name": name})
+        return Run(name)
+
+model = model_registry.fetch_model_object("latest", "", task="digits-batch.digits_classifier_train", runs=Runs)
+result["version_predictions"] = tasks.predict_digits_classifier(model, tasks.components.reader(time=fire, labeled=False))
+model_registry.fetch_model_object("run-abc", "", task="digits-batch.digits_classifier_train", runs=Runs)
+result["calls"] = [{k: list(v) if isinstance(v, tuple) else v for k, v in c.items()} for c in Runs.calls]
+result["version_trigger"] = {k: ("TriggerTime" if v is flyte.TriggerTime else v)
+                             for k, v in triggers.hourly_predictions_with_latest_model.inputs.items()}
+print(json.dumps(result))
+"""
+
+
+def test_prediction_triggers_give_unionml_predictions_with_file_and_version(tmp_path):
+    root = tmp_path / "digits_batch"
+    shutil.copytree(EXAMPLES / "digits_batch", root, ignore=shutil.ignore_patterns("flyte"))
+    expected = json.loads(run_python(BATCH_UNIONML, cwd=root).stdout.strip().splitlines()[-1])
+    actual = run_flyte2(BATCH_FLYTE2, cwd=root / "flyte2")
+    assert len(expected) == 100
+    assert actual["file"] == expected
+    assert actual["version_predictions"] == expected
+    assert actual["calls"] == [
+        {"in_phase": ["succeeded"], "task_name": "digits-batch.digits_classifier_train", "task_version": None,
+         "sort_by": ["created_at", "desc"], "limit": 1},
+        {"name": "run-abc"},
+    ]  # fmt: skip
+    assert actual["version_trigger"] == {"time": "TriggerTime", "model_version": "latest", "app_version": "",
+                                         "labeled": False}  # fmt: skip
