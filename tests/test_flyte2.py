@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import black
@@ -45,10 +46,11 @@ def flyte2_python() -> Path:
 def run_flyte2(code: str, cwd: Path) -> dict:
     """Run `code` with the flyte SDK (flytekit unimportable), return the JSON its last line prints."""
     guard = "import sys\nsys.modules['flytekit'] = None  # a Flyte 2 project must not need flytekit\n"
-    result = subprocess.run(
-        [str(flyte2_python()), "-c", guard + code], cwd=cwd, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(cwd)},  # the SDK's local files stay here
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as home:  # what the SDK keeps in the home directory stays here
+        result = subprocess.run(
+            [str(flyte2_python()), "-c", guard + code], cwd=cwd, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": home},
+        )  # fmt: skip
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -90,6 +92,32 @@ def test_check_without_target_keeps_the_recorded_target():
     assert "--target flyte1" in result.stderr
     result = run_cli("generate", "app.py", "-o", "flyte2", "--check", "--target", "flyte3", cwd=app_dir)
     assert result.returncode == 2 and "'flyte3' is not one of 'flyte1', 'flyte2'" in result.stderr
+
+
+def test_flyte2_output_is_deterministic_and_written_as_safely_as_flyte1(tmp_path):
+    trees = []
+    for seed, where in (("1", "a"), ("987", "b/deeper")):
+        app_dir = tmp_path / where / "digits"
+        app_dir.mkdir(parents=True)
+        shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+        result = run_cli("generate", "app.py", "-o", "out", "--target", "flyte2", cwd=app_dir,
+                         env={"PYTHONHASHSEED": seed})  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        trees.append(read_tree(app_dir / "out"))
+    assert trees[0] == trees[1]
+    assert all(str(tmp_path).encode() not in data for data in trees[0].values())
+    triggers = app_dir / "out" / "digits" / "triggers.py"
+    original = triggers.read_text()
+    triggers.write_text(original.replace("FixedRate(1440)", "FixedRate(60)"))
+    check = run_cli("generate", "app.py", "-o", "out", "--check", cwd=app_dir)  # the target from the manifest
+    assert check.returncode == 1 and "changed: digits/triggers.py" in check.stderr
+    diff = run_cli("generate", "app.py", "-o", "out", "--diff", cwd=app_dir)
+    assert diff.returncode == 1 and "-    automation=flyte.FixedRate(60)," in diff.stdout
+    refused = run_cli("generate", "app.py", "-o", "out", cwd=app_dir)
+    assert refused.returncode == 2 and "edited since" in refused.stderr
+    assert "FixedRate(60)" in triggers.read_text()  # left as it was
+    forced = run_cli("generate", "app.py", "-o", "out", "--force", cwd=app_dir)
+    assert forced.returncode == 0 and triggers.read_text() == original
 
 
 # Training: unionml (and the flyte1 launch plan) against the flyte2 task, at two fire times.
@@ -296,3 +324,73 @@ def test_prediction_triggers_give_unionml_predictions_with_file_and_version(tmp_
     ]  # fmt: skip
     assert actual["version_trigger"] == {"time": "TriggerTime", "model_version": "latest", "app_version": "",
                                          "labeled": False}  # fmt: skip
+
+
+# Every example's triggers, serialized by the SDK, against the flyte1 project's launch plans of the same app.
+
+SERIALIZE_ALL = """
+import asyncio, importlib, json, sys
+import flyte, flyte.types
+from flyte._internal.runtime.convert import convert_upload_default_inputs
+from flyte._internal.runtime.trigger_serde import to_task_trigger
+from flyte._internal.runtime.types_serde import transform_native_to_typed_interface
+from flyteidl2.task import task_definition_pb2
+from google.protobuf.json_format import MessageToDict
+
+async def main(package):
+    tasks = importlib.import_module(package + ".tasks")
+    found = {}
+    for task in tasks.env.tasks.values():
+        interface = transform_native_to_typed_interface(task.native_interface)
+        defaults = await convert_upload_default_inputs(task.native_interface)
+        types = task.native_interface.get_input_types()
+        for trigger in task.triggers:
+            wire = await to_task_trigger(trigger, task.name, interface.inputs, defaults)
+            message = task_definition_pb2.TaskTrigger.FromString(wire.SerializeToString())
+            found[message.name] = {
+                "task": task.name, "active": message.spec.active,
+                "schedule": MessageToDict(message.automation_spec.schedule),
+                "inputs": {l.name: await flyte.types.TypeEngine.to_python_value(l.value, types[l.name])
+                           for l in message.spec.inputs.literals},
+            }
+    return found
+
+result = {}
+for directory, package in PROJECTS:
+    sys.path.insert(0, directory)
+    result[package] = asyncio.run(main(package))
+print(json.dumps(result))
+"""
+
+
+@pytest.fixture(scope="module")
+def example_triggers():
+    """Every example's triggers as the SDK serializes them, by package (one interpreter for all)."""
+    projects = [(str(EXAMPLES / case / "flyte2"), _package(case)) for case in CASES]
+    return run_flyte2(f"PROJECTS = {projects!r}\n" + SERIALIZE_ALL, cwd=EXAMPLES)
+
+
+def _package(case: str) -> str:
+    return json.loads((EXAMPLES / case / "flyte2" / ".unionml-codegen.json").read_text())["options"]["package"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_example_trigger_serializes_as_its_flyte1_launch_plan_says(case, example_triggers):
+    manifest = json.loads((EXAMPLES / case / "flyte" / ".unionml-codegen.json").read_text())
+    triggers = example_triggers[_package(case)]
+    assert list(triggers) == [s["name"] for s in manifest["schedules"]]  # one trigger per schedule, in order
+    for plan in manifest["schedules"]:
+        trigger = triggers[plan["name"]]
+        schedule = trigger["schedule"]
+        if "cron" in plan["schedule"]:
+            assert schedule["cron"] == {"expression": plan["schedule"]["cron"], "timezone": "UTC"}
+        else:
+            minutes = plan["schedule"]["fixed_rate_seconds"] // 60
+            assert schedule["rate"] == {"value": minutes, "unit": "FIXED_RATE_UNIT_MINUTE"}
+        assert schedule.get("kickoffTimeInputArg") == plan["time_input"]  # cron and fixed rate alike
+        assert trigger["active"] == plan["activate_on_deploy"]
+        assert plan["fixed_inputs_python"] == {}
+        fixed = dict(plan["fixed_inputs"])
+        fixed.pop("kickoff_time", None)
+        assert {k: trigger["inputs"][k] for k in fixed} == fixed
+        assert trigger["task"].split(".")[-1] == plan["workflow"].split(".")[-1].replace("_at_scheduled_time", "")
