@@ -337,9 +337,24 @@ from flyte._internal.runtime.types_serde import transform_native_to_typed_interf
 from flyteidl2.task import task_definition_pb2
 from google.protobuf.json_format import MessageToDict
 
-async def main(package):
+from pathlib import Path
+from flyte._internal.imagebuild.image_builder import ImageCache
+from flyte._internal.runtime.task_serde import translate_task_to_wire
+from flyte.models import SerializationContext
+
+async def main(package, directory):
     tasks = importlib.import_module(package + ".tasks")
     found = {}
+    # every task as `flyte deploy` sends it (the image as the builder would name it)
+    context = SerializationContext(version="check", root_dir=Path(directory),
+                                   image_cache=ImageCache(image_lookup={tasks.env.name: "registry.example/img:1"}))
+    wire = {}
+    for task in tasks.env.tasks.values():
+        template = translate_task_to_wire(task, context, await convert_upload_default_inputs(task.interface)).task_template
+        wire[template.id.name] = {"args": list(template.container.args)[-4:], "image": template.container.image,
+                                  "requests": sorted((r.name, r.value) for r in template.container.resources.requests),
+                                  "cached": template.metadata.discoverable}
+    found["__tasks__"] = wire
     for task in tasks.env.tasks.values():
         interface = transform_native_to_typed_interface(task.native_interface)
         defaults = await convert_upload_default_inputs(task.native_interface)
@@ -358,7 +373,7 @@ async def main(package):
 result = {}
 for directory, package in PROJECTS:
     sys.path.insert(0, directory)
-    result[package] = asyncio.run(main(package))
+    result[package] = asyncio.run(main(package, directory))
 print(json.dumps(result))
 """
 
@@ -377,7 +392,16 @@ def _package(case: str) -> str:
 @pytest.mark.parametrize("case", CASES)
 def test_every_example_trigger_serializes_as_its_flyte1_launch_plan_says(case, example_triggers):
     manifest = json.loads((EXAMPLES / case / "flyte" / ".unionml-codegen.json").read_text())
-    triggers = example_triggers[_package(case)]
+    triggers = dict(example_triggers[_package(case)])
+    tasks = triggers.pop("__tasks__")
+    environment = _package(case).replace("_", "-")
+    for name, task in tasks.items():  # every task translates as `flyte deploy` sends it
+        assert name.startswith(f"{environment}.")
+        assert task["args"] == ["mod", f"{_package(case)}.tasks", "instance", name.split(".", 1)[1]]
+        assert task["image"] == "registry.example/img:1"
+        assert task["requests"] == [[1, "1"], [3, "1Gi"]]  # CPU, MEMORY: unionml's defaults, on the environment
+    trained = [name for name in tasks if name.endswith("_train_task")]
+    assert trained and all(tasks[name]["cached"] == (case == "digits") for name in trained)  # digits: cache=True
     assert list(triggers) == [s["name"] for s in manifest["schedules"]]  # one trigger per schedule, in order
     for plan in manifest["schedules"]:
         trigger = triggers[plan["name"]]
