@@ -85,7 +85,9 @@ def test_app_errors_are_all_reported_like_a_compiler_and_nothing_is_written(app_
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    first = lines.index("app.py:31:100: error: the call to 'os.getenv' cannot be evaluated without running the app")
+    first = lines.index(
+        "app.py:31:100: error: the call to 'os.getenv' cannot be evaluated without running the app [UMG301]"
+    )
     assert lines[first + 1].startswith("    model.schedule_training(")
     assert lines[first + 2] == "    " + " " * 99 + "^"
     assert lines[first + 3].startswith("  hint: ")

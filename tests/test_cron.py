@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from croniter import croniter
 
+from unionml_codegen import codes
 from unionml_codegen.cron import CronError, CronExpression, parse_cron
 
 FIELDS = {"minute", "hour", "day-of-month", "month", "day-of-week", None}
@@ -195,10 +196,11 @@ def test_hints_are_actionable(text, hint_fragment):
 
 
 def test_cron_error_is_a_value_error():
-    error = CronError("bad", "fix it", "minute")
+    error = CronError(codes.INVALID_CRON, "bad", "fix it", "minute")
     assert isinstance(error, ValueError)
     assert (error.message, error.hint, error.field) == ("bad", "fix it", "minute")
-    assert CronError("bad", "fix it").field is None
+    assert error.code is codes.INVALID_CRON
+    assert CronError(codes.INVALID_CRON, "bad", "fix it").field is None
 
 
 def test_descriptor_rewrite_note_names_both_spellings():

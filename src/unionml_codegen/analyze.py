@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 
 import libcst as cst
 
+from . import codes
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
 from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
@@ -92,6 +93,7 @@ def _read_module(
             )
     if not models and not diagnostics.errors:
         diagnostics.error(
+            codes.NO_MODEL,
             Position(1, 1),
             "no unionml Model found",
             "define `model = Model(dataset=..., init=...)` with `from unionml import Model`",
@@ -119,6 +121,7 @@ def _read_module(
     for variable, role in sorted(left_out):
         use_name, use_position = sliced.left_out[(variable, role)][0]
         diagnostics.warning(
+            codes.COMPONENT_LEFT_OUT,
             use_position,
             f"the {kinds[variable]} {role} '{components[(variable, role)].function.name}' uses the unionml "
             f"object '{use_name}'; it is left out of the project{OPTIONAL_ROLES[kinds[variable]][role]}",
@@ -129,6 +132,7 @@ def _read_module(
         if name in extraction.objects:
             continue  # reported by slicing
         diagnostics.error(
+            codes.UNDEFINED_NAME,
             _first_use(name, datasets, models),
             f"'{name}' is not defined at the module level of the app",
             "define or import it at the top level of the app",
@@ -140,6 +144,7 @@ def _read_module(
     for binding in sorted(used_imports, key=lambda b: b.statement):
         if binding.top_level_module == "unionml":
             diagnostics.error(
+                codes.UNIONML_IN_COMPONENTS,
                 Position(1, 1),
                 f"the components use unionml ({binding.statement}); the generated project must not depend on it",
                 "use flytekit or plain Python in the components",
@@ -148,6 +153,7 @@ def _read_module(
     for binding in sorted(used_imports, key=lambda b: b.statement):
         if binding.level > 1:
             diagnostics.error(
+                codes.IMPORT_OUTSIDE_APP,
                 Position(1, 1),
                 f"the components use {binding.statement}, which reaches outside the app's directory",
                 "import the module by its absolute name (modules next to the app are copied into the project)",
@@ -197,6 +203,7 @@ def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnosti
             continue
         if node is None:
             diagnostics.error(
+                codes.COMPONENT_NOT_A_FUNCTION,
                 registration.position,
                 f"the {obj.kind} {role} '{registration.function}' is not a function defined in the app",
                 "define the component with `def` in the app file so its signature can be read",
@@ -210,6 +217,7 @@ def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnosti
     for role in REQUIRED[obj.kind]:
         if role not in components and role not in obj.registrations:
             diagnostics.error(
+                codes.MISSING_COMPONENT,
                 obj.position,
                 f"the {obj.kind} '{obj.variable}' has no {role}",
                 f"register one with `@{obj.variable}.{role}`",
@@ -230,20 +238,20 @@ def _component_roots(components: list[Component]) -> set[str]:
     """The components' functions, and the module-level names their signatures, task options and
     callbacks refer to."""
     names = {component.function.name for component in components}
-    codes: list[Code] = []
+    snippets: list[Code] = []
     for component in components:
-        codes.extend(code for _, code in component.task_options)
-        codes.extend(component.callbacks)
+        snippets.extend(code for _, code in component.task_options)
+        snippets.extend(component.callbacks)
         for parameter in component.function.parameters:
-            codes.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
+            snippets.extend(c for c in (parameter.annotation, parameter.default) if c is not None)
         if component.function.returns is not None:
-            codes.append(component.function.returns)
-    return names | _names_of(codes)
+            snippets.append(component.function.returns)
+    return names | _names_of(snippets)
 
 
-def _names_of(codes: list[Code]) -> set[str]:
+def _names_of(snippets: list[Code]) -> set[str]:
     names: set[str] = set()
-    for code in codes:
+    for code in snippets:
         names |= code.names
     return names - _BUILTINS
 
@@ -352,6 +360,7 @@ def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Dia
                 files[prefix + relative.as_posix()] = read_file(path, MAX_APP_BYTES, what)
             except InputError as exc:
                 diagnostics.error(
+                    codes.UNREADABLE_LOCAL_MODULE,
                     Position(1, 1),
                     f"{exc}; the components import it, so it would be copied into the project",
                     "local modules are copied as they are: keep them regular files inside the project",
@@ -443,6 +452,7 @@ def _checked_package(package: str, app_modules: set[str], derived: bool, diagnos
         problem = f"the package name {package!r} would shadow the module {package} that the app imports"
     if problem is not None:
         diagnostics.error(
+            codes.INVALID_PACKAGE_NAME,
             Position(1, 1),
             problem,
             "choose another name with --package (or `package` in [tool.unionml-codegen]), or leave it out to "
@@ -459,6 +469,7 @@ def _check_out_dir(out_dir: Path, app_dir: Path, local: set[str], diagnostics: D
         note_probe(directory / "__init__.py")
         if (directory / "__init__.py").is_file() and out.is_relative_to(directory):
             diagnostics.error(
+                codes.OUTPUT_INSIDE_PACKAGE,
                 Position(1, 1),
                 f"the output directory {out_dir} is inside the package {module!r}, which the components import "
                 "and the generated project copies",

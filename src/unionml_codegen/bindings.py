@@ -12,6 +12,7 @@ import builtins
 from typing import Any
 
 import libcst as cst
+from . import codes
 from .diagnostics import Diagnostics, Position
 from .positions import SourcePositions
 from .spec import Code, Import
@@ -53,7 +54,7 @@ class Bindings:
         try:
             return True, self.evaluator().evaluate(node)
         except NotStatic as exc:
-            self.diagnostics.error(self.pos(exc.node), exc.reason, exc.hint)
+            self.diagnostics.error(exc.code, self.pos(exc.node), exc.reason, exc.hint)
             return False, None
 
     # binding names

@@ -10,6 +10,7 @@ an input the workflows already have with another meaning.
 
 from __future__ import annotations
 
+from . import codes
 from .diagnostics import Diagnostics
 from .names import identifier
 from .spec import App
@@ -52,6 +53,7 @@ def _inputs(app: App, diagnostics: Diagnostics) -> None:
                 continue
             reported.add(id(parameter))
             diagnostics.error(
+                codes.WORKFLOW_INPUT_CLASH,
                 parameter.position,
                 f"the {role} parameter '{parameter.name}' would become a workflow input, but the generated "
                 f"workflows already have an input '{parameter.name}': {meaning}",
@@ -62,6 +64,7 @@ def _inputs(app: App, diagnostics: Diagnostics) -> None:
             if parameter.name in names and id(parameter) not in reported:
                 reported.add(id(parameter))
                 diagnostics.error(
+                    codes.WORKFLOW_INPUT_CLASH,
                     parameter.position,
                     f"the trainer's keyword-only parameter '{parameter.name}' has the name of a reader parameter; "
                     "both would be the train workflow's input of that name",
@@ -82,6 +85,7 @@ def _identifiers(app: App, diagnostics: Diagnostics) -> None:
             numbered = f"{base}_{len(same)}"
             what = "tasks and workflows are" if kind == "model" else "reader task is"
             diagnostics.warning(
+                codes.DUPLICATE_IDENTIFIER,
                 spec.position,
                 f"the {kind} names {same[0].name!r} (line {same[0].position.line}) and {spec.name!r} give the same "
                 f"identifier '{base}'; this {kind}'s generated {what} named '{numbered}_...'",

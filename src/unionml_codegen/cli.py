@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from .diagnostics import AppError
+from . import codes
+from .diagnostics import AppError, plain_error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +42,7 @@ def _package(ctx, param, value: str | None) -> str | None:
 
     problem = package_problem(value)
     if problem is not None:
-        raise click.BadParameter(problem, ctx=ctx, param=param)
+        raise click.BadParameter(codes.tagged(problem, codes.INVALID_PACKAGE_NAME), ctx=ctx, param=param)
     return value
 
 
@@ -81,11 +82,11 @@ def generate(app, out, models, image, package, target, check, diff, force) -> No
     try:
         targets = resolve(cli)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(plain_error(exc.code, exc.message), err=True)
         sys.exit(2)
     rerun = _rerun_command(app, out, models, image, package, target)
-    codes = [_run(target, check=check, diff=diff, force=force, rerun=rerun) for target in targets]
-    sys.exit(max(codes))
+    exits = [_run(target, check=check, diff=diff, force=force, rerun=rerun) for target in targets]
+    sys.exit(max(exits))
 
 
 def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
@@ -107,20 +108,20 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
         click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
         return 2
     except WriteRefused as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(plain_error(exc.code, exc.message), err=True)
         return 2
     except RuntimeError as exc:
         render = sys.modules.get("unionml_codegen.render")  # not imported: none of its errors was raised
         if render is None or not isinstance(exc, render.GeneratedCodeError):
             raise
-        click.echo(f"internal error: {exc}; nothing was written. This is a bug in unionml-codegen: please report it "
-                   "with the app", err=True)  # fmt: skip
+        message = f"{exc}; nothing was written. This is a bug in unionml-codegen: please report it with the app"
+        click.echo(f"internal {plain_error(codes.INTERNAL_ERROR, message)}", err=True)
         return 2
     except RollbackFailed as exc:
-        click.echo(f"error: {exc.strerror}", err=True)
+        click.echo(plain_error(codes.ROLLBACK_INCOMPLETE, exc.strerror), err=True)
         return 2
     except OSError as exc:
-        click.echo(f"error: cannot write {out}: {exc}", err=True)
+        click.echo(plain_error(codes.CANNOT_WRITE, f"cannot write {out}: {exc}"), err=True)
         click.echo(f"{out} was left as it was", err=True)
         return 2
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import codes
 from .sources import DEFAULT_TARGET, TARGETS
 from .inputs import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
 from .write import MANIFEST, read_manifest
@@ -35,6 +36,11 @@ DEFAULT_IMAGE = "ghcr.io/your-org/your-app:latest"
 
 class ConfigError(Exception):
     """The configuration (or the lack of it) does not say what to generate."""
+
+    def __init__(self, code: codes.Code, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,9 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
             origin = _shown(pyproject, cwd)
     if settings.app is not None and settings.output is None:
         raise ConfigError(
+            codes.NO_OUTPUT_DIRECTORY,
             f"no output directory for {_shown(settings.app, cwd)}: pass -o OUT_DIR, "
-            f"or set output in [tool.{TABLE}] of pyproject.toml"
+            f"or set output in [tool.{TABLE}] of pyproject.toml",
         )
     if settings.app is not None:
         # a project generated earlier from this app keeps the options it was generated with (its
@@ -106,16 +113,18 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
         recorded = manifest_settings(settings.output)
         if recorded is None:
             raise ConfigError(
+                codes.NOTHING_TO_GENERATE,
                 f"no app: {_shown(settings.output / MANIFEST, cwd)} does not name one; "
-                f"pass APP, or set app in [tool.{TABLE}] of pyproject.toml"
+                f"pass APP, or set app in [tool.{TABLE}] of pyproject.toml",
             )
         return [_target(settings.over(recorded), cwd, _shown(settings.output / MANIFEST, cwd))]
     found = discover(cwd)
     if not found:
         raise ConfigError(
+            codes.NOTHING_TO_GENERATE,
             "nothing to generate: give the app and the output directory (unionml generate APP.py -o OUT_DIR), "
             f"set app and output in [tool.{TABLE}] of pyproject.toml, or run this in the directory "
-            f"that holds a generated project (one with {MANIFEST})"
+            f"that holds a generated project (one with {MANIFEST})",
         )
     return [_target(settings.over(recorded), cwd, _shown(recorded.output / MANIFEST, cwd)) for recorded in found]
 
@@ -137,29 +146,36 @@ def load_config(pyproject: Path) -> Settings | None:
         text = read_file(pyproject, MAX_CONFIG_BYTES, str(pyproject)).decode("utf-8")
         data = toml.loads(text)
     except InputError as exc:
-        raise ConfigError(f"cannot read {exc}") from None
+        raise ConfigError(codes.INVALID_CONFIG, f"cannot read {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{pyproject}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); TOML is UTF-8") from None
+        raise ConfigError(
+            codes.INVALID_CONFIG, f"{pyproject}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); TOML is UTF-8"
+        ) from None
     except toml.TOMLDecodeError as exc:
-        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+        raise ConfigError(codes.INVALID_CONFIG, f"{pyproject}: not valid TOML: {exc}") from None
     table = data.get("tool", {}).get(TABLE) if isinstance(data.get("tool"), dict) else None
     if table is None:
         return None
     where = f"{pyproject}: [tool.{TABLE}]"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
+        raise ConfigError(codes.INVALID_CONFIG, f"{where} must be a table")
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                          f"the keys are {', '.join(KEYS)}")  # fmt: skip
+        plural = "s" if len(unknown) > 1 else ""
+        raise ConfigError(
+            codes.INVALID_CONFIG, f"{where}: unknown key{plural} {', '.join(unknown)}; the keys are {', '.join(KEYS)}"
+        )
     for key in ("app", "output", "image", "package"):
         if key in table and (not isinstance(table[key], str) or not table[key]):
-            raise ConfigError(f"{where}: {key} must be a non-empty string")
+            raise ConfigError(codes.INVALID_CONFIG, f"{where}: {key} must be a non-empty string")
     models = table.get("models", {})
     if not isinstance(models, dict) or not all(isinstance(v, str) and v for v in models.values()):
-        raise ConfigError(f'{where}: models must be a table of SCHEDULE = "path/to/model/file"')
+        raise ConfigError(codes.INVALID_CONFIG, f'{where}: models must be a table of SCHEDULE = "path/to/model/file"')
     if "target" in table and table["target"] not in TARGETS:
-        raise ConfigError(f"{where}: target = {table['target']!r} is not a target; the targets are {', '.join(TARGETS)}")
+        raise ConfigError(
+            codes.INVALID_CONFIG,
+            f"{where}: target = {table['target']!r} is not a target; the targets are {', '.join(TARGETS)}",
+        )
     base = pyproject.parent
     root = project_root(base)
     paths = {key: table[key] for key in ("app", "output") if key in table}
@@ -181,11 +197,12 @@ def _contained(value: str, base: Path, root: Path, what: str) -> None:
     try:
         check_path(value, what)
     except InputError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(codes.CONFIG_PATH_OUTSIDE_PROJECT, str(exc)) from None
     if not inside(base / value, root):
         raise ConfigError(
+            codes.CONFIG_PATH_OUTSIDE_PROJECT,
             f"{what} = {value!r} is outside the project ({root}); paths in pyproject.toml and in a manifest "
-            "must stay inside the repository that holds them (give a path elsewhere on the command line)"
+            "must stay inside the repository that holds them (give a path elsewhere on the command line)",
         )
 
 
@@ -201,7 +218,7 @@ def manifest_settings(output: Path) -> Settings | None:
     where = f"{output / MANIFEST}"
     _contained(manifest["app"], output, root, f"{where}: app")
     if not manifest["app"].endswith(".py"):
-        raise ConfigError(f"{where}: app = {manifest['app']!r} is not a Python file (.py)")
+        raise ConfigError(codes.INVALID_MANIFEST, f"{where}: app = {manifest['app']!r} is not a Python file (.py)")
     for name, path in models.items():
         if isinstance(name, str) and isinstance(path, str):
             _contained(path, output, root, f"{where}: options.models.{name}")
@@ -222,8 +239,9 @@ def discover(cwd: Path) -> list[Settings]:
     for manifest in candidates:
         if manifest.parent != cwd and manifest.parent.is_symlink():
             raise ConfigError(
+                codes.LINKED_PROJECT_DIRECTORY,
                 f"{_shown(manifest.parent, cwd)} is a symbolic link; generated projects are looked for in real "
-                "directories only: name the output directory with -o, or replace the link"
+                "directories only: name the output directory with -o, or replace the link",
             )
         if manifest.is_file() and not manifest.is_symlink():
             recorded = manifest_settings(manifest.parent)
@@ -240,7 +258,8 @@ def _toml_module():
             import tomli as tomllib  # the same parser, for Python 3.10
         except ModuleNotFoundError:
             raise ConfigError(
-                "reading pyproject.toml needs Python 3.11 or newer, or the tomli package: pip install tomli"
+                codes.TOML_PARSER_MISSING,
+                "reading pyproject.toml needs Python 3.11 or newer, or the tomli package: pip install tomli",
             ) from None
     return tomllib
 

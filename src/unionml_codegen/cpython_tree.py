@@ -31,4 +31,3 @@ def paired(module: cst.Module, tree: ast.Module) -> Iterator[tuple[cst.CSTNode, 
 def spelled(name: str) -> str:
     """`name` as CPython's tree spells it."""
     return name if name.isascii() else unicodedata.normalize("NFKC", name)
-

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import codes
+
 
 @dataclass(frozen=True)
 class CronExpression:
@@ -23,8 +25,9 @@ class CronExpression:
 class CronError(ValueError):
     """An invalid cron string; ``field`` names the cron field at fault, if any."""
 
-    def __init__(self, message: str, hint: str, field: str | None = None):
+    def __init__(self, code: codes.Code, message: str, hint: str, field: str | None = None):
         super().__init__(message)
+        self.code = code
         self.message = message
         self.hint = hint
         self.field = field
@@ -84,9 +87,14 @@ def parse_cron(text: str) -> CronExpression:
     """Validate ``text`` against robfig/cron v3 ParseStandard and return its normal form."""
     expr = " ".join(text.split())
     if not expr:
-        raise CronError("the cron expression is empty", "write five fields, e.g. '0 0 * * *' for daily at midnight")
+        raise CronError(
+            codes.INVALID_CRON,
+            "the cron expression is empty",
+            "write five fields, e.g. '0 0 * * *' for daily at midnight",
+        )
     if re.match(r"(CRON_)?TZ=", expr, re.IGNORECASE):
         raise CronError(
+            codes.UNSUPPORTED_CRON,
             f"time zones are not supported per schedule: '{expr.split()[0]}' in '{expr}'",
             "drop the TZ=/CRON_TZ= prefix; Flyte runs every schedule in the scheduler's time zone (usually UTC)",
         )
@@ -101,6 +109,7 @@ def parse_cron(text: str) -> CronExpression:
     fields = expr.split()
     if len(fields) != 5:
         raise CronError(
+            codes.INVALID_CRON,
             f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)} in '{expr}'",
             _field_count_hint(len(fields)),
         )
@@ -127,6 +136,7 @@ def _check_fires(fields: list[str], expr: str) -> None:
     days, months = _expand(_FIELDS[2], fields[2]), _expand(_FIELDS[3], fields[3])
     if not any(day <= _MONTH_DAYS[month - 1] for day in days for month in months):
         raise CronError(
+            codes.CRON_NEVER_FIRES,
             f"'{expr}' never fires: none of the months in it has day {', '.join(map(str, sorted(days)))}",
             "check the day-of-month and month fields (flytekit refuses a schedule without a next run)",
             "day-of-month",
@@ -162,24 +172,28 @@ def _parse_descriptor(expr: str, rewrites: list[str]) -> str:
         rewrites.append(f"'{word}' was rewritten to '{lowered}': Flyte's scheduler only knows lower-case descriptors")
     if lowered == "@reboot":
         hint = "use a cron expression or fixed_rate=timedelta(...)"
-        raise CronError(f"'{word}' is not supported by Flyte's scheduler in '{expr}'", hint)
+        raise CronError(codes.UNSUPPORTED_CRON, f"'{word}' is not supported by Flyte's scheduler in '{expr}'", hint)
     if lowered == "@every":
         if not rest:
-            raise CronError(f"'{word}' needs a duration in '{expr}'", _DURATION_HINT)
+            raise CronError(codes.INVALID_CRON, f"'{word}' needs a duration in '{expr}'", _DURATION_HINT)
         _check_go_duration(rest, expr)
         return f"{lowered} {rest}"
     if lowered not in _DESCRIPTORS:
-        raise CronError(f"unknown descriptor '{word}' in '{expr}'", _DESCRIPTOR_HINT)
+        raise CronError(codes.INVALID_CRON, f"unknown descriptor '{word}' in '{expr}'", _DESCRIPTOR_HINT)
     if rest:
-        raise CronError(f"unexpected text '{rest}' after '{word}' in '{expr}'", f"use '{lowered}' on its own")
+        raise CronError(
+            codes.INVALID_CRON, f"unexpected text '{rest}' after '{word}' in '{expr}'", f"use '{lowered}' on its own"
+        )
     return lowered
 
 
 def _check_go_duration(duration: str, expr: str) -> None:
     if not _GO_DURATION.fullmatch(duration):
-        raise CronError(f"'{duration}' is not a valid duration in '{expr}'", _DURATION_HINT)
+        raise CronError(codes.INVALID_CRON, f"'{duration}' is not a valid duration in '{expr}'", _DURATION_HINT)
     if not any(c in "123456789" for c in duration.replace("µs", "").replace("μs", "")):
-        raise CronError(f"the duration '{duration}' must be greater than zero in '{expr}'", _DURATION_HINT)
+        raise CronError(
+            codes.INVALID_CRON, f"the duration '{duration}' must be greater than zero in '{expr}'", _DURATION_HINT
+        )
 
 
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -244,7 +258,9 @@ def _check_field(field: _Field, value: str, expr: str) -> None:
     for item in value.split(","):
         if not item:
             message = f"empty list item in {field.name} field '{value}' in '{expr}'"
-            raise CronError(message, "remove the extra comma; list items look like '1,15,30'", field.name)
+            raise CronError(
+                codes.INVALID_CRON, message, "remove the extra comma; list items look like '1,15,30'", field.name
+            )
         _check_item(field, item, expr)
 
 
@@ -252,25 +268,28 @@ def _check_item(field: _Field, item: str, expr: str) -> None:
     range_text, slash, step_text = item.partition("/")
     if "/" in step_text:
         message = f"too many '/' in {field.name} item '{item}' in '{expr}'"
-        raise CronError(message, "use one step, e.g. '*/15'", field.name)
+        raise CronError(codes.INVALID_CRON, message, "use one step, e.g. '*/15'", field.name)
     if range_text not in ("*", "?"):
         bounds = range_text.split("-")
         if len(bounds) > 2:
             hint = f"a range is 'start-end' with values {field.low}-{field.high}; negative numbers are not allowed"
-            raise CronError(f"too many '-' in {field.name} item '{item}' in '{expr}'", hint, field.name)
+            raise CronError(
+                codes.INVALID_CRON, f"too many '-' in {field.name} item '{item}' in '{expr}'", hint, field.name
+            )
         start = _value(field, bounds[0], item, expr)
         end = _value(field, bounds[-1], item, expr) if len(bounds) == 2 else start
         if len(bounds) == 1 and slash:
             end = field.high  # 'N/step' means N through the field's maximum
         if start > end:
             raise CronError(
+                codes.INVALID_CRON,
                 f"{field.name} range {range_text} starts after it ends in '{expr}'",
                 "ranges cannot wrap around; split it into two, e.g. '22-23,0-2'",
                 field.name,
             )
     if slash and not (_NUMBER.fullmatch(step_text) and 1 <= _whole(step_text) < _HUGE):
         message = f"{field.name} step must be a whole number of at least 1, got '{item}' in '{expr}'"
-        raise CronError(message, "write the step as a whole number, e.g. '*/15'", field.name)
+        raise CronError(codes.INVALID_CRON, message, "write the step as a whole number, e.g. '*/15'", field.name)
 
 
 _HUGE = 10**18
@@ -298,12 +317,12 @@ def _value(field: _Field, token: str, item: str, expr: str) -> int:
             found = f"'{token}'" if token else "a missing number"
             message = f"{field.name} item '{item}' has {found} where {expected} was expected in '{expr}'"
         hint = f"use '*', a value in {field.low}-{field.high}, a range 'a-b', a list 'a,b' or a step '*/n'"
-        raise CronError(message, hint, field.name)
+        raise CronError(codes.INVALID_CRON, message, hint, field.name)
     if not field.low <= number <= field.high:
         hint = f"use a value in {field.low}-{field.high}" + (" (0 is Sunday)" if field.name == "day-of-week" else "")
         shown = number if number < _HUGE else f"{token.lstrip('0')[:12]}..."
         message = f"{field.name} value {shown} is out of range {field.low}-{field.high} in '{expr}'"
-        raise CronError(message, hint, field.name)
+        raise CronError(codes.INVALID_CRON, message, hint, field.name)
     return number
 
 
@@ -315,6 +334,7 @@ def _reject_special(field: _Field, token: str, item: str, expr: str) -> None:
         return
     where = f"'{special}'" if upper == special else f"'{special}' in '{item}'"
     raise CronError(
+        codes.UNSUPPORTED_CRON,
         f"{where} is not supported in the {field.name} field (Flyte's scheduler uses robfig/cron, "
         f"which has no L, W, # or H) in '{expr}'",
         _SPECIAL_HINTS[special],

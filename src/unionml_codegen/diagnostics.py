@@ -1,8 +1,8 @@
 """Problems found in an app, kept as data and printed like a compiler's.
 
 Every stage reports into a `Diagnostics` collection instead of raising, so one run shows
-all the problems of an app. `render` prints them as `PATH:LINE:COL: error: MESSAGE`, then
-the source line, a caret under the column, and a hint.
+all the problems of an app. `render` prints them as `PATH:LINE:COL: error: MESSAGE [CODE]`
+(the code from codes.py), then the source line, a caret under the column, and a hint.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import total_ordering
 from typing import Callable, Iterator, Literal
+
+from .codes import Code, tagged
 
 Severity = Literal["error", "warning"]
 
@@ -69,10 +71,13 @@ class Diagnostic:
     hint: str = ""
     #: the source line, for a diagnostic in another file than the app (a copied local module)
     text: str | None = None
+    #: the stable code (codes.py), e.g. "UMG201"
+    code: str = ""
 
     def render(self, source_lines: list[str] | None = None) -> str:
         line, column = self.position.line, self.position.column
-        out = [f"{self.path}:{line}:{column}: {self.severity}: {self.message}"]
+        message = f"{self.message} [{self.code}]" if self.code else self.message
+        out = [f"{self.path}:{line}:{column}: {self.severity}: {message}"]
         if self.text is not None:
             source_lines, line = [self.text], 1
         if source_lines and 0 < line <= len(source_lines):
@@ -91,17 +96,17 @@ class Diagnostics:
     path: str
     items: list[Diagnostic] = field(default_factory=list)
 
-    def error(self, position: Position, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic("error", self.path, position, message, hint))
+    def error(self, code: Code, position: Position, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic("error", self.path, position, message, hint, code=code.code))
 
-    def error_in(self, path: str, text: str, position: Position, message: str, hint: str = "") -> None:
+    def error_in(self, code: Code, path: str, text: str, position: Position, message: str, hint: str = "") -> None:
         """An error in another file than the app; `text` is that file's source."""
         lines = text.splitlines()
         line = lines[position.line - 1] if 0 < position.line <= len(lines) else ""
-        self.items.append(Diagnostic("error", path, position, message, hint, line))
+        self.items.append(Diagnostic("error", path, position, message, hint, line, code=code.code))
 
-    def warning(self, position: Position, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic("warning", self.path, position, message, hint))
+    def warning(self, code: Code, position: Position, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic("warning", self.path, position, message, hint, code=code.code))
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -113,6 +118,11 @@ class Diagnostics:
     def render(self, source: str | None) -> str:
         lines = source.splitlines() if source is not None else None
         return "\n".join(d.render(lines) for d in self)
+
+
+def plain_error(code: Code, message: str) -> str:
+    """A problem that has no place in the app (configuration, output): `error: MESSAGE [CODE]`."""
+    return f"error: {tagged(message, code)}"
 
 
 class AppError(Exception):

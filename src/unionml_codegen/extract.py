@@ -18,6 +18,7 @@ from typing import Sequence
 
 import libcst as cst
 
+from . import codes
 from .bindings import Bindings, free_names, qualified_name
 from .diagnostics import Diagnostics, Position
 from .effects import quiet_statements
@@ -58,6 +59,7 @@ def parse(source: str, diagnostics: Diagnostics) -> tuple[cst.Module, ast.Module
         return cst.parse_module(source), tree
     except cst.ParserSyntaxError as exc:  # valid Python that libcst cannot read
         diagnostics.error(
+            codes.PARSER_LIMITATION,
             Position(exc.raw_line, exc.raw_column + 1),
             f"the generator's parser (libcst) cannot read this: {exc.message}",
             "write the statement another way",
@@ -69,8 +71,7 @@ def parse(source: str, diagnostics: Diagnostics) -> tuple[cst.Module, ast.Module
 
 def too_deep(diagnostics: Diagnostics, source: str) -> None:
     """Report a RecursionError while reading the app (a safety net behind `python_check.MAX_DEPTH`)."""
-    position, message, hint = deepest(ast.parse(source), source)
-    diagnostics.error(position, message, hint)
+    diagnostics.error(*deepest(ast.parse(source), source))
 
 
 def extract(module: cst.Module, tree: ast.Module, diagnostics: Diagnostics) -> Extraction:

@@ -21,10 +21,15 @@ from .diagnostics import Position
 from .sources import templates_digest
 from .write import MANIFEST, read_manifest, unchanged
 
+#: Bump when what the manifest records changes (not only the generated files), so that a project
+#: generated before is rendered again rather than recognised as up to date: 2 = warnings carry codes.
+MANIFEST_FORMAT = 2
+
 
 def fingerprint(app: Any, settings: dict[str, Any]) -> str:
     payload = {
         "generator": __version__,
+        "manifest": MANIFEST_FORMAT,
         "templates": _templates_digest(_target(settings)),
         "settings": settings,
         "app": _canonical(app),

@@ -16,6 +16,7 @@ read from the SDK's source (flyte 2.12):
 
 from __future__ import annotations
 
+from . import codes
 from .diagnostics import Diagnostics
 from .model_sources import model_flavor
 from .spec import App, Component
@@ -36,6 +37,7 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
         if dataset.reader_is_task:
             reader = dataset.components["reader"]
             diagnostics.error(
+                codes.FLYTE2_TASK_READER,
                 reader.position,
                 f"the dataset '{dataset.name}' reads with a flytekit task ({reader.function.name}); the flyte2 "
                 "target cannot run a flytekit 1.x task",
@@ -45,6 +47,7 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
         flavor = model_flavor(app, model)
         if flavor in ("pytorch", "keras"):
             diagnostics.error(
+                codes.FLYTE2_MODEL_TYPE,
                 model.position,
                 f"the model '{model.name}' is a {'PyTorch' if flavor == 'pytorch' else 'Keras'} model; the flyte2 "
                 "target does not move such models between tasks yet",
@@ -55,6 +58,7 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
         others = [key for key in kwargs if key not in TRIGGER_SETTINGS]
         if others:
             diagnostics.error(
+                codes.FLYTE2_TRIGGER_SETTING,
                 schedule.at("launchplan_kwargs"),
                 f"launchplan_kwargs {', '.join(repr(k) for k in others)}: a Flyte 2 trigger has no such setting",
                 "the flyte2 target carries labels, annotations, overwrite_cache, max_parallelism (as "
@@ -62,6 +66,7 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
             )
         if kwargs.get("max_parallelism") == 1:
             diagnostics.error(
+                codes.FLYTE2_TRIGGER_SETTING,
                 schedule.at("launchplan_kwargs"),
                 "launchplan_kwargs['max_parallelism'] is 1; Flyte 2's max_action_concurrency must be at least 2 "
                 "(one slot is held by the run's own task while its tasks run)",
@@ -74,6 +79,7 @@ def _task_options(component: Component, diagnostics: Diagnostics) -> None:
     resources = [key for key in keys if key in RESOURCE_OPTIONS]
     if resources:
         diagnostics.error(
+            codes.FLYTE2_TASK_OPTION,
             component.position,
             f"`{resources[0]}=` of the {component.role}: Flyte 2 gives resources to a TaskEnvironment, not to "
             "one task",
@@ -83,6 +89,7 @@ def _task_options(component: Component, diagnostics: Diagnostics) -> None:
     others = [key for key in keys if key not in TASK_OPTIONS and key not in RESOURCE_OPTIONS]
     if others:
         diagnostics.error(
+            codes.FLYTE2_TASK_OPTION,
             component.position,
             f"`{others[0]}=` of the {component.role} is a flytekit 1.x task option the flyte2 target does not carry",
             f"the flyte2 target carries {', '.join(TASK_OPTIONS)}; drop the others or generate with --target flyte1",
@@ -91,6 +98,7 @@ def _task_options(component: Component, diagnostics: Diagnostics) -> None:
     cache = options.get("cache")
     if cache is not None and cache.text not in ("True", "False"):
         diagnostics.error(
+            codes.FLYTE2_TASK_OPTION,
             component.position,
             f"`cache={cache.text}` of the {component.role}: the flyte2 target needs True or False to choose the "
             "flyte.Cache behaviour",
@@ -99,6 +107,7 @@ def _task_options(component: Component, diagnostics: Diagnostics) -> None:
     for key in ("cache_version", "cache_serialize", "cache_ignore_input_vars"):
         if key in options and (cache is None or cache.text != "True"):
             diagnostics.error(
+                codes.FLYTE2_TASK_OPTION,
                 component.position,
                 f"`{key}=` of the {component.role} without `cache=True`",
                 "give cache=True too, or drop it",

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, sources
+from . import __version__, codes, sources
 from .sources import DEFAULT_TARGET, TARGETS
 from .diagnostics import AppError, Diagnostics, Position
 from .fingerprint import fingerprint, outputs_unchanged, up_to_date
@@ -74,7 +74,7 @@ def render_app(
         try:
             source = read_app_source(app_path)
         except InputError as exc:
-            diagnostics.error(Position(1, 1), f"cannot read the app: {exc}", _READ_HINT)
+            diagnostics.error(codes.UNREADABLE_APP, Position(1, 1), f"cannot read the app: {exc}", _READ_HINT)
             raise AppError(diagnostics, None) from None
         package = options.package or package_name(app_path)
         derived = options.package is None
@@ -89,6 +89,7 @@ def render_app(
     relative = _relative(app_path, out_dir)
     if not _utf8(relative):
         diagnostics.error(
+            codes.APP_PATH_NOT_UTF8,
             Position(1, 1),
             f"the app's path relative to the output directory, {relative!r}, has bytes that are not UTF-8",
             "the generated files and the manifest name the app by that path: rename the directory or the app",
@@ -231,8 +232,9 @@ def check_output(app_path: Path, out_dir: Path) -> None:
     else:
         return
     raise WriteRefused(
+        codes.OUTPUT_TOO_BROAD,
         f"the output directory {out_dir} is {what}; the generated project needs a directory of its own, "
-        "such as flyte/ beside the app"
+        "such as flyte/ beside the app",
     )
 
 

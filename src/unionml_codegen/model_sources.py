@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+from . import codes
 from .diagnostics import Diagnostics, Position
 from .inputs import MAX_MODEL_BYTES, InputError, check_path, inside, project_root, read_file
 from .spec import App, Code, ModelReference, ModelSpec, Schedule
@@ -33,6 +34,7 @@ def resolve_models(
     predictions = {s.name: s for s in app.schedules if s.kind == "prediction"}
     for name in sorted(set(bindings) - set(predictions)):
         diagnostics.error(
+            codes.UNKNOWN_MODEL_BINDING,
             Position(1, 1),
             f"--model {name}=...: the app has no prediction schedule named '{name}'",
             f"prediction schedules: {', '.join(sorted(predictions)) or 'none'}",
@@ -45,6 +47,7 @@ def resolve_models(
         model = app.models.get(schedule.model)
         if reference.kind != "version" and model is not None and model_flavor(app, model) is None:
             diagnostics.error(
+                codes.UNKNOWN_MODEL_LOADER,
                 schedule.position,
                 f"prediction schedule '{name}' loads a model file, but the generator cannot tell how to load "
                 f"a model of '{model.name}' ({model.init.text if model.init else 'no init'})",
@@ -63,6 +66,7 @@ def _resolve(
     given = [key for key in ("model_object", "model_version", "model_file") if source.get(key) is not None]
     if len(given) > 1:
         diagnostics.error(
+            codes.SEVERAL_MODEL_SOURCES,
             schedule.position,
             f"prediction schedule '{schedule.name}' gives {' and '.join(given)}; unionml accepts only one of "
             "model_object, model_version and model_file",
@@ -88,6 +92,7 @@ def _resolve(
     else:
         where, what = schedule.position, "it names no model, and no `model.train(...)` runs before it"
     diagnostics.error(
+        codes.MODEL_NOT_STATIC,
         where,
         f"the generator cannot know the model of prediction schedule '{schedule.name}': {what}",
         _FIXES.format(name=schedule.name),
@@ -113,6 +118,7 @@ def _vendored(
         root = project_root(app_dir)
         if not bound and not inside(path, root):
             diagnostics.error(
+                codes.MODEL_FILE_OUTSIDE_PROJECT,
                 where,
                 f"{origin} is outside the app's project ({root}); model files an app names must be inside it",
                 "move the model file into the project (the directory with the app's .git or pyproject.toml), "
@@ -122,6 +128,7 @@ def _vendored(
         data = read_file(path, MAX_MODEL_BYTES, origin)
     except InputError as exc:
         diagnostics.error(
+            codes.UNREADABLE_MODEL_FILE,
             where,
             f"cannot read the model file: {exc}",
             "the path is relative to the current directory" if bound else "the path is relative to the app file",
@@ -134,6 +141,7 @@ def _vendored(
         shown.encode("utf-8")
     except UnicodeEncodeError:
         diagnostics.error(
+            codes.MODEL_PATH_NOT_UTF8,
             where,
             f"{origin}: the path {shown!r} has bytes that are not UTF-8",
             "the generated project names the model file by that path: rename it",

@@ -20,6 +20,7 @@ import sys
 import tokenize
 import warnings
 
+from . import codes
 from .diagnostics import Diagnostics, Position
 
 #: Levels of libcst's syntax tree the generator reads (about 80 nested brackets or calls, or
@@ -33,7 +34,7 @@ _DEPTH_HINT = (
     "levels of nesting (about 80 nested brackets or calls, or 160 operands chained by one operator)"
 )
 
-Problem = tuple[Position, str, str]  # position, message, hint
+Problem = tuple[codes.Code, Position, str, str]  # code, position, message, hint
 _OPERATORS = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
 
@@ -45,7 +46,12 @@ def check_python(source: str, path: str, bound_depth: bool = True) -> Problem | 
 def python_tree(source: str, path: str, bound_depth: bool = True) -> tuple[ast.Module | None, Problem | None]:
     """(CPython's `ast` of `source`, None), or (None, the first reason CPython or the bound refuses it)."""
     if "\0" in source:
-        return None, (_offset_position(source, source.index("\0")), "the file contains a NUL byte", _VALID_HINT)
+        return None, (
+            codes.INVALID_PYTHON,
+            _offset_position(source, source.index("\0")),
+            "the file contains a NUL byte",
+            _VALID_HINT,
+        )
     parsed = False  # the parser counts columns in characters, the compiler in UTF-8 bytes
     try:
         with warnings.catch_warnings():  # SyntaxWarnings (e.g. `x is 1`) are the app's business
@@ -57,10 +63,15 @@ def python_tree(source: str, path: str, bound_depth: bool = True) -> tuple[ast.M
                 return None, deep
             compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as error:
-        return None, (_syntax_error(error, source, in_bytes=parsed), _message(error.msg), _VALID_HINT)
+        return None, (
+            codes.INVALID_PYTHON,
+            _syntax_error(error, source, in_bytes=parsed),
+            _message(error.msg),
+            _VALID_HINT,
+        )
     except (RecursionError, MemoryError):
         message = f"{_PYTHON}'s parser gives up on this code: it is nested too deeply"
-        return None, (_deepest_point(source), message, _DEPTH_HINT)
+        return None, (codes.NESTED_TOO_DEEPLY, _deepest_point(source), message, _DEPTH_HINT)
     return tree, None
 
 
@@ -68,11 +79,14 @@ def check_module(data: bytes, shown: str, diagnostics: Diagnostics) -> None:
     """Report at `shown` (a module copied into the project) why CPython refuses it."""
     text = decode_python(data)
     if text is None:
-        diagnostics.error_in(shown, "", Position(1, 1), "cannot decode this module", "save it as UTF-8")
+        diagnostics.error_in(
+            codes.UNREADABLE_LOCAL_MODULE, shown, "", Position(1, 1), "cannot decode this module", "save it as UTF-8"
+        )
         return
     problem = check_python(text, shown, bound_depth=False)  # copied as it is, not read by libcst
     if problem is not None:
-        diagnostics.error_in(shown, text, *problem)
+        code, *rest = problem
+        diagnostics.error_in(code, shown, text, *rest)
 
 
 def decode_python(data: bytes) -> str | None:
@@ -90,13 +104,23 @@ def too_deep(tree: ast.AST, source: str) -> Problem | None:
     level, position = _deepest(tree, source.splitlines(keepends=True), MAX_DEPTH)
     if level <= MAX_DEPTH:
         return None
-    return position, f"this code is nested too deeply for the generator ({level} levels)", _DEPTH_HINT
+    return (
+        codes.NESTED_TOO_DEEPLY,
+        position,
+        f"this code is nested too deeply for the generator ({level} levels)",
+        _DEPTH_HINT,
+    )
 
 
 def deepest(tree: ast.AST, source: str) -> Problem:
     """The deepest point of the tree, for a RecursionError that `MAX_DEPTH` did not prevent."""
     level, position = _deepest(tree, source.splitlines(keepends=True), None)
-    return position, f"this code is nested too deeply for the generator ({level} levels)", _DEPTH_HINT
+    return (
+        codes.NESTED_TOO_DEEPLY,
+        position,
+        f"this code is nested too deeply for the generator ({level} levels)",
+        _DEPTH_HINT,
+    )
 
 
 def _deepest(tree: ast.AST, lines: list[str], limit: int | None) -> tuple[int, Position]:

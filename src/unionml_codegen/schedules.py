@@ -11,6 +11,7 @@ from typing import Any
 
 import libcst as cst
 
+from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
 from .spec import Code, Schedule
@@ -51,6 +52,7 @@ def read_schedule(
             continue
         if arg.star == "*" or (arg.keyword is None and index > 0):
             diagnostics.error(
+                codes.INVALID_SCHEDULE_ARGUMENT,
                 bindings.pos(arg),
                 f"{method}(...) takes only the name positionally",
                 "pass every other argument by keyword",
@@ -72,26 +74,42 @@ def read_schedule(
         ok = ok and good
         (values if key in known or key == "name" else reader_kwargs)[key] = value
     if "name" not in values:
-        diagnostics.error(bindings.pos(call), f"{method}(...) needs a name", 'e.g. `name="daily_training"`')
+        diagnostics.error(
+            codes.INVALID_SCHEDULE_ARGUMENT,
+            bindings.pos(call),
+            f"{method}(...) needs a name",
+            'e.g. `name="daily_training"`',
+        )
         return None
     if not ok:
         return None
     name = values["name"]
     if not isinstance(name, str):
-        diagnostics.error(positions["name"], "a schedule name must be a string", 'e.g. `"daily_training"`')
+        diagnostics.error(
+            codes.INVALID_SCHEDULE_ARGUMENT,
+            positions["name"],
+            "a schedule name must be a string",
+            'e.g. `"daily_training"`',
+        )
         return None
     for key in _DICT_ARGS:
         if values.get(key) is not None and not isinstance(values[key], dict):
-            diagnostics.error(positions[key], f"`{key}` must be a dict", f"e.g. `{key}={{...}}`")
+            diagnostics.error(
+                codes.INVALID_SCHEDULE_ARGUMENT, positions[key], f"`{key}` must be a dict", f"e.g. `{key}={{...}}`"
+            )
             return None
     if values.get("fixed_rate") is not None and not isinstance(values["fixed_rate"], dt.timedelta):
         diagnostics.error(
-            positions["fixed_rate"], "`fixed_rate` must be a timedelta", "e.g. `fixed_rate=timedelta(hours=1)`"
+            codes.INVALID_SCHEDULE_ARGUMENT,
+            positions["fixed_rate"],
+            "`fixed_rate` must be a timedelta",
+            "e.g. `fixed_rate=timedelta(hours=1)`",
         )
         return None
     activate = values.get("activate_on_deploy", True)
     if not isinstance(activate, bool):
         diagnostics.error(
+            codes.INVALID_SCHEDULE_ARGUMENT,
             positions["activate_on_deploy"],
             f"`activate_on_deploy` must be True or False, not {activate!r}",
             "unionml only tests it for truth, so a string like 'no' would activate the schedule; write True or False",
@@ -99,7 +117,7 @@ def read_schedule(
         return None
     for key in ("expression", "offset", "reader_time_arg", "model_version", "app_version", "model_file"):
         if values.get(key) is not None and not isinstance(values[key], (str, Code)):
-            diagnostics.error(positions[key], f"`{key}` must be a string", "")
+            diagnostics.error(codes.INVALID_SCHEDULE_ARGUMENT, positions[key], f"`{key}` must be a string", "")
             return None
     return Schedule(
         kind=kind,  # type: ignore[arg-type]

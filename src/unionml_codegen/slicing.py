@@ -33,6 +33,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from . import codes
 from .cpython_tree import paired, spelled
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, qualified_name
@@ -144,6 +145,7 @@ def slice_module(
         elif reference not in reported:
             reported.add(reference)
             diagnostics.error(
+                codes.UNIONML_IN_COMPONENTS,
                 position(reference),
                 f"'{name}' is the unionml {extraction.objects[name].kind} object, which the generated "
                 "project does not include",
@@ -220,6 +222,7 @@ def _report_unbound(scopes, where, needed: set[int], skip: set[str], position, d
             found[access.node] = name
     for node, name in sorted(found.items(), key=lambda item: position(item[0])):
         diagnostics.error(
+            codes.UNDEFINED_NAME,
             position(node),
             f"'{name}' is not defined: nothing in the app binds it (the project would raise NameError)",
             "define or import it in the app (at the top level, or in the function that uses it)",
@@ -395,12 +398,14 @@ def _rendered(
         return statement.with_changes(decorators=decorators, leading_lines=leading)
     if not isinstance(statement, cst.ClassDef) and uses_objects:
         diagnostics.error(
+            codes.HELPER_IN_UNIONML_BLOCK,
             position(statement),
             "code the components need is defined in a block that also uses the unionml objects",
             "move the helpers the components use out of this block, to the module's top level",
         )
     elif isinstance(statement, cst.With) and not _harmless_context(statement, extraction):
         diagnostics.error(
+            codes.HELPER_IN_WITH_BLOCK,
             position(statement),
             "code the components need is defined inside a `with` block, whose context manager the generated "
             "project would then run on every import",

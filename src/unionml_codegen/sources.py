@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import __version__
+from .codes import REGISTRY
 from .diagnostics import Diagnostic, Position
 
 MAX_SOURCE_BYTES = 512 * 1024 * 1024  # the largest input read (a model file, inputs.MAX_MODEL_BYTES)
@@ -216,7 +217,14 @@ def templates_digest(target: str = DEFAULT_TARGET) -> str:
 def recorded_warnings(diagnostics) -> list[dict[str, object]]:
     """The warnings of a run, as the manifest records them (without the app's path, given at each run)."""
     return [
-        {"line": d.position.line, "column": d.position.column, "message": d.message, "hint": d.hint, "text": d.text}
+        {
+            "code": d.code,
+            "line": d.position.line,
+            "column": d.position.column,
+            "message": d.message,
+            "hint": d.hint,
+            "text": d.text,
+        }
         for d in diagnostics.items
         if d.severity == "warning"
     ]
@@ -230,12 +238,16 @@ def replayed_warnings(recorded: object, path: str) -> list[Diagnostic] | None:
     for item in recorded:
         if not isinstance(item, dict):
             return None
-        line, column, message, hint, text = (item.get(k) for k in ("line", "column", "message", "hint", "text"))
+        code, line, column, message, hint, text = (
+            item.get(k) for k in ("code", "line", "column", "message", "hint", "text")
+        )
         if not (isinstance(line, int) and isinstance(column, int) and isinstance(message, str)):
+            return None
+        if code not in REGISTRY or REGISTRY[code].severity != "warning":
             return None
         if not isinstance(hint, str) or not (text is None or isinstance(text, str)):
             return None
-        warnings.append(Diagnostic("warning", path, Position(line, column), message, hint, text))
+        warnings.append(Diagnostic("warning", path, Position(line, column), message, hint, text, code))
     return warnings
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
 from .spec import Function, Parameter
@@ -54,6 +55,7 @@ class SqlTasks:
         call = self.calls.get(task.value) if isinstance(task, cst.Name) else None
         if call is None:
             diagnostics.error(
+                codes.SQL_TASK_NOT_A_NAME,
                 pos(task),
                 "the dataset's SQL task must be a SQLite3Task(...) or SQLAlchemyTask(...) assigned to a name "
                 "earlier at the top level of the app",
@@ -64,6 +66,7 @@ class SqlTasks:
         keywords = {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
         if sum(1 for arg in call.args if arg.keyword is None) > 2 or any(arg.star for arg in call.args):
             diagnostics.error(
+                codes.INVALID_SQL_TASK,
                 pos(call),
                 "pass the SQL task's `inputs=` and `output_schema_type=` by keyword",
                 "e.g. `SQLite3Task(name, query, inputs=kwtypes(limit=int), output_schema_type=pd.DataFrame, ...)`",
@@ -73,6 +76,7 @@ class SqlTasks:
         output = keywords.get("output_schema_type")
         if output is None or (isinstance(output.value, cst.Name) and output.value.value == "None"):
             diagnostics.error(
+                codes.SQL_TASK_WITHOUT_SCHEMA,
                 pos(call),
                 f"the SQL task '{task.value}' has no `output_schema_type=`: the generator types the data with it",
                 "pass the type the query's results are read as, e.g. `output_schema_type=pd.DataFrame` (which "
@@ -108,6 +112,9 @@ class SqlTasks:
 
     def _bad_inputs(self, node: cst.CSTNode) -> None:
         self.bindings.diagnostics.error(
-            self.bindings.pos(node), "the generator cannot read the SQL task's inputs from this", _INPUTS_HINT
+            codes.INVALID_SQL_TASK,
+            self.bindings.pos(node),
+            "the generator cannot read the SQL task's inputs from this",
+            _INPUTS_HINT,
         )
         return None

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import libcst as cst
 
+from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
 from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule
@@ -103,6 +104,7 @@ class UnionmlReader:
             return True
         if len(names) != 1 or not isinstance(names[0], cst.Name):
             self.diagnostics.error(
+                codes.UNIONML_OBJECT_NAME,
                 self.pos(value),
                 f"assign the unionml {kind} to one plain name",
                 f"write `{kind} = {kind.title()}(...)`",
@@ -125,6 +127,7 @@ class UnionmlReader:
         for obj in self.objects.values():
             if obj.kind == "model" and obj.init is None and "init" not in obj.registrations:
                 self.diagnostics.error(
+                    codes.MODEL_WITHOUT_INIT,
                     obj.position,
                     f"Model '{obj.variable}' has no `init`: unionml cannot create the model object to train",
                     "pass `init=` a class or function that builds the model from the hyperparameters "
@@ -140,7 +143,12 @@ class UnionmlReader:
         what = "Dataset." + call.func.attr.value if factory and isinstance(call.func, cst.Attribute) else "Dataset"
         arguments = self._arguments(call, parameters, keywords, what)
         if factory and "task" not in dict(arguments):
-            self.diagnostics.error(obj.position, f"{what}(...) needs the SQL task", f"write `{what}(task, name=...)`")
+            self.diagnostics.error(
+                codes.SQL_TASK_NOT_A_NAME,
+                obj.position,
+                f"{what}(...) needs the SQL task",
+                f"write `{what}(task, name=...)`",
+            )
         for key, arg in arguments:
             if key == "task":
                 reader = self.sql_tasks.reader(arg.value)
@@ -151,6 +159,7 @@ class UnionmlReader:
             ok, value = self.bindings.evaluate(arg.value)
             if ok and key in ("features", "targets") and not _column_names(value):
                 self.diagnostics.error(
+                    codes.INVALID_DATASET_COLUMNS,
                     self.pos(arg.value),
                     f"Dataset(...) `{key}` must be a list of column names (strings)",
                     f'e.g. `{key}=["target"]`',
@@ -168,6 +177,7 @@ class UnionmlReader:
                 dataset = self.objects.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
                 if dataset is None or dataset.kind != "dataset":
                     self.diagnostics.error(
+                        codes.MODEL_WITHOUT_DATASET,
                         self.pos(arg.value),
                         "the model's dataset must be a unionml Dataset assigned to a name earlier in the app",
                         "write `dataset = Dataset(...)` above and pass `dataset=dataset`",
@@ -181,7 +191,12 @@ class UnionmlReader:
                 if ok:
                     obj.arguments[key] = value
         if obj.dataset is None and not any(a.keyword and a.keyword.value == "dataset" for a in call.args):
-            self.diagnostics.error(obj.position, "Model(...) needs `dataset=`", "pass `dataset=` a unionml Dataset")
+            self.diagnostics.error(
+                codes.MODEL_WITHOUT_DATASET,
+                obj.position,
+                "Model(...) needs `dataset=`",
+                "pass `dataset=` a unionml Dataset",
+            )
 
     def _arguments(
         self, call: cst.Call, positional: tuple[str, ...], keywords: set[str], what: str
@@ -190,11 +205,15 @@ class UnionmlReader:
         for index, arg in enumerate(call.args):
             if arg.star:
                 self.diagnostics.error(
-                    self.pos(arg), f"`{arg.star}` arguments to {what}(...) are not read", "pass each argument by name"
+                    codes.INVALID_UNIONML_ARGUMENTS,
+                    self.pos(arg),
+                    f"`{arg.star}` arguments to {what}(...) are not read",
+                    "pass each argument by name",
                 )
             elif arg.keyword is None:
                 if index >= len(positional):
                     self.diagnostics.error(
+                        codes.INVALID_UNIONML_ARGUMENTS,
                         self.pos(arg),
                         f"{what}(...) takes at most {len(positional)} positional argument(s)",
                         "pass the other arguments by keyword",
@@ -203,6 +222,7 @@ class UnionmlReader:
                     result.append((positional[index], arg))
             elif arg.keyword.value not in keywords:
                 self.diagnostics.error(
+                    codes.INVALID_UNIONML_ARGUMENTS,
                     self.pos(arg.keyword),
                     f"{what}(...) has no parameter '{arg.keyword.value}'",
                     f"known parameters: {', '.join(sorted(keywords))}",
@@ -269,6 +289,7 @@ class UnionmlReader:
 
     def _conditional(self, node: cst.CSTNode, what: str, context: str) -> None:
         self.diagnostics.error(
+            codes.CONDITIONAL_UNIONML_CALL,
             self.pos(node),
             f"{what} is {context}; the generator cannot know whether or how often it runs",
             _ONCE_HINT,
@@ -278,6 +299,7 @@ class UnionmlReader:
         positional = [a for a in call.args if a.keyword is None and not a.star]
         if len(positional) != 1 or not isinstance(positional[0].value, cst.Name):
             self.diagnostics.error(
+                codes.INVALID_REGISTRATION,
                 self.pos(call),
                 f"{obj.variable}.{role}(...) must be given one function by name",
                 f"write `{obj.variable}.{role}(my_function)` or decorate the function with `@{obj.variable}.{role}`",
@@ -299,6 +321,7 @@ class UnionmlReader:
     ) -> None:
         if role == "reader" and obj.reader_task is not None:
             self.diagnostics.error(
+                codes.SQL_DATASET_WITH_READER,
                 position,
                 f"the dataset '{obj.variable}' reads with the SQL task '{obj.reader_task}'; unionml ignores a reader "
                 "registered on it",
@@ -310,12 +333,16 @@ class UnionmlReader:
         for arg in call.args if call else ():
             if arg.keyword is None or arg.star:
                 self.diagnostics.error(
-                    position, f"@{obj.variable}.{role}(...) takes task options by keyword only", "e.g. `cache=True`"
+                    codes.INVALID_TASK_OPTION,
+                    position,
+                    f"@{obj.variable}.{role}(...) takes task options by keyword only",
+                    "e.g. `cache=True`",
                 )
                 continue
             key = arg.keyword.value
             if role not in TASK_COMPONENTS:
                 self.diagnostics.error(
+                    codes.INVALID_TASK_OPTION,
                     position,
                     f"`{key}=`: unionml's {obj.kind}.{role} takes no options",
                     f"only {', '.join(TASK_COMPONENTS)} take flytekit task options",
@@ -331,6 +358,7 @@ class UnionmlReader:
         """`@model.predictor(callbacks=[fn, ...])`: the callables, each copied as code."""
         if role != "predictor":
             self.diagnostics.error(
+                codes.INVALID_CALLBACKS,
                 self.pos(value),
                 f"`callbacks=`: unionml's {obj.kind}.{role} takes no callbacks",
                 "only the predictor does",
@@ -341,6 +369,7 @@ class UnionmlReader:
         elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else None
         if elements is None or any(isinstance(e, (cst.StarredElement,)) for e in elements):
             self.diagnostics.error(
+                codes.INVALID_CALLBACKS,
                 self.pos(value),
                 "predictor callbacks must be a list written out in the call",
                 "write `callbacks=[my_callback, ...]` with functions defined or imported at the top level of the app",

@@ -15,7 +15,7 @@ import re
 
 from pathlib import Path
 
-from . import launchplan_kwargs
+from . import codes, launchplan_kwargs
 from .clashes import check_names
 from .cron import CronError, parse_cron
 from .diagnostics import Diagnostics, Position
@@ -82,12 +82,14 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
     at = schedule.at("name")
     if not LAUNCH_PLAN_NAME.fullmatch(schedule.name):
         diagnostics.error(
+            codes.INVALID_SCHEDULE_NAME,
             at,
             f"schedule name {schedule.name!r} is not a valid launch plan name",
             "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'",
         )
     elif len(schedule.name) > MAX_SCHEDULE_NAME:
         diagnostics.error(
+            codes.SCHEDULE_NAME_TOO_LONG,
             at,
             f"schedule name is {len(schedule.name)} characters long; at most {MAX_SCHEDULE_NAME} are possible",
             "pyflyte package writes each launch plan to a file named `<index>_<name>_3.pb`, and a file name "
@@ -96,6 +98,7 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
     first = seen.get(schedule.name)
     if first is not None:
         diagnostics.error(
+            codes.DUPLICATE_SCHEDULE_NAME,
             at,
             f"schedule name '{schedule.name}' is already used by the {first.kind} schedule at line "
             f"{first.position.line}",
@@ -107,7 +110,7 @@ def _name(schedule: Schedule, seen: dict[str, Schedule], diagnostics: Diagnostic
 
 def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1") -> None:
     for message, hint in launchplan_kwargs.problems(schedule.launchplan_kwargs):
-        diagnostics.error(schedule.at("launchplan_kwargs"), message, hint)
+        diagnostics.error(codes.INVALID_LAUNCHPLAN_KWARGS, schedule.at("launchplan_kwargs"), message, hint)
     fixed = schedule.launchplan_kwargs.get("fixed_inputs")
     if not isinstance(fixed, dict):
         return
@@ -116,12 +119,14 @@ def _launchplan_kwargs(app: App, schedule: Schedule, diagnostics: Diagnostics, t
         problem = _fixed_kickoff(schedule, key, target)
         if problem is not None:
             diagnostics.error(
+                codes.FIXED_KICKOFF_TIME,
                 schedule.at("launchplan_kwargs"),
                 f"launchplan_kwargs['fixed_inputs'] fixes {key!r}, {problem}",
                 f"drop {key!r} from fixed_inputs: each run gets the time it was scheduled for",
             )
         elif isinstance(key, str) and key not in inputs:
             diagnostics.error(
+                codes.UNKNOWN_FIXED_INPUT,
                 schedule.at("launchplan_kwargs"),
                 f"launchplan_kwargs['fixed_inputs'] names {key!r}, which is not an input of the schedule's workflow",
                 f"inputs: {', '.join(sorted(inputs))}",
@@ -164,6 +169,7 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
     s = schedule
     if (s.expression is None) == (s.fixed_rate is None):
         diagnostics.error(
+            codes.SCHEDULE_TIMING,
             s.position,
             f"schedule '{s.name}' needs exactly one of `expression` and `fixed_rate`",
             'e.g. `expression="0 0 * * *"` or `fixed_rate=timedelta(days=1)`',
@@ -177,6 +183,7 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
         )
     elif s.offset is not None:
         diagnostics.warning(
+            codes.OFFSET_IGNORED,
             s.at("offset"),
             f"schedule '{s.name}': Flyte's native scheduler ignores `offset`, so the launch plan leaves it out",
             "shift the cron expression by the offset instead (e.g. '0 1 * * *' for '0 0 * * *' plus PT1H)",
@@ -184,6 +191,7 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
     if s.fixed_rate is not None:
         if s.reader_time_arg is not None and target == "flyte1":  # Flyte 2 binds flyte.TriggerTime to it
             diagnostics.warning(
+                codes.FIXED_RATE_KICKOFF,
                 s.at("reader_time_arg"),
                 f"schedule '{s.name}': Flyte's native scheduler gives fixed-rate runs no kickoff time input; the "
                 f"generated workflow reads the time each run was scheduled for from the execution and passes it "
@@ -193,10 +201,14 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
         rate = s.fixed_rate
         if rate < dt.timedelta(minutes=1):
             diagnostics.error(
-                s.at("fixed_rate"), f"fixed rate {rate} is under one minute", "Flyte's shortest rate is 1 minute"
+                codes.FIXED_RATE_TOO_SHORT,
+                s.at("fixed_rate"),
+                f"fixed rate {rate} is under one minute",
+                "Flyte's shortest rate is 1 minute",
             )
         elif rate % dt.timedelta(minutes=1):
             diagnostics.error(
+                codes.FIXED_RATE_NOT_WHOLE,
                 s.at("fixed_rate"),
                 f"fixed rate {rate} is not a whole number of minutes",
                 "Flyte stores rates in minutes, hours or days; round the rate to whole minutes",
@@ -205,20 +217,25 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
     text = s.expression or ""
     if text.strip().startswith("@every"):
         diagnostics.error(
+            codes.UNSUPPORTED_CRON,
             s.at("expression"),
-            f"'{text}': flytekit does not accept `@every`"
-            if target == "flyte1"
-            else f"'{text}': Flyte 2 gives `@every` no meaning in `flyte.Cron`; a rate is a `flyte.FixedRate`",
+            (
+                f"'{text}': flytekit does not accept `@every`"
+                if target == "flyte1"
+                else f"'{text}': Flyte 2 gives `@every` no meaning in `flyte.Cron`; a rate is a `flyte.FixedRate`"
+            ),
             "use `fixed_rate=timedelta(...)` instead",
         )
         return s
     try:
         cron = parse_cron(text)
     except CronError as exc:
-        diagnostics.error(s.at("expression"), exc.message, exc.hint)
+        diagnostics.error(exc.code, s.at("expression"), exc.message, exc.hint)
         return s
     for note in cron.rewrites:
-        diagnostics.warning(s.at("expression"), note, f"write {cron.expression!r} to silence this warning")
+        diagnostics.warning(
+            codes.CRON_REWRITTEN, s.at("expression"), note, f"write {cron.expression!r} to silence this warning"
+        )
     return dataclasses.replace(s, expression=cron.expression)
 
 
@@ -234,6 +251,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
         parameter = reader.function.parameter(time_arg)
         if parameter is None:
             diagnostics.error(
+                codes.INVALID_READER_TIME_ARG,
                 schedule.at("reader_time_arg"),
                 f"reader_time_arg '{time_arg}' is not a parameter of the reader '{reader.function.name}'",
                 f"the reader's parameters are: {', '.join(p.name for p in reader.function.parameters) or 'none'}",
@@ -241,6 +259,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
         elif not _is_datetime(app, parameter.annotation):
             shown = parameter.annotation.text if parameter.annotation else "no annotation"
             diagnostics.error(
+                codes.INVALID_READER_TIME_ARG,
                 schedule.at("reader_time_arg"),
                 f"the reader's '{time_arg}' is annotated {shown}; a kickoff time must be a `datetime`",
                 f"annotate the parameter `{time_arg}: datetime` (from datetime import datetime); flyteadmin "
@@ -248,6 +267,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
             )
         elif time_arg in schedule.reader_kwargs:
             diagnostics.error(
+                codes.INVALID_READER_TIME_ARG,
                 schedule.at(time_arg),
                 f"'{time_arg}' is the kickoff time input and cannot also be given a value",
                 f"drop `{time_arg}=` from the schedule",
@@ -257,25 +277,17 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
     for key in schedule.reader_kwargs:
         if key not in reader_names:
             diagnostics.error(
+                codes.UNKNOWN_SCHEDULE_ARGUMENT,
                 schedule.at(key),
                 f"'{key}' is neither a schedule option nor a parameter of the reader '{reader.function.name}'",
                 f"the reader's parameters are: {', '.join(sorted(reader_names)) or 'none'}",
             )
     for parameter in reader.function.parameters:
-        if parameter.kind in ("var_positional", "var_keyword"):
+        if parameter.kind in ("var_positional", "var_keyword") or parameter.annotation is None:
+            continue  # reported once for the reader (_workflow_parameters)
+        if parameter.default is None and parameter.name not in schedule.reader_kwargs and parameter.name != time_arg:
             diagnostics.error(
-                parameter.position,
-                f"the reader's *{parameter.name} cannot become a workflow input",
-                "give the reader named parameters",
-            )
-        elif parameter.annotation is None:
-            diagnostics.error(
-                parameter.position,
-                f"the reader parameter '{parameter.name}' has no type annotation",
-                "Flyte needs the type of every workflow input; annotate it",
-            )
-        elif parameter.default is None and parameter.name not in schedule.reader_kwargs and parameter.name != time_arg:
-            diagnostics.error(
+                codes.UNBOUND_REQUIRED_INPUT,
                 schedule.position,
                 f"schedule '{name}' leaves the reader's required '{parameter.name}' unbound",
                 f"pass `{parameter.name}=...` to the schedule, or use it as `reader_time_arg`; flyteadmin refuses a "
@@ -287,6 +299,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
     for key in schedule.trainer_kwargs:
         if key not in keyword_only:
             diagnostics.error(
+                codes.UNKNOWN_TRAINER_KWARG,
                 schedule.at("trainer_kwargs"),
                 f"trainer_kwargs '{key}' is not a keyword-only parameter of the trainer '{trainer.function.name}'",
                 "unionml passes trainer_kwargs to the trainer's parameters after `*`",
@@ -294,6 +307,7 @@ def _inputs(app: App, model: ModelSpec, schedule: Schedule, diagnostics: Diagnos
     for parameter in keyword_only.values():
         if parameter.default is None and parameter.name not in schedule.trainer_kwargs:
             diagnostics.error(
+                codes.UNBOUND_REQUIRED_INPUT,
                 schedule.position,
                 f"schedule '{name}' leaves the trainer's required '{parameter.name}' unbound",
                 f"pass `trainer_kwargs={{{parameter.name!r}: ...}}`",
@@ -313,8 +327,41 @@ def _is_datetime(app: App, annotation) -> bool:
     return binding.name is not None and f"{binding.module}.{binding.name}" in DATETIME_NAMES
 
 
+def _workflow_parameters(app: App, diagnostics: Diagnostics) -> None:
+    """Every reader parameter and keyword-only trainer parameter is an input of the generated
+    workflows, with or without a schedule: each needs a name and a type."""
+    for model in app.models.values():
+        trainer = model.components.get("trainer")
+        for parameter in trainer.function.keyword_only if trainer else ():
+            if parameter.annotation is None:
+                diagnostics.error(
+                    codes.UNTYPED_WORKFLOW_INPUT,
+                    parameter.position,
+                    f"the trainer's keyword-only parameter '{parameter.name}' has no type annotation",
+                    "it becomes an input of the train workflow, and Flyte needs the type of every input; annotate it",
+                )
+    for dataset in app.datasets.values():
+        reader = dataset.components.get("reader")
+        for parameter in reader.function.parameters if reader else ():
+            if parameter.kind in ("var_positional", "var_keyword"):
+                diagnostics.error(
+                    codes.UNTYPED_WORKFLOW_INPUT,
+                    parameter.position,
+                    f"the reader's *{parameter.name} cannot become a workflow input",
+                    "give the reader named parameters",
+                )
+            elif parameter.annotation is None:
+                diagnostics.error(
+                    codes.UNTYPED_WORKFLOW_INPUT,
+                    parameter.position,
+                    f"the reader parameter '{parameter.name}' has no type annotation",
+                    "Flyte needs the type of every workflow input; annotate it",
+                )
+
+
 def _components(app: App, diagnostics: Diagnostics) -> None:
     """Task options flytekit's `@task` takes, and input types it can carry."""
+    _workflow_parameters(app, diagnostics)
     specs = [*app.datasets.values(), *app.models.values()]
     for spec in specs:
         for component in spec.components.values():
@@ -322,6 +369,7 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
             for key in keys:
                 if key not in TASK_OPTIONS:
                     diagnostics.error(
+                        codes.INVALID_TASK_OPTION,
                         component.position,
                         f"`{key}=` is not an option of flytekit's @task (flytekit 1.16)",
                         f"known options: {', '.join(sorted(TASK_OPTIONS))}",
@@ -329,9 +377,15 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
             for key, code in component.task_options:
                 problem = _task_option_problem(key, code)
                 if problem is not None:
-                    diagnostics.error(component.position, f"{problem.where} {problem.message}", problem.hint)
+                    diagnostics.error(
+                        codes.INVALID_TASK_OPTION,
+                        component.position,
+                        f"{problem.where} {problem.message}",
+                        problem.hint,
+                    )
             if "resources" in keys and {"requests", "limits"} & set(keys):
                 diagnostics.error(
+                    codes.INVALID_TASK_OPTION,
                     component.position,
                     "`resources=` cannot be given together with `requests=` or `limits=` (flytekit refuses it)",
                     "give either `resources=` or `requests=`/`limits=`",
@@ -348,6 +402,7 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
             reason = unsupported_annotation(read_annotation(parameter.annotation, app.imports))
             if reason is not None:
                 diagnostics.error(
+                    codes.UNSUPPORTED_TYPE,
                     parameter.position,
                     f"'{parameter.name}' cannot become a workflow input: {reason}",
                     "annotate it with a parameterized type, e.g. List[int] or Dict[str, float]",
@@ -375,6 +430,7 @@ def _task_outputs(app: App, diagnostics: Diagnostics) -> None:
                 reason = unsupported_annotation(read_annotation(returns, app.imports))
                 if reason is not None:
                     diagnostics.error(
+                        codes.UNSUPPORTED_TYPE,
                         component.function.position,
                         f"the {kind} {role} '{component.function.name}' returns `{returns.text}`, which becomes a "
                         f"task output: {reason}",
@@ -446,7 +502,9 @@ def _default(app: App, parameter: Parameter, diagnostics: Diagnostics) -> Parame
     ftype = read_annotation(parameter.annotation, app.imports)
     converted, problem = check(value, ftype, f"the default of '{parameter.name}'")
     if problem is not None:
-        diagnostics.error(parameter.position, f"{problem.where} {problem.message}", problem.hint)
+        diagnostics.error(
+            codes.VALUE_TYPE_MISMATCH, parameter.position, f"{problem.where} {problem.message}", problem.hint
+        )
         return parameter
     if literal(converted) != literal(value):
         return dataclasses.replace(parameter, default=Code(literal(converted), parameter.default.names))
@@ -458,7 +516,9 @@ def _dataset_values(app: App, dataset, diagnostics: Diagnostics) -> None:
     for key, value in {**dataset.splitter_defaults, **dataset.parser_defaults}.items():
         _, problem = check({key: value}, STRUCT, "Dataset(...)")
         if problem is not None:
-            diagnostics.error(dataset.position, f"{problem.where} {problem.message}", problem.hint)
+            diagnostics.error(
+                codes.VALUE_TYPE_MISMATCH, dataset.position, f"{problem.where} {problem.message}", problem.hint
+            )
 
 
 def _values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
@@ -469,7 +529,7 @@ def _values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
     def checked(value, ftype: FlyteType, where: str, at: Position):
         value, problem = check(value, ftype, where)
         if problem is not None:
-            diagnostics.error(at, f"{problem.where} {problem.message}", problem.hint)
+            diagnostics.error(codes.VALUE_TYPE_MISMATCH, at, f"{problem.where} {problem.message}", problem.hint)
         return value
 
     for key in ("hyperparameters", "loader_kwargs", "splitter_kwargs", "parser_kwargs"):
@@ -479,6 +539,7 @@ def _values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
         bad = [k for k in value if not isinstance(k, str)]
         if bad:
             diagnostics.error(
+                codes.NON_STRING_KEYS,
                 schedule.at(key),
                 f"{key} has the key {show(bad[0])}; its keys must be strings",
                 "the keys are keyword argument names",

@@ -21,6 +21,8 @@ from typing import Any, Callable, Mapping
 
 import libcst as cst
 
+from . import codes
+
 
 @dataclass
 class NotStatic(Exception):
@@ -30,6 +32,11 @@ class NotStatic(Exception):
         "use a literal, or a module-level constant assigned from literals, so the generator "
         "can read the value without running the app"
     )
+
+    @property
+    def code(self) -> codes.Code:
+        """A value past the bounds (`LIMITS_HINT`) is VALUE_PAST_LIMITS; any other unknown value VALUE_NOT_STATIC."""
+        return codes.VALUE_PAST_LIMITS if self.hint == LIMITS_HINT else codes.VALUE_NOT_STATIC
 
 
 _NAMED_CONSTANTS = {"True": True, "False": False, "None": None}

@@ -14,6 +14,7 @@ from typing import Collection, Iterable, Protocol, Sequence
 
 import libcst as cst
 
+from . import codes
 from .bindings import Bindings, free_names
 from .effects import EVERY_NAME, Change, Effects
 from .spec import Import
@@ -146,6 +147,7 @@ class Walker:
             if items is not None and self.unrolled + len(items) > MAX_UNROLLED:
                 if self.unrolled <= MAX_UNROLLED:  # report the first loop past the bound only
                     self.bindings.diagnostics.error(
+                        codes.VALUE_PAST_LIMITS,
                         self.bindings.pos(node),
                         f"unrolling this loop would make more than {MAX_UNROLLED:,} loop iterations in the app",
                         'loop over a shorter sequence, or write the calls out (docs/rules.md, "Limits")',
@@ -250,6 +252,7 @@ class Walker:
             return
         if isinstance(node.names, cst.ImportStar):
             bindings.diagnostics.error(
+                codes.STAR_IMPORT,
                 bindings.pos(node),
                 "`import *` hides which names the app uses",
                 "import the names the components need explicitly",

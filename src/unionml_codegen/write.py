@@ -50,6 +50,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import codes
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -68,9 +70,17 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC  # a FIFO o
 class WriteRefused(Exception):
     """The output directory holds work the generator must not overwrite."""
 
+    def __init__(self, code: codes.Code, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
 
 class LinkRefused(WriteRefused):
     """A symbolic link is on the way to a path the generator reads, writes or removes."""
+
+    def __init__(self, message: str):
+        super().__init__(codes.LINK_IN_OUTPUT, message)
 
 
 class RollbackFailed(OSError):
@@ -124,11 +134,12 @@ def resolve_output(out: Path) -> Path:
     real = Path(os.path.realpath(out))
     if os.path.islink(out) and not os.path.exists(out):
         raise WriteRefused(
+            codes.OUTPUT_NOT_A_DIRECTORY,
             f"{shown} is a symbolic link to a directory that does not exist ({os.readlink(out)!r}); "
-            "remove the link, or create the directory it points to"
+            "remove the link, or create the directory it points to",
         )
     if os.path.lexists(real) and not os.path.isdir(real):
-        raise WriteRefused(f"{shown} exists and is not a directory")
+        raise WriteRefused(codes.OUTPUT_NOT_A_DIRECTORY, f"{shown} exists and is not a directory")
     return real
 
 
@@ -253,7 +264,9 @@ class _Output:
         except FileNotFoundError:
             self.fd = None
         except OSError as exc:
-            raise WriteRefused(f"{self.shown}: cannot open it as a directory ({exc.strerror or exc})") from None
+            raise WriteRefused(
+                codes.OUTPUT_NOT_A_DIRECTORY, f"{self.shown}: cannot open it as a directory ({exc.strerror or exc})"
+            ) from None
         self.tree = _Tree(self.fd, self.shown) if self.fd is not None else None
 
     def __enter__(self) -> _Output:
@@ -423,9 +436,10 @@ def write(files: dict[str, str | bytes], out: Path, force: bool = False) -> Drif
         problems = scan.blocked + _conflicts(files, output.shown, scan, owned, force)
         if problems:
             raise WriteRefused(
+                codes.REFUSING_TO_OVERWRITE,
                 "refusing to overwrite:\n  "
                 + "\n  ".join(problems)
-                + "\nmove your changes into the app (or move the files away), or pass --force to overwrite them"
+                + "\nmove your changes into the app (or move the files away), or pass --force to overwrite them",
             )
         drift = _compare(files, scan, owned, diff=False)
         if drift.clean:
@@ -818,9 +832,10 @@ def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool) -> bool
         failures = _undo_all(journal, output, staging, parent_fd)
         if failures:
             raise WriteRefused(
+                codes.ROLLBACK_INCOMPLETE,
                 f"a run that was killed while writing {output.shown} left it half-written, and it could not "
                 f"be undone ({'; '.join(failures)}); the previous versions of its files are in {tmp / 'old'}: "
-                f"restore what you need, then remove {tmp}"
+                f"restore what you need, then remove {tmp}",
             )
         shutil.rmtree(tmp, ignore_errors=True)
         return True
