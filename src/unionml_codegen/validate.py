@@ -177,6 +177,7 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
         return s
     if s.offset is not None and target == "flyte2":
         diagnostics.warning(
+            codes.OFFSET_IGNORED,
             s.at("offset"),
             f"schedule '{s.name}': Flyte 2's `flyte.Cron` has no offset, so the trigger leaves it out",
             "shift the cron expression by the offset instead (e.g. '0 1 * * *' for '0 0 * * *' plus PT1H)",
