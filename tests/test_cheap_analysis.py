@@ -95,6 +95,8 @@ def corpus() -> list[tuple[str, str]]:
     sources.append(("tricky", TRICKY))
     sources.append(("tricky, CRLF, no newline at the end", TRICKY.replace("\n", "\r\n").rstrip()))
     sources.append(("tricky, tabs", TRICKY.replace("    ", "\t")))
+    sources.append(("tricky, lone CR", TRICKY.replace("\n", "\r")))
+    sources.append(("tricky, form feeds", TRICKY.replace("\n\n", "\n\x0c\n").replace("\nclass", "\n\x0cclass")))
     return sources
 
 
@@ -118,7 +120,7 @@ def statement_nodes(statement: cst.CSTNode) -> list[cst.CSTNode]:
 def test_positions_are_libcst_positions(source):
     module = cst.parse_module(source)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    positions = SourcePositions(module)
+    positions = SourcePositions(module, ast.parse(source))
     checked = 0
     for number, statement in reversed(list(enumerate(module.body))):  # out of order, as diagnostics ask
         for node in statement_nodes(statement):
@@ -128,16 +130,19 @@ def test_positions_are_libcst_positions(source):
     assert checked > 10
     inner = statement_nodes(module.body[len(module.body) // 2])[-1]
     start = expected[inner].start
-    assert SourcePositions(module).position(inner) == Position(start.line, start.column + 1)  # searched for
+    assert SourcePositions(module, ast.parse(source)).position(inner) == Position(start.line, start.column + 1)  # searched for
 
 
 def test_a_position_is_found_only_when_read():
     module = cst.parse_module(TRICKY)
-    positions = SourcePositions(module)
-    position = positions.position(module.body[-1], len(module.body) - 1)
+    positions = SourcePositions(module, ast.parse(TRICKY))
+    last = len(module.body) - 1
+    statement = positions.position(module.body[last], last)
+    inner = positions.position(module.body[last].body[0], last)
     assert not positions.starts
-    assert position.line == TRICKY.count("\n") and position.column == 1
-    assert positions.done == {len(module.body) - 1}
+    assert statement.line == TRICKY.count("\n") and statement.column == 1
+    assert not positions.starts  # a top-level statement starts where CPython's tree says
+    assert inner == statement and positions.done == {last}
 
 
 class _EveryNameMutable(dict):

@@ -75,7 +75,7 @@ def too_deep(diagnostics: Diagnostics, source: str) -> None:
 
 
 def extract(module: cst.Module, tree: ast.Module, diagnostics: Diagnostics) -> Extraction:
-    positions = SourcePositions(module)
+    positions = SourcePositions(module, tree)
     bindings = Bindings(positions, diagnostics)
     reader = UnionmlReader(bindings)
     walker = Walker(bindings, reader, quiet_statements(module, tree))

@@ -6,9 +6,10 @@ shown: a position is read only for a diagnostic, or for a name's "(line N)" in o
 module records the same start (libcst's syntactic start, 1-based line, 0-based column) for the
 nodes of one top-level statement at a time, when a position in that statement is first read.
 
-A statement's code starts on a fresh line, so its positions depend only on the line it starts on;
-that line comes from writing out the statements before it without recording anything (about a
-seventh of the recording pass), kept as it goes.
+A top-level statement starts at column 0 of the line where CPython's tree starts it (the first
+token of its first small statement, or its `def`/`class`/`if`... keyword, after any decorators),
+so a statement's own start needs no code written out, and its nodes' starts are recorded from
+line 1 and moved to that line.
 """
 
 from __future__ import annotations
@@ -17,20 +18,27 @@ import re
 from contextlib import contextmanager
 from typing import Iterator
 
+import ast
+
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from .cpython_tree import paired
 from .diagnostics import Position
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # how libcst's position providers count lines
 
 
-class _Lines(CodegenState):
-    """A codegen state that follows the line and column, as libcst's position providers do."""
+class _Starts(CodegenState):
+    """A codegen state that records each node's start the way `PositionProvider` does: following the
+    line and column, a node's syntactic start where its codegen marks one (hoisted from `start_node`
+    if given), else where its code begins."""
 
-    def __init__(self, module: cst.Module, line: int) -> None:
+    def __init__(self, module: cst.Module, starts: dict[cst.CSTNode, tuple[int, int]]) -> None:
         super().__init__(module.default_indent, module.default_newline)
-        self.line, self.column = line, 0
+        self.line, self.column = 1, 0
+        self.starts = starts
+        self.stack: list[tuple[int, int]] = []
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -43,16 +51,6 @@ class _Lines(CodegenState):
             self.column = len(segments[-1])
         else:
             self.column += len(value)
-
-
-class _Starts(_Lines):
-    """`_Lines` that records each node's start the way `PositionProvider` does: a node's syntactic
-    start where its codegen marks one (hoisted from `start_node` if given), else where its code begins."""
-
-    def __init__(self, module: cst.Module, line: int, starts: dict[cst.CSTNode, tuple[int, int]]) -> None:
-        super().__init__(module, line)
-        self.starts = starts
-        self.stack: list[tuple[int, int]] = []
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append((self.line, self.column))
@@ -74,27 +72,28 @@ class _Starts(_Lines):
 
 
 class SourcePositions:
-    """Start positions of a module's nodes, computed per top-level statement on demand."""
+    """Start positions of a module's nodes, computed per top-level statement on demand. `tree` is
+    CPython's tree of the same source (cpython_tree.py)."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, tree: ast.Module) -> None:
         self.module = module
+        self.lines = [parts[0].lineno for _, parts in paired(module, tree)]  # each statement's start
+        self.index = {id(statement): number for number, statement in enumerate(module.body)}
         self.starts: dict[cst.CSTNode, tuple[int, int]] = {}
         self.done: set[int] = set()  # statements whose nodes are in `starts`
-        self.first_lines: list[int] = []  # line each statement's code (blank lines and comments included) starts on
-        self.index = {id(statement): number for number, statement in enumerate(module.body)}
 
     def start(self, node: cst.CSTNode, statement: int | None = None) -> tuple[int, int]:
         """(1-based line, 0-based column) of `node`, libcst's `PositionProvider` start. `statement` is
         the index of the top-level statement that holds it, when the caller knows (else it is searched)."""
-        if node not in self.starts:
-            if statement is None:
-                statement = self.index.get(id(node))
-            if statement is not None:
-                self._record(statement)
-            for number in range(len(self.module.body)):
-                if node in self.starts:
-                    break
-                self._record(number)
+        own = self.index.get(id(node))
+        if own is not None:
+            return self.lines[own], 0
+        if node not in self.starts and statement is not None:
+            self._record(statement)
+        for number in range(len(self.module.body)):
+            if node in self.starts:
+                break
+            self._record(number)
         return self.starts[node]
 
     def position(self, node: cst.CSTNode, statement: int | None = None) -> Position:
@@ -106,21 +105,12 @@ class SourcePositions:
 
         return Position.later(find)
 
-    def statement_line(self, statement: int) -> int:
-        """The line the code of top-level statement `statement` starts on (its leading blank lines
-        and comments included)."""
-        if not self.first_lines:
-            state = _Lines(self.module, 1)
-            for line in self.module.header:
-                line._codegen(state)
-            self.first_lines.append(state.line)
-        while len(self.first_lines) <= statement:
-            state = _Lines(self.module, self.first_lines[-1])
-            self.module.body[len(self.first_lines) - 1]._codegen(state)
-            self.first_lines.append(state.line)
-        return self.first_lines[statement]
-
     def _record(self, statement: int) -> None:
-        if statement not in self.done:
-            self.done.add(statement)
-            self.module.body[statement]._codegen(_Starts(self.module, self.statement_line(statement), self.starts))
+        if statement in self.done:
+            return
+        self.done.add(statement)
+        node = self.module.body[statement]
+        starts: dict[cst.CSTNode, tuple[int, int]] = {}
+        node._codegen(_Starts(self.module, starts))
+        shift = self.lines[statement] - starts[node][0]
+        self.starts.update({child: (line + shift, column) for child, (line, column) in starts.items()})
