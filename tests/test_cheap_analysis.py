@@ -1,7 +1,8 @@
 """The shortcuts that keep reading a large app near the parse floor (issue 10) give what the full
 analyses give: positions found per statement are libcst's `PositionProvider` positions, the
-statements `effects.quiet_statements` skips are ones the effects visitor finds nothing in, and
-the statements `slicing` reads for attribute values are all those that spell one."""
+statements `effects.quiet_statements` skips are ones the effects visitor finds nothing in, the
+statements `slicing` reads for attribute values are all those that spell one, and scope analysis
+of the statements `reach.py` finds slices the app as scope analysis of all of them."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from unionml_codegen.diagnostics import Position
+from unionml_codegen import slicing
+from unionml_codegen.analyze import read_app
+from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.effects import _DYNAMIC, Effects, quiet_statements
 from unionml_codegen.positions import SourcePositions
 from unionml_codegen.slicing import _touching
 
 from .conftest import EXAMPLES
+from .inline_apps import COMPONENTS, HEADER
 
 TESTS = Path(__file__).resolve().parent
 
@@ -193,3 +197,69 @@ def test_statements_touching_known_attributes(source):
 
 def test_dynamic_names_are_the_effects_ones():
     assert _DYNAMIC == {"globals", "vars", "locals", "exec", "eval"}
+
+
+#: An app whose components reach helpers in every way a name can be bound or read.
+REACHING = HEADER + '''
+import os.path
+import collections.abc as abc
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from decimal import Decimal
+[LIMIT := 3 for _ in range(1)]
+SIZES = {"small": 1}
+for KEY in ["small"]:
+    pass
+with open(os.devnull) as DEVNULL:
+    pass
+try:
+    import json
+except ImportError as MISSING:
+    json = None
+del SIZES["small"]
+
+
+def set_scale():
+    global SCALE
+    SCALE = 2
+
+
+class Frame:
+    rows: "Decimal"
+    SIZE = LIMIT
+
+    def grow(self) -> "Frame":
+        return self
+
+
+def unused(frame: "Frame") -> "abc.Sequence":
+    return [os.path.sep, KEY, DEVNULL, MISSING]
+
+
+def helper(frame: "Frame", scale=LIMIT) -> int:
+    return len(os.path.sep) + SCALE + Frame.SIZE + len(KEY) + bool(json) + undefined_name
+
+
+@dataset.feature_loader
+def feature_loader(data: "Frame") -> list:
+    return [helper(data), dataset.name, model.train]
+''' + COMPONENTS.replace("return pd.DataFrame()", "return pd.DataFrame([helper(Frame())])")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [s for name, s in CORPUS if not name.startswith("tricky")] + [REACHING, REACHING.replace("import json", "from json import *")],
+    ids=[name for name in IDS if not name.startswith("tricky")] + ["reaching", "reaching, star import"],
+)
+def test_slicing_what_the_roots_reach_slices_as_everything(source, monkeypatch):
+    """The app read with scope analysis of only the statements reach.py finds is the app read with
+    scope analysis of every statement: the same code, names, left-out components and diagnostics."""
+
+    def read():
+        diagnostics = Diagnostics("app.py")
+        app = read_app(source, "app.py", None, "app", diagnostics)
+        return app, [(d.severity, d.position, d.message) for d in diagnostics.items]
+
+    reached = read()
+    monkeypatch.setattr(slicing, "reached", lambda module, tree, roots, kept: set(kept))
+    assert reached == read()

@@ -38,6 +38,7 @@ from .cpython_tree import paired, spelled
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, qualified_name
 from .names import literal
+from .reach import reached
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,12 @@ def slice_module(
     unionml objects beyond the `attributes` whose values are known ((object, attribute) -> value)."""
     module = extraction.module
     # Scope analysis costs time in proportion to the code it reads: leave out the lines that only
-    # call the unionml objects (schedules, model.train(...)), which bind nothing components use.
-    kept = [(n, s) for n, s in enumerate(module.body) if not _only_calls(s, set(extraction.objects))]
+    # call the unionml objects (schedules, model.train(...)), which bind nothing components use,
+    # and the statements the roots cannot reach (reach.py).
+    calls = {n for n, s in enumerate(module.body) if _only_calls(s, set(extraction.objects))}
+    every_root = set(roots).union(*(optional or {}).values())
+    reachable = reached(module, extraction.tree, every_root, set(range(len(module.body))) - calls)
+    kept = [(n, module.body[n]) for n in sorted(reachable)]
     reduced = module.with_changes(body=[statement for _, statement in kept])
     scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
     scope = scopes[reduced]
