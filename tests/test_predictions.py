@@ -1,5 +1,7 @@
-"""Prediction schedules: unionml's predictions from a vendored model file, integrity checks, and
-model versions resolved through a patched FlyteRemote (no cluster is involved in these tests)."""
+"""Prediction schedules: unionml's predictions from a vendored model file, integrity checks, model loaders.
+
+Model versions resolved from flyteadmin and a fixed-rate run's scheduled time are tested against the
+flyteadmin stand-in over gRPC (test_cluster_commands.py, test_flyteadmin_standin.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import types
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -77,88 +78,6 @@ def _load_generated(batch: Path, module: str) -> types.ModuleType:
     sys.modules[spec.name] = loaded  # flytekit's @task looks its module up by name
     spec.loader.exec_module(loaded)
     return loaded
-
-
-class FakeRemote:
-    """Stands in for flytekit's FlyteRemote: records calls, answers from a table. No cluster."""
-
-    def __init__(self, executions: dict[str, object]):
-        self.executions = executions
-        self.listed: list[dict] = []
-        self.fetched: list[str] = []
-        self.client = types.SimpleNamespace(list_executions_paginated=self._list)
-
-    def _list(self, project, domain, limit, filters, sort_by):
-        self.listed.append({"project": project, "domain": domain, "limit": limit, "filters": filters, "sort": sort_by})
-        newest = types.SimpleNamespace(id=types.SimpleNamespace(name="exec-newest"))
-        return [newest], None
-
-    def fetch_execution(self, project, domain, name):
-        self.fetched.append(f"{project}/{domain}/{name}")
-        return self.executions[name]
-
-    def sync_execution(self, execution):
-        return execution
-
-
-def _execution(model):
-    return types.SimpleNamespace(outputs=types.SimpleNamespace(get=lambda name, as_type: {"model_object": model}[name]))
-
-
-@pytest.fixture
-def registry(batch, monkeypatch):
-    import flytekit
-
-    execution_id = types.SimpleNamespace(project="ml", domain="production", name="prediction-run")
-    monkeypatch.setattr(flytekit, "current_context", lambda: types.SimpleNamespace(execution_id=execution_id))
-    return _load_generated(batch, "model_registry")
-
-
-def test_latest_model_version_with_patched_flyteremote_no_cluster(registry):
-    remote = FakeRemote({"exec-newest": _execution("the newest model")})
-    plans = ["digits_batch.workflows.digits_classifier_train", "weekly_retraining"]
-    model = registry.fetch_model_object("latest", "", launch_plans=plans, model_type=object, remote=remote)
-    assert model == "the newest model"
-    [listing] = remote.listed
-    assert (listing["project"], listing["domain"], listing["limit"]) == ("ml", "production", 1)
-    rendered = sorted(f.to_flyte_idl() for f in listing["filters"])
-    assert rendered == sorted(["value_in(launch_plan.name,digits_batch.workflows.digits_classifier_train;weekly_retraining)",
-                               "eq(phase,SUCCEEDED)"])  # fmt: skip
-    assert listing["sort"].key == "created_at"
-    assert remote.fetched == ["ml/production/exec-newest"]
-
-
-def test_latest_model_of_an_app_version_filters_by_launch_plan_version_with_patched_flyteremote(registry):
-    remote = FakeRemote({"exec-newest": _execution("m")})
-    registry.fetch_model_object("latest", "v7", launch_plans=["weekly_retraining"], model_type=object, remote=remote)
-    assert "eq(launch_plan.version,v7)" in [f.to_flyte_idl() for f in remote.listed[0]["filters"]]
-
-
-def test_named_model_version_fetches_that_execution_with_patched_flyteremote(registry):
-    remote = FakeRemote({"abc123": _execution("model of abc123")})
-    model = registry.fetch_model_object(
-        "abc123", "", launch_plans=["weekly_retraining"], model_type=object, remote=remote
-    )
-    assert model == "model of abc123"
-    assert remote.listed == []
-    assert remote.fetched == ["ml/production/abc123"]
-
-
-def test_fixed_rate_kickoff_reads_scheduled_at_with_patched_flyteremote(batch):
-    kickoff = _load_generated(batch, "kickoff")
-    scheduled = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
-
-    def remote_with(value):
-        execution = types.SimpleNamespace(
-            spec=types.SimpleNamespace(metadata=types.SimpleNamespace(scheduled_at=value))
-        )
-        return types.SimpleNamespace(client=types.SimpleNamespace(get_execution=lambda execution_id: execution))
-
-    execution_id = types.SimpleNamespace(project="ml", domain="production", name="f3a9")
-    assert kickoff.scheduled_at(execution_id, remote=remote_with(scheduled)) == scheduled
-    assert kickoff.scheduled_at(execution_id, remote=remote_with(datetime(1970, 1, 1))) is None
-    naive = kickoff.scheduled_at(execution_id, remote=remote_with(datetime(2026, 11, 29, 6, 0)))
-    assert naive == scheduled and naive.tzinfo is not None
 
 
 CUSTOM = """\

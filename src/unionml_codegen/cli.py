@@ -176,3 +176,15 @@ from .operate import backfill, local_run, preview  # noqa: E402
 main.add_command(preview.schedules)
 main.add_command(local_run.run)
 main.add_command(backfill.backfill)
+
+# Cluster commands (unionml_codegen/operate: deploy.py, runs.py); flytekit is imported inside them
+from .operate import deploy as cluster_deploy  # noqa: E402
+from .operate import remote_backfill  # noqa: E402
+from .operate import runs as cluster_runs  # noqa: E402
+
+for _command in (cluster_deploy.deploy, cluster_deploy.activate_schedules, cluster_deploy.deactivate_schedules,
+                 cluster_deploy.prune_schedules, cluster_runs.list_scheduled_training_runs,
+                 cluster_runs.list_scheduled_prediction_runs, cluster_runs.list_model_versions,
+                 cluster_runs.fetch_model, cluster_runs.fetch_predictions):  # fmt: skip
+    main.add_command(_command)
+remote_backfill.install()  # backfill --remote

@@ -334,9 +334,6 @@ class FlyteAdminStandin:
                     raise ValueError(f"execution {key} is not QUEUED")
                 workflow = self.workflows[row.workflow].spec
                 tasks = self._workflow_tasks(workflow.template)
-                row.phase = core_execution_pb2.WorkflowExecution.RUNNING
-                row.started_at = self._now()
-                row.updated_at = row.started_at
             images = {task.spec.template.container.image for task in tasks}
             code_dirs = {self.images.get(image) for image in images}
             if None in code_dirs or len(code_dirs) != 1:
@@ -367,17 +364,44 @@ class FlyteAdminStandin:
                 "STANDIN_BLOB_PREFIX": str(self.blob_root),
             }
             env.pop("FLYTECTL_CONFIG", None)  # a pod is configured by FLYTE_PLATFORM_URL
-            result = subprocess.run([sys.executable, str(PROPELLER), *(str(job) for _, job in batch)], cwd=code_dir,
-                                    env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-            self.runs.append(result)
-            for row, job in batch:
-                if (job / "outputs.pb").is_file():
-                    outputs = literals_pb2.LiteralMap.FromString((job / "outputs.pb").read_bytes())
-                    self._finish(row, outputs, None, uri=(job / "outputs.pb").as_uri())
-                elif (job / "error.txt").is_file():
-                    self._finish(row, None, (job / "error.txt").read_text())
-                else:
-                    self._finish(row, None, f"the run exited {result.returncode}: {result.stderr[-2000:]}")
+            self._propel(code_dir, env, batch)
+
+    def _propel(self, code_dir: Path, env: dict[str, str], batch: list[tuple[_ExecutionRow, Path]]) -> None:
+        """One propeller process for the batch; each execution is recorded as soon as it ends, so a later one
+        sees it in flyteadmin (a prediction of the "latest" model after a training run)."""
+        with tempfile.TemporaryFile("w+") as stderr:
+            process = subprocess.Popen([sys.executable, str(PROPELLER)], cwd=code_dir, env=env, text=True,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)  # fmt: skip
+            stdout: list[str] = []
+            try:
+                for row, job in batch:
+                    with self._lock:
+                        row.phase = core_execution_pb2.WorkflowExecution.RUNNING
+                        row.started_at = row.updated_at = self._now()
+                    process.stdin.write(f"{job}\n")
+                    process.stdin.flush()
+                    for line in process.stdout:
+                        if line.strip() == f"STANDIN-DONE {job}":
+                            break
+                        stdout.append(line)
+                    self._record(row, job, process)
+                process.stdin.close()
+                process.wait(timeout=600)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                stderr.seek(0)
+                self.runs.append(subprocess.CompletedProcess(process.args, process.returncode, "".join(stdout), stderr.read()))
+
+    def _record(self, row: _ExecutionRow, job: Path, process) -> None:
+        if (job / "outputs.pb").is_file():
+            outputs = literals_pb2.LiteralMap.FromString((job / "outputs.pb").read_bytes())
+            self._finish(row, outputs, None, uri=(job / "outputs.pb").as_uri())
+        elif (job / "error.txt").is_file():
+            self._finish(row, None, (job / "error.txt").read_text())
+        else:
+            self._finish(row, None, f"the propeller process ended (exit {process.poll()}) before finishing the run")
 
     def _finish(self, row: _ExecutionRow, outputs, error: str | None, uri: str = "") -> _ExecutionRow:
         with self._lock:

@@ -1,7 +1,8 @@
 """The flyteadmin stand-in's executor: runs one workflow execution the way a Flyte cluster would.
 
-Run as ``python standin_propeller.py JOB_DIR...`` with the working directory set to the task image's
-code (the generated project); each job's ``env.json`` holds the ``FLYTE_INTERNAL_EXECUTION_*``
+Run as ``python standin_propeller.py`` with the working directory set to the task image's code (the
+generated project); it reads job directories from stdin, one a line, and prints
+``STANDIN-DONE JOB_DIR`` when a job has ended. Each job's ``env.json`` holds the ``FLYTE_INTERNAL_EXECUTION_*``
 variables a cluster sets for its pods. For each job it reads ``JOB_DIR/workflow.pb`` (a core WorkflowTemplate), ``JOB_DIR/tasks/*.pb`` (core TaskTemplates)
 and ``JOB_DIR/inputs.pb`` (the execution's LiteralMap), then runs the task nodes in dependency order,
 each through flytekit's own container entrypoint (``pyflyte-execute`` with the task template's
@@ -116,7 +117,6 @@ def run(job: Path) -> None:
         tasks[(task.id.name, task.id.version)] = task
     inputs = literals_pb2.LiteralMap.FromString((job / "inputs.pb").read_bytes())
     blob = Path(os.environ["STANDIN_BLOB_PREFIX"])
-    execution = os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
 
     outputs: dict[str, literals_pb2.LiteralMap] = {START_NODE: inputs, GLOBAL_INPUTS: inputs}
     for node in _order(template.nodes):
@@ -127,10 +127,10 @@ def run(job: Path) -> None:
         node_inputs = literals_pb2.LiteralMap(
             literals={binding.var: _binding_literal(binding.binding, outputs) for binding in node.inputs}
         )
-        prefix = blob / "metadata" / execution / node.id / "data" / "0"
+        prefix = job / "metadata" / node.id / "data" / "0"  # the job directory is new for every run
         prefix.mkdir(parents=True, exist_ok=True)
         (prefix / "inputs.pb").write_bytes(node_inputs.SerializeToString())
-        raw = str(blob / "raw" / f"{execution}-{node.id}-0")
+        raw = str(blob / "raw" / f"{job.name}-{node.id}-0")
         os.environ.update(
             {
                 "FLYTE_INTERNAL_TASK_PROJECT": ref.project,
@@ -165,7 +165,8 @@ class TaskFailed(Exception):
 
 def main() -> None:
     sys.path.insert(0, os.getcwd())  # the image's code, as PYTHONPATH=/root in the generated Dockerfile
-    for job in map(Path, sys.argv[1:]):  # one after the other, like pods of one image
+    for line in sys.stdin:  # job directories, one a line, run one after the other like pods of one image
+        job = Path(line.strip())
         os.environ.update(json.loads((job / "env.json").read_text()))
         try:
             run(job)
@@ -175,6 +176,7 @@ def main() -> None:
             import traceback
 
             (job / "error.txt").write_text(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
+        print(f"\nSTANDIN-DONE {job}", flush=True)
 
 
 if __name__ == "__main__":

@@ -39,28 +39,44 @@ def find_training_execution(remote, project: str, domain: str, model_version: st
     )
 
 
+class ModelVersionUnavailable(RuntimeError):
+    """A model version could not be read from flyteadmin."""
+
+
 def fetch_model_object(model_version: str, app_version: str, launch_plans: List[str], model_type: Any,
                        remote: Optional[Any] = None) -> Any:  # fmt: skip
     """The model object of a training execution in this execution's project and domain."""
     import flytekit
 
     execution_id = flytekit.current_context().execution_id
-    if remote is None:
-        from flytekit.configuration import Config
-        from flytekit.remote import FlyteRemote
+    project, domain = execution_id.project, execution_id.domain
+    try:
+        if remote is None:
+            from flytekit.configuration import Config
+            from flytekit.remote import FlyteRemote
 
-        remote = FlyteRemote(
-            Config.auto(),
-            default_project=execution_id.project,
-            default_domain=execution_id.domain,
+            remote = FlyteRemote(
+                Config.auto(), default_project=project, default_domain=domain
+            )
+        execution = find_training_execution(
+            remote, project, domain, model_version, app_version, launch_plans
         )
-    execution = find_training_execution(
-        remote,
-        execution_id.project,
-        execution_id.domain,
-        model_version,
-        app_version,
-        launch_plans,
-    )
-    execution = remote.sync_execution(execution)
+        execution = remote.sync_execution(execution)
+    except LookupError:
+        raise
+    except Exception as error:
+        raise ModelVersionUnavailable(
+            f"cannot read model version {model_version!r} in {project}/{domain} from flyteadmin "
+            f"({type(error).__name__}: {error}). The task needs access to flyteadmin: set FLYTE_PLATFORM_URL (or put "
+            "a Flyte config in the image and point FLYTECTL_CONFIG at it), or schedule the prediction with a model_file"
+        ) from error
+    if execution.spec.launch_plan.name not in launch_plans:
+        raise LookupError(
+            f"model version {model_version!r} is execution {execution.id.name} of {execution.spec.launch_plan.name}, "
+            f"not a training run of this model ({', '.join(launch_plans)})"
+        )
+    if not execution.is_done or execution.error is not None:
+        raise LookupError(
+            f"model version {model_version!r}: execution {execution.id.name} did not succeed"
+        )
     return execution.outputs.get("model_object", as_type=model_type)

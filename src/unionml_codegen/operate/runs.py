@@ -1,0 +1,363 @@
+"""`unionml list-scheduled-training-runs`, `list-scheduled-prediction-runs`, `list-model-versions`,
+`fetch-model`, `fetch-predictions`: what the schedules ran on the cluster, and their results.
+
+Executions are read from flyteadmin with flytekit's client, filtered as unionml does (by launch
+plan name, newest first by creation). The kickoff time of a run is its `scheduled_at` (every run
+the native scheduler starts has one); a run started by hand or by `backfill --remote` shows the
+kickoff input it was given. Results are decoded with flytekit's type engine against the types of
+the generated project's own workflows, so these two fetch commands import the project's package
+(its requirements must be installed, as for `pyflyte register`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import dump_json, fail, iso, out_and_schedule, project_or_exit
+from .project import OperateError, Project
+from .remote import Cluster, admin_errors, cluster_options, connect, utc
+
+SUCCEEDED = 4  # flyteidl core.WorkflowExecution.Phase
+
+
+def _phase(value: int) -> str:
+    from flytekit.models.core.execution import WorkflowExecutionPhase
+
+    return WorkflowExecutionPhase.enum_to_string(value)
+
+
+def _duration(execution) -> dt.timedelta | None:
+    closure = execution.closure
+    if utc(closure.started_at) is None:
+        return None
+    return closure.duration
+
+
+def _kickoff(cluster: Cluster, execution, kickoff_input: str | None) -> dt.datetime | None:
+    """scheduled_at, else the kickoff input the run was given (ListExecutions returns no inputs)."""
+    scheduled = utc(execution.spec.metadata.scheduled_at)
+    if scheduled is not None or not kickoff_input:
+        return scheduled
+    data = cluster.client.get_execution_data(execution.id)
+    literal = data.full_inputs.literals.get(kickoff_input)
+    if literal is None or literal.scalar is None:
+        return None
+    if literal.scalar.union is not None:  # Optional[datetime]
+        literal = literal.scalar.union.value
+    primitive = literal.scalar.primitive if literal.scalar is not None else None
+    return utc(primitive.datetime) if primitive is not None else None
+
+
+def _mode(execution) -> str:
+    return "schedule" if execution.spec.metadata.mode == 1 else "manual"
+
+
+def _executions(cluster: Cluster, filters: list, limit: int) -> list:
+    from flytekit.models.admin.common import Sort
+
+    executions, _ = cluster.client.list_executions_paginated(
+        cluster.project, cluster.domain, limit=limit, filters=filters,
+        sort_by=Sort("created_at", Sort.Direction.DESCENDING),
+    )  # fmt: skip
+    return executions
+
+
+def _table(rows: list[dict[str, str]], columns: list[tuple[str, str]]) -> None:
+    widths = {key: max([len(title)] + [len(row[key]) for row in rows]) for key, title in columns}
+    click.echo("  ".join(title.ljust(widths[key]) for key, title in columns).rstrip())
+    for row in rows:
+        click.echo("  ".join(row[key].ljust(widths[key]) for key, _ in columns).rstrip())
+
+
+def _seconds(value: dt.timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds(), 3)
+
+
+def _text(value: dt.timedelta | None) -> str:
+    if value is None:
+        return "-"
+    seconds = value.total_seconds()
+    return f"{seconds:.1f}s" if seconds < 60 else str(dt.timedelta(seconds=round(seconds)))
+
+
+# --------------------------------------------------------------------------------------------------
+# list-scheduled-training-runs / list-scheduled-prediction-runs
+
+
+def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind: str) -> None:
+    generated = project_or_exit(out)
+    command = f"list-scheduled-{kind}-runs"
+    try:
+        schedule = generated.schedule(schedule_name)
+        if schedule.kind != kind:
+            raise OperateError(f"{schedule_name!r} is a {schedule.kind} schedule",
+                               f"use `unionml list-scheduled-{schedule.kind}-runs`")  # fmt: skip
+        cluster = connect(config, project, domain, command)
+        from flytekit.models import filters
+
+        with admin_errors(cluster):
+            executions = _executions(cluster, [filters.Equal("launch_plan.name", schedule.name)], limit)
+            runs = [
+                {
+                    "execution": e.id.name,
+                    "kickoff": _kickoff(cluster, e, schedule.run_kickoff_input),
+                    "phase": _phase(e.closure.phase),
+                    "duration": _duration(e),
+                    "version": e.spec.launch_plan.version,
+                    "started_by": _mode(e),
+                    "created_at": utc(e.closure.created_at),
+                }
+                for e in executions
+            ]
+    except OperateError as exc:
+        fail(exc)
+    if as_json:
+        dump_json([{**run, "kickoff": run["kickoff"] and iso(run["kickoff"]), "duration": _seconds(run["duration"]),
+                    "created_at": run["created_at"] and iso(run["created_at"])} for run in runs])  # fmt: skip
+        return
+    if not runs:
+        click.echo(f"no runs of {schedule.name} in {project}/{domain}")
+        return
+    _table(
+        [{"execution": r["execution"], "kickoff": iso(r["kickoff"]) if r["kickoff"] else "-", "phase": r["phase"],
+          "duration": _text(r["duration"]), "version": r["version"], "started_by": r["started_by"]} for r in runs],
+        [("execution", "EXECUTION"), ("kickoff", "KICKOFF (UTC)"), ("phase", "PHASE"), ("duration", "DURATION"),
+         ("version", "VERSION"), ("started_by", "STARTED BY")],
+    )  # fmt: skip
+
+
+def _runs_command(kind: str):
+    @click.command(f"list-scheduled-{kind}-runs")
+    @click.argument("words", nargs=-1, metavar="[OUT] SCHEDULE")
+    @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10000), help="At most this many.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @cluster_options
+    def command(words, limit, as_json, config, project, domain) -> None:
+        out, schedule = out_and_schedule(words)
+        _list_runs(out, schedule, limit, as_json, config, project, domain, kind)
+
+    command.help = (
+        f"The executions of the {kind} schedule SCHEDULE of OUT, newest first: kickoff (scheduled) time, "
+        "phase, duration, version."
+    )
+    return command
+
+
+list_scheduled_training_runs = _runs_command("training")
+list_scheduled_prediction_runs = _runs_command("prediction")
+
+
+# --------------------------------------------------------------------------------------------------
+# list-model-versions
+
+
+@click.command("list-model-versions")
+@click.argument("out", required=False, type=click.Path(file_okay=False))
+@click.option("--app-version", default=None, help="Only models trained by this deployed version.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10000), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@cluster_options
+def list_model_versions(out, app_version, limit, as_json, config, project, domain) -> None:
+    """Successful training executions of OUT (scheduled or not), newest first: usable as `model_version`."""
+    generated = project_or_exit(out)
+    plans = _training_plans(generated)
+    try:
+        cluster = connect(config, project, domain, "list-model-versions")
+        from flytekit.models import filters
+
+        conditions = [filters.ValueIn("launch_plan.name", plans), filters.Equal("phase", "SUCCEEDED")]
+        if app_version:
+            conditions.append(filters.Equal("launch_plan.version", app_version))
+        with admin_errors(cluster):
+            versions = [
+                {
+                    "model_version": e.id.name,
+                    "launch_plan": e.spec.launch_plan.name,
+                    "app_version": e.spec.launch_plan.version,
+                    "kickoff": _kickoff(cluster, e, _kickoff_input(generated, e.spec.launch_plan.name)),
+                    "created_at": utc(e.closure.created_at),
+                }
+                for e in _executions(cluster, conditions, limit)
+            ]
+    except OperateError as exc:
+        fail(exc)
+    if as_json:
+        dump_json([{**v, "kickoff": v["kickoff"] and iso(v["kickoff"]), "created_at": v["created_at"] and iso(v["created_at"])}
+                   for v in versions])  # fmt: skip
+        return
+    if not versions:
+        click.echo(f"no successful training execution of {generated.package} in {project}/{domain}")
+        return
+    _table(
+        [{**v, "kickoff": iso(v["kickoff"]) if v["kickoff"] else "-", "created_at": iso(v["created_at"])}
+         for v in versions],
+        [("model_version", "MODEL VERSION"), ("launch_plan", "LAUNCH PLAN"), ("app_version", "APP VERSION"),
+         ("kickoff", "KICKOFF (UTC)"), ("created_at", "CREATED (UTC)")],
+    )  # fmt: skip
+
+
+def _training_plans(generated: Project) -> list[str]:
+    """Launch plans whose executions train a model: the training workflows' defaults and the training schedules."""
+    names = [w for model in generated.models for w in model.training_workflows]
+    return names + [s.name for s in generated.schedules if s.kind == "training"]
+
+
+def _kickoff_input(generated: Project, launch_plan: str) -> str | None:
+    for schedule in generated.schedules:
+        if schedule.name == launch_plan:
+            return schedule.run_kickoff_input
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# fetch-model / fetch-predictions
+
+
+def _finished(cluster: Cluster, generated: Project, name: str, kind: str):
+    """The execution `name`, succeeded, of one of the project's `kind` workflows, and that workflow's name."""
+    execution = cluster.remote.fetch_execution(name=name)
+    workflow = execution.flyte_workflow.id.name if execution.flyte_workflow is not None else ""
+    wanted = {w for m in generated.models for w in (m.training_workflows if kind == "training" else m.prediction_workflows)}
+    if workflow not in wanted:
+        raise OperateError(
+            f"execution {name} ran {workflow or 'no workflow'}, not a {kind} workflow of {generated.package}",
+            f"`unionml list-scheduled-{kind}-runs` lists the {kind} runs",
+        )
+    if execution.closure.phase != SUCCEEDED:
+        raise OperateError(f"execution {name} is {_phase(execution.closure.phase)}: it has no outputs to fetch")
+    return execution, workflow
+
+
+def _workflow_outputs(generated: Project, workflow: str) -> dict[str, Any]:
+    """The Python output types of one of the project's workflows, read from the generated package."""
+    module_name, _, attribute = workflow.rpartition(".")
+    root = str(generated.directory.resolve())
+    previous = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # leave no __pycache__ in the generated project
+    sys.path.insert(0, root)
+    try:
+        module = importlib.import_module(module_name)
+        return dict(getattr(module, attribute).python_interface.outputs)
+    except Exception as exc:
+        raise OperateError(
+            f"cannot load {workflow} from {generated.directory}: {type(exc).__name__}: {exc}",
+            "install the project's requirements (requirements.txt) in this environment",
+        ) from None
+    finally:
+        sys.dont_write_bytecode = previous
+        if root in sys.path:
+            sys.path.remove(root)
+
+
+def save_like_unionml(model: Any, hyperparameters: dict, path: Path) -> str:
+    """Write `model` as unionml 0.2.1's default saver does; returns the flavour written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module = type(model).__module__.split(".")[0]
+    if module == "sklearn" or hasattr(model, "get_params"):
+        import joblib
+
+        joblib.dump({"model_obj": model, "hyperparameters": hyperparameters}, path)
+        return "scikit-learn (joblib)"
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        torch.save({"model_obj": model.state_dict(), "hyperparameters": hyperparameters}, path)
+        return "PyTorch (state_dict)"
+    if module in ("keras", "tensorflow", "tf_keras"):
+        model.save(path)
+        return "Keras"
+    raise OperateError(
+        f"cannot save a model of type {type(model).__module__}.{type(model).__qualname__} as unionml's default saver",
+        "unionml saves scikit-learn, PyTorch and Keras models; fetch the output with FlyteRemote and save it yourself",
+    )
+
+
+@click.command("fetch-model")
+@click.argument("words", nargs=-1, metavar="[OUT] EXECUTION")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="File to write the model to.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics and hyperparameters as JSON.")
+@cluster_options
+def fetch_model(words, output, as_json, config, project, domain) -> None:
+    """Write the model a training EXECUTION of OUT trained to FILE (-o), as unionml's saver writes it.
+
+    The file is what `model_file=` of a prediction schedule and unionml's `model.load` read.
+    Prints the run's metrics and hyperparameters.
+    """
+    out, execution = _out_and_execution(words)
+    generated = project_or_exit(out)
+    try:
+        cluster = connect(config, project, domain, "fetch-model")
+        with admin_errors(cluster):
+            run, workflow = _finished(cluster, generated, execution, "training")
+        types = _workflow_outputs(generated, workflow)
+        with admin_errors(cluster):
+            model = run.outputs.get("model_object", as_type=types["model_object"])
+            hyperparameters = run.outputs.get("hyperparameters", as_type=types["hyperparameters"])
+            metrics = run.outputs.get("metrics", as_type=types["metrics"])
+        flavour = save_like_unionml(model, hyperparameters, Path(output))
+    except OperateError as exc:
+        fail(exc)
+    summary = {
+        "execution": execution,
+        "launch_plan": run.spec.launch_plan.name,
+        "app_version": run.spec.launch_plan.version,
+        "file": str(output),
+        "model_type": f"{type(model).__module__}.{type(model).__qualname__}",
+        "hyperparameters": hyperparameters,
+        "metrics": metrics,
+    }
+    if as_json:
+        dump_json(summary)
+        return
+    click.echo(f"wrote {output}: {type(model).__qualname__} ({flavour}) trained by execution {execution} "
+               f"({summary['launch_plan']}, version {summary['app_version']})")  # fmt: skip
+    click.echo(f"hyperparameters: {json.dumps(hyperparameters, sort_keys=True, default=str)}")
+    click.echo("metrics: " + ", ".join(f"{key} {value}" for key, value in metrics.items()))
+
+
+@click.command("fetch-predictions")
+@click.argument("words", nargs=-1, metavar="[OUT] EXECUTION")
+@click.option("--json", "as_json", is_flag=True, help="Print the predictions as JSON.")
+@cluster_options
+def fetch_predictions(words, as_json, config, project, domain) -> None:
+    """Print the predictions a prediction EXECUTION of OUT produced."""
+    out, execution = _out_and_execution(words)
+    generated = project_or_exit(out)
+    try:
+        cluster = connect(config, project, domain, "fetch-predictions")
+        with admin_errors(cluster):
+            run, workflow = _finished(cluster, generated, execution, "prediction")
+        types = _workflow_outputs(generated, workflow)
+        [(output_name, output_type)] = types.items()
+        with admin_errors(cluster):
+            predictions = run.outputs.get(output_name, as_type=output_type)
+    except OperateError as exc:
+        fail(exc)
+    if as_json:
+        dump_json(_jsonable(predictions))
+        return
+    count = len(predictions) if hasattr(predictions, "__len__") else 1
+    click.echo(f"{count} predictions of execution {execution} ({run.spec.launch_plan.name}, "
+               f"version {run.spec.launch_plan.version}):")  # fmt: skip
+    click.echo(predictions.to_string() if hasattr(predictions, "to_string") else json.dumps(_jsonable(predictions)))
+
+
+def _out_and_execution(words: tuple[str, ...]) -> tuple[str | None, str]:
+    """`[OUT] EXECUTION`: the project directory may be left out (it is then found)."""
+    if len(words) in (1, 2):
+        return (None, words[0]) if len(words) == 1 else (words[0], words[1])
+    raise click.UsageError(f"expected [OUT] EXECUTION, got {len(words)} argument{'s' if len(words) != 1 else ''}")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame
+        return value.to_dict(orient="records")
+    if hasattr(value, "tolist"):  # numpy
+        return value.tolist()
+    return value

@@ -1,0 +1,303 @@
+"""The cluster commands (deploy, activate/deactivate/prune, list runs and model versions, fetch-model,
+fetch-predictions, backfill --remote) and the generated runtime code that calls flyteadmin
+(model_registry.py), against the flyteadmin STAND-IN (tests/support/flyteadmin_standin.py) through
+flytekit's real client over gRPC. One stand-in and one deployed project (digits_batch: a weekly
+training schedule, a model-file prediction schedule, an hourly prediction schedule of the latest
+model) for the module; the stand-in fires the schedules as the native scheduler would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import types
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from .conftest import EXAMPLES, run_cli, run_python
+from .support.flyte_package import literal_to_python
+from .support.flyteadmin_standin import FlyteAdminStandin
+
+IMAGE = "ghcr.io/your-org/your-app:latest"
+SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
+TRAINED_AT = (datetime(2026, 11, 23, 3, tzinfo=timezone.utc), datetime(2026, 11, 30, 3, tzinfo=timezone.utc))
+LATEST_AT = datetime(2026, 11, 30, 7, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The stand-in, digits_batch deployed at v1 with `unionml deploy`, and four scheduled runs fired:
+    two trainings, a model-file prediction, then a prediction with the latest model (the newer training)."""
+    root = tmp_path_factory.mktemp("cluster")
+    project = root / "digits_batch" / "flyte"
+    shutil.copytree(EXAMPLES / "digits_batch" / "flyte", project)
+    with FlyteAdminStandin(root / "blob") as standin:
+        config = standin.write_config(root / "config.yaml")
+        standin.add_image(IMAGE, project)
+        deployed = run_cli("deploy", str(project), "--version", "v1", "--config", str(config))
+        states_after_deploy = standin.launch_plan_states()
+        fired = [standin.fire("weekly_retraining", at, run=False) for at in TRAINED_AT]
+        fired.append(standin.fire("hourly_predictions_with_latest_model", LATEST_AT, run=False))
+        standin.run_executions(*fired)
+        yield types.SimpleNamespace(
+            standin=standin, config=config, project=project, root=root, deployed=deployed,
+            states_after_deploy=states_after_deploy, trainings=fired[:2], latest_prediction=fired[2],
+        )  # fmt: skip
+    for name in [name for name in sys.modules if name == "digits_batch" or name.startswith("digits_batch.")]:
+        del sys.modules[name]  # the fetch commands ran in this process and imported the generated package
+
+
+def unionml(cluster, *args: str, ok: bool = True):
+    """A cluster command in this process (click's runner), as `unionml ARGS --config CONFIG`."""
+    from unionml_codegen.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--config", str(cluster.config)], catch_exceptions=False)
+    assert (result.exit_code == 0) == ok, result.output
+    return result
+
+
+def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_said(cluster):
+    assert cluster.deployed.returncode == 0, cluster.deployed.stderr
+    assert cluster.deployed.stdout.splitlines() == [
+        "registered digits_batch version v1 in flytesnacks/development: 7 tasks, 5 workflows, 8 launch plans",
+        "activated: weekly_retraining, daily_predictions, hourly_predictions_with_latest_model",
+    ]
+    active = {name for (name, _), state in cluster.states_after_deploy.items() if state == "ACTIVE"}
+    assert active == set(SCHEDULES)
+    assert len(cluster.states_after_deploy) == 8  # every workflow's default launch plan too, inactive
+    assert not list(cluster.project.rglob("__pycache__"))
+
+
+def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cluster):
+    standin = cluster.standin
+    result = run_cli("deploy", str(cluster.project), "--version", "v2", "--no-schedule", "--config", str(cluster.config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"not activated (--no-schedule): {', '.join(SCHEDULES)}"
+    assert standin.active() == {name: "v1" for name in SCHEDULES}  # v2 registered, nothing switched
+
+    assert unionml(cluster, "activate-schedules", str(cluster.project)).output.splitlines() == [
+        f"{name}: ACTIVE at version v2" for name in SCHEDULES
+    ]
+    assert standin.active() == {name: "v2" for name in SCHEDULES}  # and v1 of each deactivated
+
+    result = unionml(cluster, "deactivate-schedules", str(cluster.project), "weekly_retraining")
+    assert result.output == "weekly_retraining: INACTIVE (was active at version v2)\n"
+    assert standin.active() == {"daily_predictions": "v2", "hourly_predictions_with_latest_model": "v2"}
+
+    result = unionml(cluster, "activate-schedules", str(cluster.project), "weekly_retraining", "nightly", ok=False)
+    assert result.exit_code == 2 and "has no schedule 'nightly'" in result.output
+    assert "weekly_retraining" not in standin.active()  # an unknown name: nothing switched
+
+    # an earlier deployment scheduled "nightly_retraining" on the project's training workflow; another project's
+    # active schedule shares the Flyte project
+    _register_schedule(standin, "nightly_retraining", "digits_batch.workflows.digits_classifier_train")
+    _register_schedule(standin, "other_team_schedule", "other_team.workflows.train")
+    result = unionml(cluster, "prune-schedules", str(cluster.project), "--dry-run")
+    assert result.output == (
+        "would deactivate nightly_retraining (version v1, runs digits_batch.workflows.digits_classifier_train)\n"
+    )
+    assert "nightly_retraining" in standin.active()
+    result = unionml(cluster, "prune-schedules", str(cluster.project))
+    assert result.output.startswith("deactivated nightly_retraining (version v1")
+    assert standin.active() == {"daily_predictions": "v2", "hourly_predictions_with_latest_model": "v2",
+                                "other_team_schedule": "v1"}  # fmt: skip
+
+
+def _register_schedule(standin, name: str, workflow: str) -> None:
+    """A scheduled launch plan registered and activated over gRPC, as an earlier `pyflyte register` would have."""
+    import grpc
+    from flyteidl.admin import launch_plan_pb2, workflow_pb2
+    from flyteidl.core import identifier_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    def ident(kind, entity):
+        return identifier_pb2.Identifier(resource_type=kind, project="flytesnacks", domain="development",
+                                         name=entity, version="v1")  # fmt: skip
+
+    train = standin.workflows[("flytesnacks", "development", "digits_batch.workflows.digits_classifier_train", "v1")]
+    weekly = standin.launch_plans[("flytesnacks", "development", "weekly_retraining", "v1")]
+    spec = launch_plan_pb2.LaunchPlanSpec()
+    spec.CopyFrom(weekly.spec)
+    spec.workflow_id.CopyFrom(ident(identifier_pb2.WORKFLOW, workflow))
+    with grpc.insecure_channel(standin.endpoint) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        if workflow != "digits_batch.workflows.digits_classifier_train":
+            admin.CreateWorkflow(workflow_pb2.WorkflowCreateRequest(id=ident(identifier_pb2.WORKFLOW, workflow),
+                                                                    spec=train.spec))  # fmt: skip
+        admin.CreateLaunchPlan(launch_plan_pb2.LaunchPlanCreateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name), spec=spec))
+        admin.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name),
+                                                                       state=launch_plan_pb2.ACTIVE))  # fmt: skip
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat() + "Z"
+
+
+def test_fired_training_runs_are_listed_newest_first_with_their_kickoff_times(cluster):
+    for name in [*cluster.trainings, cluster.latest_prediction]:
+        assert cluster.standin.execution(name).phase == 4, cluster.standin.execution(name).error  # SUCCEEDED
+    runs = json.loads(unionml(cluster, "list-scheduled-training-runs", str(cluster.project), "weekly_retraining",
+                              "--json").output)  # fmt: skip
+    assert [r["execution"] for r in runs] == cluster.trainings[::-1]
+    assert [r["kickoff"] for r in runs] == [_iso(TRAINED_AT[1]), _iso(TRAINED_AT[0])]
+    assert {(r["phase"], r["version"], r["started_by"]) for r in runs} == {("SUCCEEDED", "v1", "schedule")}
+    assert all(r["duration"] > 0 for r in runs)
+    table = unionml(cluster, "list-scheduled-training-runs", str(cluster.project), "weekly_retraining", "--limit", "1")
+    header, row = table.output.splitlines()
+    assert header.split() == ["EXECUTION", "KICKOFF", "(UTC)", "PHASE", "DURATION", "VERSION", "STARTED", "BY"]
+    assert row.split()[:3] == [cluster.trainings[1], _iso(TRAINED_AT[1]), "SUCCEEDED"]
+    wrong = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project), "weekly_retraining", ok=False)
+    assert "'weekly_retraining' is a training schedule; use `unionml list-scheduled-training-runs`" in wrong.output
+    versions = json.loads(unionml(cluster, "list-model-versions", str(cluster.project), "--json").output)
+    assert [v["model_version"] for v in versions] == cluster.trainings[::-1]
+    assert unionml(cluster, "list-model-versions", str(cluster.project), "--app-version", "v9").output.startswith(
+        "no successful training execution of digits_batch"
+    )
+
+
+CHECK_MODEL = """
+import json
+from datetime import datetime, timezone
+from sklearn.linear_model import LogisticRegression
+from unionml import Dataset, Model
+from digits_batch import components, model_files, workflows
+
+kickoff = datetime.fromisoformat({kickoff!r})
+data = components.reader(time=kickoff, labeled=False)
+as_model_file = model_files.load_sklearn({path!r})  # what a model_file= prediction schedule loads with
+by_unionml = Model(dataset=Dataset(targets=["target"]), init=LogisticRegression).load({path!r})
+print(json.dumps([workflows.predict_digits_classifier(as_model_file, data), workflows.predict_digits_classifier(by_unionml, data)]))
+"""
+
+
+def test_fetch_model_writes_unionmls_file_whose_predictions_are_the_latest_model_runs(cluster):
+    model_file = cluster.root / "fetched" / "model.joblib"
+    newest = cluster.trainings[1]
+    fetched = unionml(cluster, "fetch-model", str(cluster.project), newest, "-o", str(model_file), "--json")
+    summary = json.loads(fetched.stdout)
+    outputs = cluster.standin.execution(newest).outputs.literals
+    assert summary["metrics"] == literal_to_python(outputs["metrics"]) and set(summary["metrics"]) == {"train", "test"}
+    assert summary["hyperparameters"] == literal_to_python(outputs["hyperparameters"]) == {"C": 0.1, "max_iter": 1000}
+    assert summary["model_type"] == "sklearn.linear_model._logistic.LogisticRegression"
+
+    predicted = unionml(cluster, "fetch-predictions", str(cluster.project), cluster.latest_prediction, "--json")
+    predictions = json.loads(predicted.stdout)
+    stored = cluster.standin.execution(cluster.latest_prediction).outputs.literals["o0"]
+    assert predictions == literal_to_python(stored) and len(predictions) == 100  # exactly what the run produced
+
+    # the hourly run resolved model_version="latest" over gRPC to the newest training run: the fetched file,
+    # loaded as a prediction schedule's model_file and by unionml's model.load, predicts exactly as it did
+    loaded = run_python(CHECK_MODEL.format(kickoff=LATEST_AT.isoformat(), path=str(model_file)),
+                        cwd=cluster.project)  # fmt: skip
+    assert json.loads(loaded.stdout.splitlines()[-1]) == [predictions, predictions]
+
+
+RESOLVE = """
+import json, os
+from flytekit.core.context_manager import ExecutionParameters, ExecutionState, FlyteContextManager
+from flytekit.models.core.identifier import WorkflowExecutionIdentifier
+from sklearn.linear_model import LogisticRegression
+from digits_batch import model_registry
+
+ctx = FlyteContextManager.current_context()
+params = ExecutionParameters.new_builder(ctx.user_space_params)
+params.execution_id = WorkflowExecutionIdentifier("flytesnacks", "development", "a-prediction-run")
+state = ctx.new_execution_state().with_params(mode=ExecutionState.Mode.TASK_EXECUTION, user_space_params=params.build())
+plans = ["digits_batch.workflows.digits_classifier_train", "weekly_retraining"]
+found = {{}}
+with FlyteContextManager.with_context(ctx.with_execution_state(state)):
+    for version, app_version in [("latest", ""), ({older!r}, ""), ({newer!r}, ""), ("latest", "v9"), ({prediction!r}, "")]:
+        try:
+            model = model_registry.fetch_model_object(version, app_version, plans, LogisticRegression)
+            found[f"{{version}}@{{app_version}}"] = model.coef_.round(8).tolist()
+        except LookupError as error:
+            found[f"{{version}}@{{app_version}}"] = "LookupError: " + str(error)
+    os.environ["FLYTE_PLATFORM_URL"] = "127.0.0.1:1"  # flyteadmin unreachable from the task
+    try:
+        model_registry.fetch_model_object("latest", "", plans, LogisticRegression)
+    except model_registry.ModelVersionUnavailable as error:
+        found["unreachable"] = str(error)
+print(json.dumps(found))
+"""
+
+
+def test_generated_model_registry_resolves_versions_over_grpc_and_names_what_to_configure_when_unreachable(cluster):
+    older, newer = cluster.trainings
+    env = cluster.standin.env()
+    code = RESOLVE.format(older=older, newer=newer, prediction=cluster.latest_prediction)
+    import os
+
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)  # a pod's configuration: FLYTE_PLATFORM_URL at the stand-in
+    try:
+        found = json.loads(run_python(code, cwd=cluster.project).stdout.splitlines()[-1])
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    assert found["latest@"] == found[f"{newer}@"] != found[f"{older}@"]
+    assert found["latest@v9"] == (
+        "LookupError: no successful training execution of digits_batch.workflows.digits_classifier_train, "
+        "weekly_retraining in flytesnacks/development"
+    )
+    assert found[f"{cluster.latest_prediction}@"].startswith(
+        f"LookupError: model version '{cluster.latest_prediction}' is execution {cluster.latest_prediction} of "
+        "hourly_predictions_with_latest_model, not a training run of this model"
+    )
+    assert found["unreachable"].startswith("cannot read model version 'latest' in flytesnacks/development from flyteadmin")
+    assert "set FLYTE_PLATFORM_URL" in found["unreachable"] and "schedule the prediction with a model_file" in found["unreachable"]
+
+
+def test_backfill_remote_starts_one_execution_per_kickoff_with_its_kickoff_input(cluster):
+    standin = cluster.standin
+    before = set(standin.executions)
+    result = unionml(cluster, "backfill", str(cluster.project), "weekly_retraining", "--remote",
+                     "--from", "2026-11-01", "--to", "2026-11-16T23:00:00", "--json")  # fmt: skip
+    record = json.loads(result.stdout)
+    mondays = [datetime(2026, 11, day, 3, tzinfo=timezone.utc) for day in (2, 9, 16)]
+    assert [run["kickoff"] for run in record["runs"]] == [_iso(t) for t in mondays]
+    assert (record["ok"], record["failed"]) == (3, 0)
+    created = {key[2]: standin.executions[key] for key in set(standin.executions) - before}
+    assert set(created) == {run["execution"] for run in record["runs"]}
+    for run, kickoff in zip(record["runs"], mondays):
+        row = created[run["execution"]]
+        newest = max(version for name, version in standin.launch_plan_states() if name == "weekly_retraining")
+        assert row.launch_plan[2:] == ("weekly_retraining", newest)  # the newest deployed version
+        assert literal_to_python(row.user_inputs.literals["time"]) == kickoff
+        assert row.spec.metadata.mode == 0  # MANUAL: started by hand, not by the scheduler
+    # a fixed-rate schedule gets its kickoff as the workflow's kickoff_time (the scheduler gives it none)
+    result = unionml(cluster, "backfill", str(cluster.project), "hourly_predictions_with_latest_model", "--remote",
+                     "--from", "2026-11-30T07:00:00", "--to", "2026-11-30T08:00:00", "--json")  # fmt: skip
+    record = json.loads(result.stdout)
+    kickoffs = [literal_to_python(standin.execution(run["execution"]).user_inputs.literals["kickoff_time"])
+                for run in record["runs"]]  # fmt: skip
+    assert kickoffs == [LATEST_AT, LATEST_AT + timedelta(hours=1)]
+
+
+NO_FLYTEKIT = """
+import sys
+sys.modules["flytekit"] = None  # as if flytekit were not installed
+from unionml_codegen.cli import main
+main(["deactivate-schedules", {out!r}])
+"""
+
+
+def test_a_cluster_command_says_how_to_install_flytekit_and_names_an_unreachable_flyteadmin(cluster, tmp_path):
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", NO_FLYTEKIT.format(out=str(cluster.project))],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        2, "error: `unionml deactivate-schedules` needs flytekit, which is not installed; "
+        "install it beside unionml-codegen: pip install 'flytekit>=1.16,<2'\n",
+    )  # fmt: skip
+    closed = tmp_path / "closed.yaml"
+    closed.write_text("admin:\n  endpoint: dns:///127.0.0.1:1\n  insecure: true\n")
+    from unionml_codegen.cli import main
+
+    result = CliRunner().invoke(main, ["deactivate-schedules", str(cluster.project), "--config", str(closed)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (")
+    assert result.stderr.rstrip().endswith("check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL")
