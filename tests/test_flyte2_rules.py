@@ -88,15 +88,6 @@ def test_task_options_flyte2_has_no_place_for_are_errors(tmp_path, options, mess
     assert flyte1 is not None or "cache_version" in options or "CACHE" in options  # flyte1 takes the others
 
 
-def test_a_pytorch_model_is_an_error_at_the_model(tmp_path):
-    app = APP.replace("from sklearn.linear_model import LogisticRegression\n", "import torch\n").replace(
-        "LogisticRegression", "torch.nn.Module"
-    )
-    result, diagnostics = generate(tmp_path, schedule('"a"', 'expression="@daily"', CRON), app=app)
-    assert result is None
-    assert any("is a PyTorch model; the flyte2 target does not move such models" in d[3] for d in diagnostics)
-
-
 SERIALIZE = """
 import asyncio, json
 import flyte, flyte.types

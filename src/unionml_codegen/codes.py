@@ -300,9 +300,6 @@ TOML_PARSER_MISSING = _code(
 FLYTE2_TASK_READER = _code(
     "UMG801", "flyte2-task-reader", "error", "--target flyte2: the dataset reads with a flytekit 1.x (SQL) task"
 )
-FLYTE2_MODEL_TYPE = _code(
-    "UMG802", "flyte2-model-type", "error", "--target flyte2: PyTorch and Keras models cannot move between tasks yet"
-)
 FLYTE2_TRIGGER_SETTING = _code(
     "UMG803", "flyte2-trigger-setting", "error", "--target flyte2: a launchplan_kwargs setting a trigger cannot carry"
 )

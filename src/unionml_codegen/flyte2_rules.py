@@ -9,8 +9,6 @@ read from the SDK's source (flyte 2.12):
 - `launchplan_kwargs`: a `flyte.Trigger` carries `labels`, `annotations`, `overwrite_cache` and
   `max_action_concurrency` (unionml's `max_parallelism`, which Flyte 2 takes as 0 or at least 2);
   the other launch plan settings have no trigger field;
-- model types: PyTorch and Keras models cross task boundaries through flytekit type transformers
-  in the flyte1 target; the flyte2 target has no such transformer yet;
 - a reader that is a flytekit task object (`Dataset.from_sqlite_task`) cannot run under Flyte 2.
 """
 
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 from . import codes
 from .diagnostics import Diagnostics
-from .model_sources import model_flavor
 from .spec import App, Component
 
 #: flytekit `@task` options the flyte2 target carries over, and what each becomes.
@@ -42,16 +39,6 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
                 f"the dataset '{dataset.name}' reads with a flytekit task ({reader.function.name}); the flyte2 "
                 "target cannot run a flytekit 1.x task",
                 "read the data with a plain `@dataset.reader` function, or generate with --target flyte1",
-            )
-    for model in app.models.values():
-        flavor = model_flavor(app, model)
-        if flavor in ("pytorch", "keras"):
-            diagnostics.error(
-                codes.FLYTE2_MODEL_TYPE,
-                model.position,
-                f"the model '{model.name}' is a {'PyTorch' if flavor == 'pytorch' else 'Keras'} model; the flyte2 "
-                "target does not move such models between tasks yet",
-                "generate this app with --target flyte1 (the default)",
             )
     for schedule in app.schedules:
         kwargs = schedule.launchplan_kwargs

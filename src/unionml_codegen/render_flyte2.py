@@ -11,7 +11,11 @@ dataset steps, and each schedule's fixed inputs (`_launch_plans`). What changes:
   runs: the reader's time argument is bound to `flyte.TriggerTime` for cron and fixed-rate
   schedules alike (Flyte 2 fills it at every fire), so no workflow reads the time from the execution;
 - the generated modules import the package by its absolute name, as `flyte deploy PKG/tasks.py`
-  loads tasks.py as a file.
+  loads tasks.py as a file;
+- PyTorch and Keras models cross task boundaries as the SDK moves any type it has no transformer
+  for, pickled (flyte1 needs transformers of its own, torch_models.py and keras_models.py, since
+  flytekit's PyTorch transformer loads modules with `weights_only=True` and its Keras one needs
+  tensorflow); the tasks run in one image, so the pickle's Python and classes match.
 """
 
 from __future__ import annotations
@@ -333,7 +337,7 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
     names = {distribution(module) for module in app.third_party_modules} - {"flyte"}
     names.add(FLYTE_REQUIREMENT)
     flavors = {model_flavor(app, m.model) for m in models if m.loads_files}
-    names |= {{"sklearn": "joblib"}.get(f, "") for f in flavors} - {""}
+    names |= {{"sklearn": "joblib", "pytorch": "torch", "keras": "keras"}[f] for f in flavors if f != "custom"}
     if "pandas" in app.third_party_modules:
         names.add("pyarrow")  # flyte writes DataFrames between tasks as parquet
     lines = {name if name.startswith("flyte>") else pinned(name, app.requirement_pins) for name in names}
