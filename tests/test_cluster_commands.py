@@ -32,8 +32,12 @@ def cluster(tmp_path_factory):
     """The stand-in, digits_batch deployed at v1 with `unionml deploy`, and four scheduled runs fired:
     two trainings, a model-file prediction, then a prediction with the latest model (the newer training)."""
     root = tmp_path_factory.mktemp("cluster")
+    shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch")
+    app = root / "digits_batch" / "app.py"  # the app says not to activate one schedule on deploy
+    app.write_text(app.read_text().replace('    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'))
+    generated = run_cli("generate", str(app), "-o", str(root / "digits_batch" / "flyte"))
+    assert generated.returncode == 0 and "activate_on_deploy=False" in app.read_text(), generated.stderr
     project = root / "digits_batch" / "flyte"
-    shutil.copytree(EXAMPLES / "digits_batch" / "flyte", project)
     with FlyteAdminStandin(root / "blob") as standin:
         config = standin.write_config(root / "config.yaml")
         standin.add_image(IMAGE, project)
@@ -63,10 +67,11 @@ def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_sai
     assert cluster.deployed.returncode == 0, cluster.deployed.stderr
     assert cluster.deployed.stdout.splitlines() == [
         "registered digits_batch version v1 in flytesnacks/development: 7 tasks, 5 workflows, 8 launch plans",
-        "activated: weekly_retraining, daily_predictions, hourly_predictions_with_latest_model",
+        "activated: weekly_retraining, hourly_predictions_with_latest_model",
+        "not activated (activate_on_deploy=False): daily_predictions",
     ]
     active = {name for (name, _), state in cluster.states_after_deploy.items() if state == "ACTIVE"}
-    assert active == set(SCHEDULES)
+    assert active == {"weekly_retraining", "hourly_predictions_with_latest_model"}  # as the app said
     assert len(cluster.states_after_deploy) == 8  # every workflow's default launch plan too, inactive
     assert not list(cluster.project.rglob("__pycache__"))
 
@@ -76,7 +81,7 @@ def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cl
     result = run_cli("deploy", str(cluster.project), "--version", "v2", "--no-schedule", "--config", str(cluster.config))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == f"not activated (--no-schedule): {', '.join(SCHEDULES)}"
-    assert standin.active() == {name: "v1" for name in SCHEDULES}  # v2 registered, nothing switched
+    assert standin.active() == {"weekly_retraining": "v1", "hourly_predictions_with_latest_model": "v1"}  # unchanged
 
     assert unionml(cluster, "activate-schedules", str(cluster.project)).output.splitlines() == [
         f"{name}: ACTIVE at version v2" for name in SCHEDULES
@@ -268,12 +273,17 @@ def test_backfill_remote_starts_one_execution_per_kickoff_with_its_kickoff_input
         assert literal_to_python(row.user_inputs.literals["time"]) == kickoff
         assert row.spec.metadata.mode == 0  # MANUAL: started by hand, not by the scheduler
     # a fixed-rate schedule gets its kickoff as the workflow's kickoff_time (the scheduler gives it none)
+    before = set(standin.executions)
     result = unionml(cluster, "backfill", str(cluster.project), "hourly_predictions_with_latest_model", "--remote",
-                     "--from", "2026-11-30T07:00:00", "--to", "2026-11-30T08:00:00", "--json")  # fmt: skip
-    record = json.loads(result.stdout)
-    kickoffs = [literal_to_python(standin.execution(run["execution"]).user_inputs.literals["kickoff_time"])
-                for run in record["runs"]]  # fmt: skip
+                     "--from", "2026-11-30T07:00:00", "--to", "2026-11-30T08:00:00")  # fmt: skip
+    created = sorted((standin.executions[key] for key in set(standin.executions) - before), key=lambda row: row.id)
+    kickoffs = [literal_to_python(row.user_inputs.literals["kickoff_time"]) for row in created]
     assert kickoffs == [LATEST_AT, LATEST_AT + timedelta(hours=1)]
+    version = created[0].launch_plan[3]
+    assert result.stdout.splitlines()[:4] == [
+        line for row, at in zip(created, kickoffs)
+        for line in (f"{_iso(at)}  ok", f"  execution {row.ident.name} of version {version}: QUEUED")
+    ]  # fmt: skip
 
 
 NO_FLYTEKIT = """

@@ -18,6 +18,15 @@ from .project import OperateError, Project, Schedule
 from .remote import DEFAULT_DOMAIN, DEFAULT_PROJECT, Cluster, admin_errors, connect, launch_plan_versions
 
 
+class RemoteOutcome(Outcome):
+    """A kickoff started on the cluster: its execution, not yet its results."""
+
+    def lines(self) -> list[str]:
+        if not self.ok:
+            return super().lines()
+        return [f"execution {self.execution} of version {self.outputs['version']}: {self.outputs['phase']}"]
+
+
 class RemoteRunner:
     where = "on the cluster"
 
@@ -56,9 +65,12 @@ class RemoteRunner:
                     domain=self.cluster.domain,
                 )
         except OperateError as exc:
-            return Outcome(self.schedule.name, kickoff, ok=False, error=str(exc))
-        return Outcome(self.schedule.name, kickoff, ok=True, execution=execution.id.name,
-                       outputs={"execution": execution.id.name, "version": self.plan.id.version})  # fmt: skip
+            return RemoteOutcome(self.schedule.name, kickoff, ok=False, error=str(exc))
+        from flytekit.models.core.execution import WorkflowExecutionPhase
+
+        phase = WorkflowExecutionPhase.enum_to_string(execution.closure.phase)
+        return RemoteOutcome(self.schedule.name, kickoff, ok=True, execution=execution.id.name,
+                             outputs={"execution": execution.id.name, "version": self.plan.id.version, "phase": phase})  # fmt: skip
 
 
 def _mode(ctx, param, value):
