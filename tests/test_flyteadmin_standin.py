@@ -239,3 +239,29 @@ def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_train
     runs, _ = remote.client.list_executions_paginated("seed_guide", "development", limit=5,
                                                       filters=[filters.Equal("launch_plan.name", "fixed_rate_training_schedule")])  # fmt: skip
     assert [(r.id.name, r.spec.metadata.scheduled_at) for r in runs] == [(fixed, at.replace(tzinfo=None))]
+
+
+def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, standin):
+    """The seed guide's project deployed at v2 with `unionml deploy`: the same tasks, workflows and launch plans
+    as pyflyte's v1, spec for spec (versions aside), and the same schedules activated."""
+    from .conftest import run_cli
+
+    project_dir = standin.images[IMAGE]
+    result = run_cli("deploy", str(project_dir), "--version", "v2", "--project", "seed_guide",
+                     "--config", str(standin.config))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+    def entities(version: str) -> dict:
+        found = {}
+        for kind, table in (("task", standin.tasks), ("workflow", standin.workflows), ("launch plan", standin.launch_plans)):
+            for key, row in table.items():
+                if key[0] == "seed_guide" and key[3] == version:
+                    text = row.spec.SerializeToString(deterministic=True).replace(version.encode(), b"<V>")
+                    found[(kind, key[2])] = text
+        return found
+
+    assert entities("v2") == entities("v1") and len(entities("v1")) == 26
+    states = standin.launch_plan_states("seed_guide")
+    assert {name for (name, version), state in states.items() if version == "v2" and state == "ACTIVE"} == _schedule_names(
+        "seed_guide"
+    )
