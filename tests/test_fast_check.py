@@ -19,7 +19,7 @@ from unionml_codegen.write import MANIFEST
 
 from .conftest import EXAMPLES, REPO, run_cli
 
-HEAVY = ("libcst", "jinja2", "black", "croniter", "flytekit")
+HEAVY = ("libcst", "jinja2", "black", "croniter", "flytekit", "cron_descriptor")
 
 # runs the CLI in this interpreter, then prints which heavy modules it imported
 _IMPORTS = """

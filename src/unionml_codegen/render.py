@@ -6,6 +6,7 @@ which only lay out text. Python files are formatted with black, once each.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,9 +120,39 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         source=options.source,
         extras=extras,
         local_files=sorted(app.local_files),
+        **_readme_views(plans, files[f"{pkg}/workflows.py"]),
     )
     _check(files)
     return dict(sorted(files.items()))
+
+
+def _readme_views(plans: list[_Plan], workflows: str) -> dict[str, Any]:
+    """What the README shows besides the tables: timings in words and the Mermaid diagrams (readme.py)."""
+    from . import readme
+
+    nodes = [
+        readme.PlanNode(
+            name=p.schedule.name,
+            workflow=p.workflow,
+            when=f"cron {p.schedule.expression}: {p.words}" if p.schedule.expression is not None else p.words,
+            kickoff=_kickoff_shown(p),
+            fixed_inputs=p.fixed_inputs,
+        )
+        for p in plans
+    ]
+    return {
+        "plans_diagram": readme.plans_diagram(nodes),
+        "max_diagram_plans": readme.MAX_DIAGRAM_PLANS,
+        "workflow_diagrams": readme.workflow_diagrams(workflows),
+    }
+
+
+def _kickoff_shown(plan: _Plan) -> str | None:
+    if plan.kickoff_input:
+        return f"{plan.kickoff_input} = the kickoff time"
+    if plan.schedule.fixed_rate and plan.schedule.reader_time_arg:
+        return f"{plan.schedule.reader_time_arg} = the scheduled time"
+    return None
 
 
 def _check(files: dict[str, str | bytes]) -> None:
@@ -718,7 +749,15 @@ class _Plan:
         s = self.schedule
         if s.expression is not None:
             return f"cron {markdown_code(s.expression)}"
-        return f"every {s.fixed_rate}"
+        return f"fixed rate {markdown_code(repr(s.fixed_rate).removeprefix('datetime.'))}"
+
+    @functools.cached_property
+    def words(self) -> str:
+        """The schedule's timing in words ('At 02:30 AM, only on Monday', 'Every 1 day'), readme.py."""
+        from .readme import cron_in_words, rate_in_words
+
+        s = self.schedule
+        return cron_in_words(s.expression) if s.expression is not None else rate_in_words(s.fixed_rate)
 
 
 #: Names launch_plans.py may import (flytekit's, datetime's for fixed inputs, launchplan_kwargs' and the
@@ -873,6 +912,12 @@ def _requirements(app: App, models: list[_ModelView]) -> list[str]:
 
 
 @lru_cache(maxsize=None)
+def _markdown_words(text: str) -> str:
+    from .readme import markdown_words
+
+    return markdown_words(text)
+
+
 def _environment():
     import jinja2
 
@@ -890,6 +935,7 @@ def _environment():
         docstring=python_docstring,
         html_comment=html_comment,
         md_code=markdown_code,
+        md_words=_markdown_words,
         requirement=requirement,
         shell=shell_word,
     )
