@@ -311,3 +311,25 @@ def test_a_cluster_command_says_how_to_install_flytekit_and_names_an_unreachable
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (")
     assert result.stderr.rstrip().endswith("check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL")
+
+
+HELP = """
+import sys
+from unionml_codegen.cli import main
+for command in ("deploy", "activate-schedules", "deactivate-schedules", "prune-schedules", "list-scheduled-training-runs",
+                "list-scheduled-prediction-runs", "list-model-versions", "fetch-model", "fetch-predictions", "backfill"):
+    try:
+        main([command, "--help"])
+    except SystemExit as exit:
+        assert exit.code == 0, command
+print("heavy:", sorted(m for m in ("flytekit", "grpc", "pandas", "sklearn", "joblib") if m in sys.modules))
+"""
+
+
+def test_the_cluster_commands_help_imports_no_flytekit():
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", HELP], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--remote" in result.stdout and "--no-schedule" in result.stdout
+    assert result.stdout.splitlines()[-1] == "heavy: []"
