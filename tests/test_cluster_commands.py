@@ -284,6 +284,10 @@ def test_backfill_remote_starts_one_execution_per_kickoff_with_its_kickoff_input
         line for row, at in zip(created, kickoffs)
         for line in (f"{_iso(at)}  ok", f"  execution {row.ident.name} of version {version}: QUEUED")
     ]  # fmt: skip
+    listed = json.loads(unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project),
+                                "hourly_predictions_with_latest_model", "--json").stdout)  # fmt: skip
+    manual = [(r["kickoff"], r["phase"]) for r in listed if r["started_by"] == "manual"]
+    assert manual == [(_iso(LATEST_AT + timedelta(hours=1)), "QUEUED"), (_iso(LATEST_AT), "QUEUED")]
 
 
 NO_FLYTEKIT = """
