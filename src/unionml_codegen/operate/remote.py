@@ -28,7 +28,7 @@ def cluster_options(command):
                            show_default=True, help="Flyte domain.")(command)  # fmt: skip
     command = click.option("-p", "--project", envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT,
                            show_default=True, help="Flyte project.")(command)  # fmt: skip
-    command = click.option("-c", "--config", "config", type=click.Path(dir_okay=False), default=None,
+    command = click.option("-c", "--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
                            help="flytekit/flytectl config file (default: FLYTECTL_CONFIG, then ~/.flyte/config.yaml).")(command)  # fmt: skip
     return command
 

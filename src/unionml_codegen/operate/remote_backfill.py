@@ -85,7 +85,7 @@ def install() -> None:
             click.Option(["--remote", "mode"], is_flag=True, callback=_mode, expose_value=True,
                          help="Start one execution per kickoff on the cluster (the deployed version), like pyflyte backfill."),  # fmt: skip
             click.Option(["--version"], default=None, help="--remote: the launch plan version (default: newest deployed)."),
-            click.Option(["-c", "--config"], type=click.Path(dir_okay=False), default=None,
+            click.Option(["-c", "--config"], type=click.Path(exists=True, dir_okay=False), default=None,
                          help="--remote: flytekit/flytectl config file (default: FLYTECTL_CONFIG, then ~/.flyte/config.yaml)."),  # fmt: skip
             click.Option(["-p", "--project"], envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT,
                          show_default=True, help="--remote: Flyte project."),  # fmt: skip
