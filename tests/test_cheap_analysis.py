@@ -20,6 +20,7 @@ from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.effects import _DYNAMIC, Effects, quiet_statements
 from unionml_codegen.positions import SourcePositions
 from unionml_codegen.slicing import _touching
+from unionml_codegen.values import Evaluator
 
 from .conftest import EXAMPLES
 from .inline_apps import COMPONENTS, HEADER
@@ -263,3 +264,14 @@ def test_slicing_what_the_roots_reach_slices_as_everything(source, monkeypatch):
     reached = read()
     monkeypatch.setattr(slicing, "reached", lambda module, tree, roots, kept: set(kept))
     assert reached == read()
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ['"abc"', "'a\"b'", '""', "''", 'r"a\\b"', 'R""', 'u"é€𝄞"', "'\\''", '"a\\nb"', '"""a\nb"""', "'''x'''",
+     'b"a"', 'rb"a"', '"\\N{BULLET}"', "'\\x41'"],
+)  # fmt: skip
+def test_strings_are_read_as_python_reads_them(literal):
+    """values.py reads a string with one quote and no backslash without compiling it."""
+    value = Evaluator({}, lambda node: None, {}).evaluate(cst.parse_expression(literal))
+    assert value == ast.literal_eval(literal) and type(value) is type(ast.literal_eval(literal))

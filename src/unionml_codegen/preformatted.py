@@ -26,6 +26,13 @@ LINE_LENGTH = 88  # black's default, which render._python uses
 
 def black_literal(value: Any) -> str | None:
     """`value` as Python source exactly as black formats it on one line, or None when unsure."""
+    kind = type(value)
+    if kind is str:  # the common cases first: a launch plan has thousands of values
+        if value.isascii() and value.isprintable() and not ('"' in value or "'" in value or "\\" in value):
+            return f'"{value}"'
+        return None
+    if kind is int or kind is bool or value is None:
+        return repr(value)
     if isinstance(value, dict):
         parts = [(black_literal(k), black_literal(v)) for k, v in value.items()]
         if any(k is None or v is None for k, v in parts):

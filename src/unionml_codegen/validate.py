@@ -55,6 +55,7 @@ def validate(
     flyte2_rules.py) and with its spellings rewritten and its models resolved."""
     seen: dict[str, Schedule] = {}
     schedules = []
+    input_types: dict[tuple[str, str], dict[str, FlyteType]] = {}  # by (model, kind): the same for each schedule
     _components(app, diagnostics)
     app = _defaults(app, diagnostics)
     check_names(app, diagnostics)
@@ -65,7 +66,7 @@ def validate(
         if model is None:
             continue
         _inputs(app, model, schedule, diagnostics)
-        schedule = _values(app, schedule, diagnostics)
+        schedule = _values(app, schedule, diagnostics, input_types)
         schedules.append(schedule)
     app = dataclasses.replace(app, schedules=tuple(schedules))
     for schedule in app.schedules:
@@ -522,9 +523,12 @@ def _dataset_values(app: App, dataset, diagnostics: Diagnostics) -> None:
             )
 
 
-def _values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Schedule:
+def _values(
+    app: App, schedule: Schedule, diagnostics: Diagnostics, input_types: dict[tuple[str, str], dict[str, FlyteType]]
+) -> Schedule:
     """Each value the schedule fixes, checked against the input it fills (and written as that type wants)."""
-    types = _input_types(app, schedule)
+    key = (schedule.model, schedule.kind)
+    types = input_types[key] if key in input_types else input_types.setdefault(key, _input_types(app, schedule))
     changes: dict[str, object] = {}
 
     def checked(value, ftype: FlyteType, where: str, at: Position):

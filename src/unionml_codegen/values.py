@@ -111,6 +111,9 @@ class Evaluator:
         return node.evaluated_value
 
     def _eval_SimpleString(self, node: cst.SimpleString) -> str | bytes:
+        text, prefix = node.value, node.prefix
+        if len(node.quote) == 1 and prefix in ("", "u", "U", "r", "R") and "\\" not in text:
+            return text[len(prefix) + 1 : -1]  # nothing to unescape (`evaluated_value` compiles the literal)
         return node.evaluated_value
 
     def _eval_ConcatenatedString(self, node: cst.ConcatenatedString) -> str:
