@@ -218,3 +218,17 @@ def test_the_scheduling_diagram_is_the_seed_guide_projects_launch_plans():
     drawn = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", diagram, re.MULTILINE))
     manifest = json.loads((REPO / "examples/seed_guide/flyte/.unionml-codegen.json").read_text(encoding="utf-8"))
     assert drawn == {(s["name"], s["workflow"].rsplit(".", 1)[1]) for s in manifest["schedules"]}
+
+
+def test_a_block_left_to_another_test_names_a_test_that_runs_its_commands():
+    """`<!-- test: skip ... tests/test_x.py runs these ... -->`: that file exists and runs each `unionml` command."""
+    named = 0
+    for page in PAGES:
+        for block in BLOCKS[page]:
+            reason = block.marker.get("reason", "") if block.kind == "skip" else ""
+            for test in re.findall(r"tests/\S+\.py", reason):
+                text = (REPO / test).read_text(encoding="utf-8")
+                for command in re.findall(r"^\s*unionml ([a-z-]+)", block.body, re.MULTILINE):
+                    assert f'"{command}"' in text, (block.id, test, command)
+                    named += 1
+    assert named >= 5
