@@ -225,3 +225,11 @@ def test_schedules_lists_each_schedule_with_its_next_kickoffs_and_caveats(digits
     assert text.returncode == 0, text.stderr
     assert "next         2026-11-30T06:00:00Z, 2026-12-01T06:00:00Z, 2026-12-02T06:00:00Z" in text.stdout
     assert "kickoff time -> input 'time'" in text.stdout
+
+
+def test_the_generated_readme_warns_that_pyflyte_run_drops_the_fixed_inputs():
+    readme = (EXAMPLES / "digits" / "flyte" / "README.md").read_text()
+    section = readme[readme.index("Run a schedule locally") :]
+    assert "unionml run cron_daily_training --at " in section
+    assert "Not `pyflyte run digits/launch_plans.py cron_daily_training --time ...`" in section
+    assert "dropping the plan's fixed inputs" in " ".join(section.split())

@@ -150,7 +150,7 @@ def test_a_failing_kickoff_is_reported_readably_and_stops_the_backfill(tmp_path,
     assert go_on.exit_code == 1
     assert re.findall(r"^(\S+)  (ok|FAILED)$", go_on.stdout, re.M) == [
         ("2026-11-27T00:00:00Z", "ok"), ("2026-11-28T00:00:00Z", "FAILED"), ("2026-11-29T00:00:00Z", "ok")]  # fmt: skip
-    assert "cron_daily_training: 2 ok, 1 failed" in go_on.stderr
+    assert go_on.stdout.rstrip().endswith("cron_daily_training: 2 ok, 1 failed")
 
 
 def test_usage_errors_exit_2_before_anything_runs(workspace):

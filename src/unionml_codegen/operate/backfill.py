@@ -111,5 +111,5 @@ def run_kickoffs(
     summary = f"{schedule.name}: {ok} ok, {failed} failed"
     if skipped:
         summary += f", {skipped} not run (stopped at the first failure; --continue-on-error runs them all)"
-    click.echo(summary, err=True)
+    click.echo(summary, err=as_json)  # after the runs; beside the JSON, on stderr
     return 1 if failed else 0

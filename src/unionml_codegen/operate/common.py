@@ -62,8 +62,8 @@ def dump_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))
 
 
-def inputs_text(schedule) -> str:
+def inputs_text(schedule) -> list[str]:
     """The fixed inputs of a schedule, one `name=value` each, as JSON (Python literals where JSON cannot say)."""
     parts = [f"{name}={json.dumps(value, sort_keys=True)}" for name, value in schedule.fixed_inputs.items()]
     parts += [f"{name}={text}" for name, text in schedule.fixed_inputs_python.items()]
-    return ", ".join(parts) or "none"
+    return parts or ["none"]

@@ -50,7 +50,8 @@ def schedules(out, now, count, activated, as_json) -> None:
         click.echo(f"  launch plan  {schedule.launch_plan} -> {schedule.workflow}")
         click.echo(f"  schedule     {schedule.cadence}{_kickoff(schedule)}")
         click.echo(f"  on deploy    {'activated' if schedule.activate_on_deploy else 'not activated'}")
-        click.echo(f"  inputs       {inputs_text(schedule)}")
+        for index, text in enumerate(inputs_text(schedule)):
+            click.echo(f"  {'fixed inputs' if index == 0 else '':13}{text}")
         if schedule.model_source is not None:
             click.echo(f"  model        {schedule.model_source.describe()}")
         click.echo(f"  next         {', '.join(iso(t) for t in times) or '-'}")
