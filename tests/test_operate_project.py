@@ -233,3 +233,18 @@ def test_the_generated_readme_warns_that_pyflyte_run_drops_the_fixed_inputs():
     assert "unionml run cron_daily_training --at " in section
     assert "Not `pyflyte run digits/launch_plans.py cron_daily_training --time ...`" in section
     assert "dropping the plan's fixed inputs" in " ".join(section.split())
+
+
+def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_commands(tmp_path):
+    from .test_fast_check import _cli_imports
+
+    shutil.copy(EXAMPLES / "digits" / "app.py", tmp_path / "app.py")
+    assert run_cli("generate", "app.py", "-o", "flyte2", "--target", "flyte2", cwd=tmp_path).returncode == 0
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte2", "--target", "flyte2", "--check",
+                                       cwd=tmp_path)  # fmt: skip
+    assert (code, heavy) == (0, []), stderr
+    result = run_cli("schedules", "flyte2", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 1
+    )

@@ -201,8 +201,8 @@ def _manifest_as_written(
     recorded = manifest.get("options") if manifest else None
     if not isinstance(files, dict) or not isinstance(recorded, dict) or not isinstance(recorded.get("package"), str):
         return False
-    if not isinstance(manifest.get("schedules"), list):  # written before the manifest recorded the schedules
-        return False
+    if options.target == DEFAULT_TARGET and not isinstance(manifest.get("schedules"), list):
+        return False  # written before the manifest recorded the schedules (flyte2 manifests record none)
     if recorded["package"] != (package or options.package or recorded["package"]):
         return False
     content = hashlib.sha256()
