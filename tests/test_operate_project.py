@@ -235,7 +235,7 @@ def test_the_generated_readme_warns_that_pyflyte_run_drops_the_fixed_inputs():
     assert "dropping the plan's fixed inputs" in " ".join(section.split())
 
 
-def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_commands(tmp_path):
+def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_commands(digits, tmp_path):
     from .test_fast_check import _cli_imports
 
     shutil.copy(EXAMPLES / "digits" / "app.py", tmp_path / "app.py")
@@ -248,3 +248,5 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_com
     assert (
         result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 1
     )
+    shutil.copytree(digits / "flyte", tmp_path / "flyte")  # the flyte1 project beside it is the one operated
+    assert load_project(None, cwd=tmp_path).directory.resolve() == (tmp_path / "flyte").resolve()
