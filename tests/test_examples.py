@@ -4,6 +4,8 @@ and the generated project packages, registers (dry run) and decodes as the app s
 from __future__ import annotations
 
 import difflib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,10 @@ from .conftest import EXAMPLES, read_tree, run_cli
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 CASES = sorted(p.parent.name for p in EXAMPLES.glob("*/app.py"))
+#: Examples packaged with pyflyte and checked against flyteadmin's rules here (a few seconds each);
+#: every example is checked with `generate --check`, and the shapes of the others are packaged and
+#: run by their own tests (test_pytorch, test_keras, test_real_apps, test_sql_datasets).
+PACKAGED_CASES = ["digits", "digits_batch", "seed_guide"]
 REFRESH = "bash scripts/regenerate-examples"
 
 
@@ -50,9 +56,62 @@ def test_example_matches_committed_project(case):
         pytest.fail(f"examples/{case}/flyte is stale; refresh it with `{REFRESH}`\n" + "".join(diff))
 
 
+def _generate_args(case: str) -> list[str]:
+    args_file = EXAMPLES / case / "generate.args"
+    return args_file.read_text().split() if args_file.exists() else []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_cli_check_finds_each_committed_project_up_to_date(case):
+    """What a pre-commit hook or CI runs: `unionml generate APP -o OUT --check` from the repository root."""
+    app, out = f"examples/{case}/app.py", f"examples/{case}/flyte"
+    result = run_cli("generate", app, "-o", out, "--check", *_generate_args(case), cwd=EXAMPLES.parent)
+    assert result.returncode == 0, f"{result.stderr}\nrefresh it with `{REFRESH}`"
+    assert f"{out} is up to date" in result.stderr
+
+
+def test_every_example_has_a_readme_and_is_listed_in_the_examples_page():
+    page = (EXAMPLES.parent / "docs" / "examples.md").read_text()
+    listed = re.findall(r"^\| `examples/(\w+)/` \|", page, re.M)
+    assert listed == sorted(listed, key=listed.index) and set(listed) == set(CASES)
+    assert len(CASES) >= 9
+    for case in CASES:
+        readme = (EXAMPLES / case / "README.md").read_text()
+        assert readme.startswith("# ") and f"unionml generate examples/{case}/app.py -o examples/{case}/flyte" in readme
+
+
+def test_the_regenerate_script_regenerates_the_examples_with_their_options(tmp_path):
+    """scripts/regenerate-examples on a copy of the examples: each project is written from its app with
+    the app's generate.args (the seed guide's --model bindings), and a stale project is refreshed."""
+    root = tmp_path / "repo"
+    for case in ("digits", "seed_guide"):  # two of them keep it quick: the script treats each alike
+        shutil.copytree(
+            EXAMPLES / case, root / "examples" / case, ignore=shutil.ignore_patterns("flyte2", "__pycache__")
+        )
+    (root / "scripts").mkdir()
+    shutil.copy(EXAMPLES.parent / "scripts" / "regenerate-examples", root / "scripts")
+    stale = root / "examples" / "seed_guide" / "flyte" / "seed_guide" / "launch_plans.py"
+    stale.unlink()
+    env = {"PYTHON": sys.executable}
+    result = subprocess.run(["bash", "scripts/regenerate-examples"], cwd=root, capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert stale.is_file()
+    regenerated, committed = (read_tree(d / "seed_guide" / "flyte") for d in (root / "examples", EXAMPLES))
+    for tree in (regenerated, committed):  # the manifest records the files read, which differ in this copy
+        del tree[".unionml-codegen.json"]
+    assert regenerated == committed
+    for case in ("digits", "seed_guide"):
+        assert f"examples/{case}/flyte" in result.stderr
+        assert not (root / "examples" / case / "flyte2").exists()  # only where the example has one
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_generated_python_is_black_formatted(case):
     for path in (EXAMPLES / case / "flyte").rglob("*.py"):
+        beside_app = EXAMPLES / case / path.relative_to(EXAMPLES / case / "flyte")
+        if beside_app.is_file() and beside_app.read_bytes() == path.read_bytes():
+            continue  # a module next to the app, copied as it is
         text = path.read_text()
         assert black.format_str(text, mode=black.Mode()) == text, path
 
@@ -82,7 +141,7 @@ def _packaged(case: str, tmp_path_factory):
     return _PACKAGED[case]
 
 
-@pytest.fixture(params=CASES)
+@pytest.fixture(params=PACKAGED_CASES)
 def packaged(request, tmp_path_factory):
     return _packaged(request.param, tmp_path_factory)
 
