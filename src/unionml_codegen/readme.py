@@ -20,6 +20,7 @@ import ast
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .cron import DESCRIPTOR_FIELDS
@@ -34,8 +35,11 @@ MAX_VALUE_CHARS = 40
 _SAFE = re.compile(r"[A-Za-z0-9 _.,:=/()\[\]{}*+@'-]")  # safe inside a quoted Mermaid label
 
 
+@lru_cache(maxsize=None)
 def cron_in_words(expression: str) -> str:
-    """'At 02:30 AM, only on Monday' for '30 2 * * 1'; '' when cron-descriptor cannot read it."""
+    """'At 02:30 AM, only on Monday' for '30 2 * * 1'; '' when cron-descriptor cannot read it.
+    Kept per expression: cron-descriptor reads its locale file for each description (half a
+    millisecond), and an app's schedules often share expressions."""
     from cron_descriptor import CasingTypeEnum, DescriptionTypeEnum, ExpressionDescriptor, Options
 
     options = Options(
