@@ -12,7 +12,8 @@ what the generator writes (tests/test_examples.py keeps the examples regenerated
   same or a higher level. No SELECTOR: the whole file. A selector that matches nothing, or more
   than one thing, stops the build.
 - outside code blocks, a line `#include-markdown PATH "HEADING"` is replaced by the body of that
-  section of PATH (without its heading), with links to `docs/X.md` made relative to the site.
+  section of PATH (without its heading), indented as the line is (so it can sit in an admonition),
+  with links to `docs/X.md` made relative to the site.
 
 Pages other work is adding may be in the nav before they exist: those listed under
 `extra: pages_that_may_not_exist_yet` in mkdocs.yml are left out of the nav while missing (any other
@@ -41,7 +42,7 @@ MERMAID_SITE_PATH = "assets/javascripts/mermaid.min.js"
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 _CODE_INCLUDE = re.compile(r"^(?P<indent>\s*)#include (?P<args>.+)$")
-_MARKDOWN_INCLUDE = re.compile(r"^#include-markdown (?P<args>.+)$")
+_MARKDOWN_INCLUDE = re.compile(r"^(?P<indent>\s*)#include-markdown (?P<args>.+)$")
 _HEADING = re.compile(r"^(#{1,6}) ")
 
 
@@ -99,7 +100,9 @@ def expand(markdown: str) -> str:
                 path, *selectors = _arguments(match.group("args"))
                 if len(selectors) != 1:
                     raise IncludeError(f"#include-markdown takes a path and one heading: {line!r}")
-                out.append(markdown_section_body(path, selectors[0]))
+                indent = match.group("indent")
+                body = markdown_section_body(path, selectors[0])
+                out.extend(indent + text if text else text for text in body.split("\n"))
                 continue
         elif opened and opened.group("fence")[0] == fence[0] and len(opened.group("fence")) >= len(fence):
             if line.strip() == opened.group("fence"):

@@ -137,7 +137,14 @@ def diagrams(document: dict) -> list[dict]:
             text = " ".join(
                 n.get("nodeValue", "") for svg in svgs for n in walk(svg) if n.get("nodeType") == 3
             )  # text nodes
-            found.append({"svg": bool(svgs), "shapes": sum(1 for svg in svgs for _ in walk(svg)), "text": text})
+            found.append(
+                {
+                    "svg": bool(svgs),
+                    "shapes": sum(1 for svg in svgs for _ in walk(svg)),
+                    "text": text,
+                    "node": node.get("backendNodeId"),
+                }
+            )
     return found
 
 
@@ -225,6 +232,15 @@ async def check_page(tools: DevTools, site: Path, base: str, page: str, pages: l
         shot = await tools.send("Page.captureScreenshot", {"format": "png"}, session)
         name = "index" if page == "." else page.replace("/", "_")
         (screenshots / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+        for i, diagram in enumerate(drawn):  # each diagram on its own, as drawn
+            box = await tools.send("DOM.getBoxModel", {"backendNodeId": diagram["node"]}, session)
+            xs, ys = box["model"]["border"][0::2], box["model"]["border"][1::2]
+            clip = {"x": min(xs), "y": min(ys), "width": max(xs) - min(xs), "height": max(ys) - min(ys), "scale": 1}
+            if clip["width"] and clip["height"]:
+                shot = await tools.send(
+                    "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True}, session
+                )
+                (screenshots / f"{name}-mermaid-{i + 1}.png").write_bytes(base64.b64decode(shot["data"]))
     events = [e for e in tools.events[first_event:] if e.get("sessionId") == session]
     await tools.send("Target.closeTarget", {"targetId": target["targetId"]})
 

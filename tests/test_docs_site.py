@@ -209,17 +209,6 @@ def test_only_pages_announced_as_coming_may_be_missing_from_the_nav(tmp_path):
     ]
 
 
-def test_the_scheduling_diagram_is_the_seed_guide_projects_launch_plans():
-    """The hand-drawn launch plan -> workflow diagram says what the generated project's manifest records."""
-    import json
-
-    source = (DOCS / "scheduling.md").read_text(encoding="utf-8")
-    [diagram] = [b.body for b in docs_blocks.blocks_of_text(source) if b.language == "mermaid"]
-    drawn = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", diagram, re.MULTILINE))
-    manifest = json.loads((REPO / "examples/seed_guide/flyte/.unionml-codegen.json").read_text(encoding="utf-8"))
-    assert drawn == {(s["name"], s["workflow"].rsplit(".", 1)[1]) for s in manifest["schedules"]}
-
-
 def test_a_block_left_to_another_test_names_a_test_that_runs_its_commands():
     """`<!-- test: skip ... tests/test_x.py runs these ... -->`: that file exists and runs each `unionml` command."""
     named = 0
