@@ -10,7 +10,9 @@ generated projects leave behind). flytekit's local cache is off, so every run co
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -71,30 +73,50 @@ def in_process(monkeypatch):
 
 
 def test_run_uses_the_plans_fixed_inputs_where_pyflyte_run_drops_them(workspace):
-    oracle = run_python(UNIONML_ORACLE.format(hyperparameters=HYPERPARAMETERS), cwd=workspace)
-    expected = json.loads(oracle.stdout.strip().splitlines()[-1])
+    env = {**os.environ, **NO_CACHE, "PYTHONDONTWRITEBYTECODE": "1"}
+    pyflyte = shutil.which("pyflyte", path=os.path.dirname(sys.executable)) or "pyflyte"
+    commands = {  # three interpreters at once: unionml, `unionml run`, and flytekit's plain local call
+        "oracle": ([sys.executable, "-c", UNIONML_ORACLE.format(hyperparameters=HYPERPARAMETERS)], workspace),
+        "run": ([sys.executable, "-m", "unionml_codegen", "run", "flyte", "cron_daily_training", "--at",
+                 "2026-11-29T00:00:00Z", "--json"], workspace),
+        "pyflyte": ([pyflyte, "run", "digits/launch_plans.py", "cron_daily_training", "--time", "2026-11-29T00:00:00"],
+                    workspace / "flyte"),
+    }  # fmt: skip
+    started = {
+        name: subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (command, cwd) in commands.items()
+    }
+    done = {name: (process, *process.communicate(timeout=600)) for name, process in started.items()}
+    for name, (process, stdout, stderr) in done.items():
+        assert process.returncode == 0, f"{name}:\n{stdout}\n{stderr}"
 
-    result = run_cli("run", "flyte", "cron_daily_training", "--at", "2026-11-29T00:00:00Z", "--json", cwd=workspace,
-                     env=NO_CACHE)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    expected = json.loads(done["oracle"][1].strip().splitlines()[-1])
+    record = json.loads(done["run"][1])
     assert record["ok"] and record["kickoff"] == "2026-11-29T00:00:00Z"
     assert record["outputs"]["metrics"] == expected  # exact floats
     assert record["outputs"]["hyperparameters"] == HYPERPARAMETERS
     assert record["outputs"]["model_object"] == "LogisticRegression"
 
     # flytekit's plain local call of the same launch plan: the workflow's defaults, other metrics, no warning
-    pyflyte = shutil.which("pyflyte", path=str(sys.executable).rsplit("/", 1)[0]) or "pyflyte"
-    plain = subprocess.run(
-        [pyflyte, "run", "digits/launch_plans.py", "cron_daily_training", "--time", "2026-11-29T00:00:00"],
-        cwd=workspace / "flyte", capture_output=True, text=True, timeout=300,
-        env={**__import__("os").environ, **NO_CACHE},
-    )  # fmt: skip
-    assert plain.returncode == 0, plain.stderr
-    printed = plain.stdout + plain.stderr
+    printed = done["pyflyte"][1] + done["pyflyte"][2]
     assert "hyperparameters={}" in printed
     metrics = ast.literal_eval(re.search(r"metrics=(\{[^}]*\})", printed).group(1))
     assert metrics != expected
+
+
+def test_a_fixed_rate_run_passes_the_kickoff_as_the_plan_would_take_it(workspace, in_process):
+    """The fixed-rate plan's workflow gets the kickoff through `kickoff_time` and its own fixed inputs
+    (test_size 0.25): the outputs of the plan called with that kickoff (test_matches_unionml.py checks
+    those against unionml)."""
+    result = in_process("run", "flyte", "fixed_rate_training_schedule", "--at", "2026-11-28T06:00:00Z", "--json",
+                        cwd=workspace)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    from digits.launch_plans import fixed_rate_training_schedule  # imported by the run, from workspace/flyte
+
+    direct = fixed_rate_training_schedule(kickoff_time=dt.datetime(2026, 11, 28, 6, tzinfo=dt.timezone.utc))
+    assert record["outputs"]["metrics"] == direct.metrics
+    assert record["outputs"]["hyperparameters"] == direct.hyperparameters == HYPERPARAMETERS
 
 
 def test_a_three_kickoff_backfill_gives_what_three_runs_give(workspace, in_process):
@@ -145,12 +167,12 @@ def test_a_failing_kickoff_is_reported_readably_and_stops_the_backfill(tmp_path,
     assert "ValueError: no snapshot for 2026-11-28" in report["runs"][0]["error"]
     assert "1 not run (stopped at the first failure" in stop.stderr
 
-    go_on = in_process("backfill", "cron_daily_training", "--from", "2026-11-27", "--to", "2026-11-29",
+    go_on = in_process("backfill", "cron_daily_training", "--from", "2026-11-28", "--to", "2026-11-29",
                        "--continue-on-error", cwd=tmp_path)  # fmt: skip
     assert go_on.exit_code == 1
     assert re.findall(r"^(\S+)  (ok|FAILED)$", go_on.stdout, re.M) == [
-        ("2026-11-27T00:00:00Z", "ok"), ("2026-11-28T00:00:00Z", "FAILED"), ("2026-11-29T00:00:00Z", "ok")]  # fmt: skip
-    assert go_on.stdout.rstrip().endswith("cron_daily_training: 2 ok, 1 failed")
+        ("2026-11-28T00:00:00Z", "FAILED"), ("2026-11-29T00:00:00Z", "ok")]  # fmt: skip
+    assert go_on.stdout.rstrip().endswith("cron_daily_training: 1 ok, 1 failed")
 
 
 def test_usage_errors_exit_2_before_anything_runs(workspace):
