@@ -190,3 +190,20 @@ def test_usage_errors_exit_2_before_anything_runs(workspace):
     empty = run_cli("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29T01:00", "--to", "2026-11-29T02:00",
                     cwd=workspace)  # fmt: skip
     assert empty.returncode == 0 and "no kickoff of cron_daily_training" in empty.stderr
+
+
+def test_a_failure_is_shown_at_the_users_code_not_inside_python_or_a_package():
+    from unionml_codegen.operate.local_run import _summary
+
+    def reader():
+        try:
+            json.loads("not json")  # raises inside the standard library
+        except ValueError as exc:
+            raise RuntimeError("the snapshot is not JSON") from exc
+
+    try:
+        reader()
+    except RuntimeError as exc:
+        summary = _summary(exc)
+    assert summary.startswith("RuntimeError: the snapshot is not JSON (")
+    assert summary.endswith("test_operate_run.py:" + summary.rsplit(":", 1)[1]) and "in reader)" in summary

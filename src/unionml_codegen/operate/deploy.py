@@ -27,7 +27,9 @@ ACTIVE, INACTIVE = 1, 0  # flyteidl admin.LaunchPlanState
 @click.argument("out", required=False, type=click.Path(file_okay=False))
 @click.option("--version", required=True, help="Version of every registered entity (e.g. the git sha of the image).")
 @click.option("--no-schedule", is_flag=True, help="Register the schedules without activating any.")
-@click.option("--image", default=None, help="Task image holding the project (default: the image the project was generated for).")
+@click.option(
+    "--image", default=None, help="Task image holding the project (default: the image the project was generated for)."
+)
 @cluster_options
 def deploy(out, version, no_schedule, image, config, project, domain) -> None:
     """Register the generated project OUT on a Flyte cluster and activate its schedules.
@@ -230,7 +232,9 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
     except OperateError as exc:
         fail(exc)
     if not stale:
-        click.echo(f"nothing to prune: every active schedule of {generated.package} in {project}/{domain} is in the project")
+        click.echo(
+            f"nothing to prune: every active schedule of {generated.package} in {project}/{domain} is in the project"
+        )
         return
     verb = "would deactivate" if dry_run else "deactivated"
     for plan in stale:

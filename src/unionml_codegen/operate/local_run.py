@@ -253,17 +253,29 @@ def _summary(exc: BaseException) -> str:
         seen.add(id(inner))
 
     def own_frames(error: BaseException):
-        return [f for f in traceback.extract_tb(error.__traceback__) if "site-packages" not in f.filename]
+        return [f for f in traceback.extract_tb(error.__traceback__) if _own(f.filename)]
 
     def raised_by_own_code(error: BaseException) -> bool:
         frames = traceback.extract_tb(error.__traceback__)
-        return bool(frames) and "site-packages" not in frames[-1].filename
+        return bool(frames) and _own(frames[-1].filename)
 
     root = next((error for error in reversed(chain) if raised_by_own_code(error)), chain[0])
     frames = own_frames(root)
     where = f" ({frames[-1].filename}:{frames[-1].lineno}, in {frames[-1].name})" if frames else ""
     lines = [line.strip() for line in str(root).splitlines() if line.strip()]
     return f"{type(root).__name__}: {lines[-1] if lines else ''}{where}"
+
+
+def _own(filename: str) -> bool:
+    """Whether a frame is the user's code (the generated project, the app's), not Python's or an installed package's."""
+    import os
+    import sysconfig
+
+    if "site-packages" in filename or "dist-packages" in filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    paths = sysconfig.get_paths()
+    return not any(path.startswith(os.path.realpath(paths[key]) + os.sep) for key in ("stdlib", "platstdlib"))
 
 
 def _regenerate(project: Project) -> str:

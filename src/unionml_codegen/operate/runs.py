@@ -224,7 +224,9 @@ def _finished(cluster: Cluster, generated: Project, name: str, kind: str):
     """The execution `name`, succeeded, of one of the project's `kind` workflows, and that workflow's name."""
     execution = cluster.remote.fetch_execution(name=name)
     workflow = execution.flyte_workflow.id.name if execution.flyte_workflow is not None else ""
-    wanted = {w for m in generated.models for w in (m.training_workflows if kind == "training" else m.prediction_workflows)}
+    wanted = {
+        w for m in generated.models for w in (m.training_workflows if kind == "training" else m.prediction_workflows)
+    }
     if workflow not in wanted:
         raise OperateError(
             f"execution {name} ran {workflow or 'no workflow'}, not a {kind} workflow of {generated.package}",
@@ -280,7 +282,9 @@ def save_like_unionml(model: Any, hyperparameters: dict, path: Path) -> str:
 
 @click.command("fetch-model")
 @click.argument("words", nargs=-1, metavar="[OUT] EXECUTION")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="File to write the model to.")
+@click.option(
+    "-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="File to write the model to."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics and hyperparameters as JSON.")
 @cluster_options
 def fetch_model(words, output, as_json, config, project, domain) -> None:
