@@ -160,7 +160,7 @@ def test_quiet_statements_change_nothing(source):
     """The visitor finds nothing in a statement `quiet_statements` lets `Effects.of` skip, with every
     name mutable, every `_DYNAMIC` name the builtin, and its own call a unionml call."""
     module = cst.parse_module(source)
-    quiet = quiet_statements(module, ast.parse(source))
+    quiet = quiet_statements(module, ast.parse(source), source)
     bindings = SimpleNamespace(
         constants=_EveryNameMutable(),
         qualified_name=lambda node: f"builtins.{node.value}" if isinstance(node, cst.Name) else None,

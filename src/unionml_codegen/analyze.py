@@ -46,7 +46,7 @@ def read_app(
     if parsed is None:
         return None
     try:
-        return _read_module(*parsed, display_path, app_dir, package, diagnostics, derived_package, out_dir)
+        return _read_module(*parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir)
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
         too_deep(diagnostics, source)
         return None
@@ -55,6 +55,7 @@ def read_app(
 def _read_module(
     module: cst.Module,
     tree: ast.Module,
+    source: str,
     display_path: str,
     app_dir: Path | None,
     package: str,
@@ -62,7 +63,7 @@ def _read_module(
     derived_package: bool,
     out_dir: Path | None,
 ) -> App | None:
-    extraction = extract(module, tree, diagnostics)
+    extraction = extract(module, tree, source, diagnostics)
     datasets: dict[str, DatasetSpec] = {}
     models: dict[str, ModelSpec] = {}
     for obj in extraction.objects.values():

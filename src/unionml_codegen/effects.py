@@ -18,6 +18,7 @@ Lambda bodies do not run where they are written and are not looked into.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Callable, Collection
 
@@ -46,6 +47,7 @@ READ_ONLY_ARGUMENTS = frozenset({
     "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "join", "format", "format_map",
 })  # fmt: skip
 _DYNAMIC = frozenset({"globals", "vars", "locals", "exec", "eval"})
+_DYNAMIC_SPELLED = re.compile("|".join(sorted(_DYNAMIC)))  # anywhere in a line: more than the names
 EVERY_NAME = "*"  # a Change of every module-level name
 
 
@@ -201,14 +203,19 @@ class _Finder(cst.CSTVisitor):
                     self.changes.extend(self.effects.of_definition(name, node, self.seen))
 
 
-def quiet_statements(module: cst.Module, tree: ast.Module) -> set[cst.CSTNode]:
+def quiet_statements(module: cst.Module, tree: ast.Module, source: str) -> set[cst.CSTNode]:
     """The top-level small statements in which `_Finder` can find nothing but their own call (an
     expression statement's), found in CPython's tree (cheap): no other call, no `:=`, no `del`, no
-    store through a name (`HP["C"] = 5`, `obj.x = 1`), no identifier of `_DYNAMIC` anywhere."""
+    store through a name (`HP["C"] = 5`, `obj.x = 1`), and no line of theirs spelling a name of
+    `_DYNAMIC` (`source` split into lines as CPython numbers them)."""
+    lines = re.split(r"\r\n|\r|\n", source)
+    dynamic = {number for number, line in enumerate(lines, 1) if _DYNAMIC_SPELLED.search(line)}
     quiet: set[cst.CSTNode] = set()
     for statement, parts in paired(module, tree):
         if isinstance(statement, cst.SimpleStatementLine):
-            quiet.update(small for small, part in zip(statement.body, parts) if _quiet(part))
+            for small, part in zip(statement.body, parts):
+                if dynamic.isdisjoint(range(part.lineno, part.end_lineno + 1)) and _quiet(part):  # type: ignore[arg-type]
+                    quiet.add(small)
     return quiet
 
 
@@ -219,16 +226,7 @@ def _quiet(statement: ast.stmt) -> bool:
             return False
         if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
             return False
-        if not isinstance(node, ast.Constant) and any(_dynamic(value) for _, value in ast.iter_fields(node)):
-            return False
     return True
-
-
-def _dynamic(value: object) -> bool:
-    """Whether an identifier field (a name, or a list of them) spells a name of `_DYNAMIC` (CPython's
-    tree spells names NFKC-normalised: a libcst name `eval` is `eval` there too)."""
-    names = value if isinstance(value, list) else [value]
-    return any(isinstance(name, str) and not _DYNAMIC.isdisjoint(name.split(".")) for name in names)
 
 
 def _targets(target: cst.BaseExpression) -> list[cst.BaseExpression]:

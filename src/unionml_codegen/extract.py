@@ -74,11 +74,11 @@ def too_deep(diagnostics: Diagnostics, source: str) -> None:
     diagnostics.error(*deepest(ast.parse(source), source))
 
 
-def extract(module: cst.Module, tree: ast.Module, diagnostics: Diagnostics) -> Extraction:
+def extract(module: cst.Module, tree: ast.Module, source: str, diagnostics: Diagnostics) -> Extraction:
     positions = SourcePositions(module, tree)
     bindings = Bindings(positions, diagnostics)
     reader = UnionmlReader(bindings)
-    walker = Walker(bindings, reader, quiet_statements(module, tree))
+    walker = Walker(bindings, reader, quiet_statements(module, tree, source))
     for number, statement in enumerate(module.body):
         bindings.statement = number
         walker.statements([statement], context=None)
