@@ -19,7 +19,7 @@ from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.effects import _DYNAMIC, Effects, quiet_statements
 from unionml_codegen.positions import SourcePositions
-from unionml_codegen.slicing import _touching
+from unionml_codegen.slicing import _touching, nodes
 from unionml_codegen.values import Evaluator
 
 from .conftest import EXAMPLES
@@ -275,3 +275,11 @@ def test_strings_are_read_as_python_reads_them(literal):
     """values.py reads a string with one quote and no backslash without compiling it."""
     value = Evaluator({}, lambda node: None, {}).evaluate(cst.parse_expression(literal))
     assert value == ast.literal_eval(literal) and type(value) is type(ast.literal_eval(literal))
+
+
+@pytest.mark.parametrize("source", [s for _, s in CORPUS], ids=IDS)
+def test_nodes_are_the_nodes_a_visitor_passes(source):
+    module = cst.parse_module(source)
+    for statement in module.body:
+        found = list(nodes(statement))
+        assert len(found) == len(set(found)) and set(found) == set(statement_nodes(statement))

@@ -15,8 +15,9 @@ schedule calls) it leaves that component out instead, and the caller says so.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import Any, Hashable
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any, Hashable, Iterator
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -50,16 +51,24 @@ class Slice:
     left_out: dict[Hashable, tuple[tuple[str, Position], ...]] = field(default_factory=dict)
 
 
-class _Indexer(cst.CSTVisitor):
-    """Maps every node to the index of the top-level statement that contains it."""
+def nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every node under it, in no particular order: the nodes a libcst visitor passes,
+    without the visitor's cost (it rebuilds each node it passes)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
 
-    def __init__(self) -> None:
-        self.index: dict[cst.CSTNode, int] = {}
-        self.current = 0
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.index[node] = self.current
-        return True
+@cache
+def _fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 def slice_module(
@@ -82,20 +91,12 @@ def slice_module(
     reduced = module.with_changes(body=[statement for _, statement in kept])
     scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
     scope = scopes[reduced]
-    indexer = _Indexer()
-    for number, statement in kept:
-        indexer.current = number
-        statement.visit(indexer)
-    where = indexer.index
+    where = {node: number for number, statement in kept for node in nodes(statement)}  # node -> its statement
 
     def position(node: cst.CSTNode) -> Position:
         return extraction.positions.position(node, where.get(node))
 
-    in_decorators: set[cst.CSTNode] = set()
-    for decorator in extraction.registration_nodes:
-        collector = _Indexer()
-        decorator.visit(collector)
-        in_decorators |= set(collector.index)
+    in_decorators = {node for decorator in extraction.registration_nodes for node in nodes(decorator)}
 
     binders: dict[str, set[int]] = {}
     imported: dict[str, set[int]] = {}  # the statements that bind a name only by an import
