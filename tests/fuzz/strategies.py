@@ -337,7 +337,8 @@ def schedule_call(draw, kind: str, index: int = 0) -> str:
     return f"model.{method}({', '.join(args)})\n"
 
 
-SCHEDULE_BASE = re.sub(r"(?ms)^model\.schedule_.*", "", EXAMPLE_SOURCES[0]).rstrip() + "\n\n"
+DIGITS_SOURCE = (REPO / "examples" / "digits" / "app.py").read_text(encoding="utf-8")
+SCHEDULE_BASE = re.sub(r"(?ms)^model\.schedule_.*", "", DIGITS_SOURCE).rstrip() + "\n\n"
 SCHEDULE_BASE = SCHEDULE_BASE.replace(
     "from datetime import datetime, timedelta", "from datetime import date, datetime, timedelta"
 )
