@@ -283,3 +283,21 @@ def test_nodes_are_the_nodes_a_visitor_passes(source):
     for statement in module.body:
         found = list(nodes(statement))
         assert len(found) == len(set(found)) and set(found) == set(statement_nodes(statement))
+
+
+def test_the_collector_is_spared_only_while_generating(tmp_path):
+    """analyze.unscanned hides what is alive from the cycle collector while the app is read and
+    rendered, and hands everything back when generation ends (nested blocks included)."""
+    import gc
+
+    from unionml_codegen.analyze import unscanned
+    from unionml_codegen.generate import render_app
+
+    assert gc.get_freeze_count() == 0
+    with unscanned():
+        with unscanned():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # the outer block still runs
+    assert gc.get_freeze_count() == 0
+    result = render_app(EXAMPLES / "digits" / "app.py", tmp_path / "flyte")
+    assert result.files and gc.get_freeze_count() == 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import keyword
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path, PurePath
+from typing import Iterator
 
 import libcst as cst
 
@@ -46,10 +49,33 @@ def read_app(
     if parsed is None:
         return None
     try:
-        return _read_module(*parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir)
+        with unscanned():  # the parsed app
+            return _read_module(*parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir)
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
         too_deep(diagnostics, source)
         return None
+
+
+_unscanned_depth = 0
+
+
+@contextmanager
+def unscanned() -> Iterator[None]:
+    """Spare Python's cycle collector from scanning the objects alive now while the block runs.
+
+    A parsed app is a million objects that live until the project is rendered, and each full
+    collection scans them all again (a 1,000-schedule app: four of them, a tenth of the run).
+    `gc.freeze` moves them out of the collector's sight; the outermost block hands them back when it
+    ends, so nothing lives longer than it would have."""
+    global _unscanned_depth
+    _unscanned_depth += 1
+    gc.freeze()
+    try:
+        yield
+    finally:
+        _unscanned_depth -= 1
+        if not _unscanned_depth:
+            gc.unfreeze()
 
 
 def _read_module(

@@ -65,12 +65,12 @@ def render_app(
     With `reuse`, an output directory generated from the same inputs and unchanged since is not
     rendered again: the result then has no files (`Result.reused`).
     """
-    from .analyze import package_name, read_app
+    from .analyze import package_name, read_app, unscanned
     from .validate import validate
 
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
-    with sources.recording() as notes:
+    with sources.recording() as notes, unscanned():  # unscanned: the parsed app (analyze.py)
         try:
             source = read_app_source(app_path)
         except InputError as exc:
@@ -97,7 +97,8 @@ def render_app(
         raise AppError(diagnostics, source)
     record = provenance({}, relative, out_dir, options, package)
     del record["content_sha256"]
-    key = fingerprint(app, record)
+    with unscanned():
+        key = fingerprint(app, record)
     if (
         reuse
         and up_to_date(out_dir, key)
@@ -112,7 +113,8 @@ def render_app(
         from .render_flyte2 import render_project
     else:
         from .render import render_project
-    files = render_project(app, RenderOptions(source=relative, image=options.image))
+    with unscanned():
+        files = render_project(app, RenderOptions(source=relative, image=options.image))
     states = sources.relative_states(notes, out_dir)
     record = {
         **provenance(files, relative, out_dir, options, package),
