@@ -135,7 +135,9 @@ def test_positions_are_libcst_positions(source):
     assert checked > 10
     inner = statement_nodes(module.body[len(module.body) // 2])[-1]
     start = expected[inner].start
-    assert SourcePositions(module, ast.parse(source)).position(inner) == Position(start.line, start.column + 1)  # searched for
+    assert SourcePositions(module, ast.parse(source)).position(inner) == Position(
+        start.line, start.column + 1
+    )  # searched for
 
 
 def test_a_position_is_found_only_when_read():
@@ -201,7 +203,7 @@ def test_dynamic_names_are_the_effects_ones():
 
 
 #: An app whose components reach helpers in every way a name can be bound or read.
-REACHING = HEADER + '''
+REACHING = HEADER + """
 import os.path
 import collections.abc as abc
 from typing import TYPE_CHECKING
@@ -244,12 +246,13 @@ def helper(frame: "Frame", scale=LIMIT) -> int:
 @dataset.feature_loader
 def feature_loader(data: "Frame") -> list:
     return [helper(data), dataset.name, model.train]
-''' + COMPONENTS.replace("return pd.DataFrame()", "return pd.DataFrame([helper(Frame())])")
+""" + COMPONENTS.replace("return pd.DataFrame()", "return pd.DataFrame([helper(Frame())])")
 
 
 @pytest.mark.parametrize(
     "source",
-    [s for name, s in CORPUS if not name.startswith("tricky")] + [REACHING, REACHING.replace("import json", "from json import *")],
+    [s for name, s in CORPUS if not name.startswith("tricky")]
+    + [REACHING, REACHING.replace("import json", "from json import *")],
     ids=[name for name in IDS if not name.startswith("tricky")] + ["reaching", "reaching, star import"],
 )
 def test_slicing_what_the_roots_reach_slices_as_everything(source, monkeypatch):

@@ -14,11 +14,10 @@ line 1 and moved to that line.
 
 from __future__ import annotations
 
+import ast
 import re
 from contextlib import contextmanager
 from typing import Iterator
-
-import ast
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
