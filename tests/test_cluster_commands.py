@@ -315,6 +315,9 @@ def test_a_cluster_command_says_how_to_install_flytekit_and_names_an_unreachable
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (")
     assert result.stderr.rstrip().endswith("check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL")
+    missing = unionml(cluster, "fetch-predictions", str(cluster.project), "f0000000000000000000", ok=False)
+    assert missing.stderr.startswith(f"error: flyteadmin at {cluster.standin.endpoint} refused the request (NOT_FOUND): ")
+    assert "f0000000000000000000" in missing.stderr and "Traceback" not in missing.output
 
 
 HELP = """

@@ -106,7 +106,10 @@ def _register(cluster: Cluster, entities: list, version: str) -> dict[str, int]:
     def ident(kind: int, name: str) -> Identifier:
         return Identifier(kind, cluster.project, cluster.domain, name, version)
 
-    for entity in entities:  # tasks first, then workflows, then launch plans (their order)
+    def rank(entity) -> int:  # what an entity refers to is registered before it, as pyflyte does
+        return 0 if isinstance(entity, task_models.TaskSpec) else 1 if isinstance(entity, workflow_models.WorkflowSpec) else 2
+
+    for entity in sorted(entities, key=rank):
         try:
             if isinstance(entity, task_models.TaskSpec):
                 counts["task"] += 1

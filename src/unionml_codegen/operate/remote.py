@@ -78,13 +78,12 @@ def admin_errors(cluster: Cluster) -> Iterator[None]:
         yield
     except grpc.RpcError as exc:
         raise _rpc_error(cluster, exc) from None
-    except user_exceptions.FlyteEntityNotExistException as exc:
-        raise OperateError(f"flyteadmin at {cluster.endpoint}: not found: {_first_line(exc)}") from None
-    except (user_exceptions.FlyteAssertion, user_exceptions.FlyteValueException,
-            user_exceptions.FlyteAuthenticationException, system_exceptions.FlyteSystemException) as exc:  # fmt: skip
+    except (user_exceptions.FlyteUserException, system_exceptions.FlyteSystemException) as exc:
         cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, grpc.RpcError):
+        if isinstance(cause, grpc.RpcError):  # flytekit wraps flyteadmin's answer: say what flyteadmin said
             raise _rpc_error(cluster, cause) from None
+        if isinstance(exc, user_exceptions.FlyteEntityNotExistException):
+            raise OperateError(f"flyteadmin at {cluster.endpoint}: not found: {_first_line(exc)}") from None
         raise OperateError(f"flyteadmin at {cluster.endpoint}: {_first_line(exc)}") from None
 
 
