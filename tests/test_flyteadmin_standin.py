@@ -242,12 +242,12 @@ def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_train
 
 
 def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, standin):
-    """The seed guide's project deployed at v2 with `unionml deploy`: the same tasks, workflows and launch plans
-    as pyflyte's v1, spec for spec (versions aside), and the same schedules activated."""
+    """The seed guide's project deployed at v5 with `unionml deploy` (other tests use v2 and v3): the same
+    tasks, workflows and launch plans as pyflyte's v1, spec for spec (versions aside), the schedules activated."""
     from .conftest import run_cli
 
     project_dir = standin.images[IMAGE]
-    result = run_cli("deploy", str(project_dir), "--version", "v2", "--project", "seed_guide",
+    result = run_cli("deploy", str(project_dir), "--version", "v5", "--project", "seed_guide",
                      "--config", str(standin.config))  # fmt: skip
     assert result.returncode == 0, result.stderr
 
@@ -260,8 +260,8 @@ def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, st
                     found[(kind, key[2])] = text
         return found
 
-    assert entities("v2") == entities("v1") and len(entities("v1")) == 26
+    assert entities("v5") == entities("v1") and len(entities("v1")) == 26
     states = standin.launch_plan_states("seed_guide")
-    assert {name for (name, version), state in states.items() if version == "v2" and state == "ACTIVE"} == _schedule_names(
+    assert {name for (name, version), state in states.items() if version == "v5" and state == "ACTIVE"} == _schedule_names(
         "seed_guide"
     )
