@@ -7,8 +7,8 @@ Properties (issue 13, "What to build"):
    or exit 2 with at least one `error:` diagnostic and no output directory;
 2. never a traceback, and no exit code but 0 and 2;
 3. no file outside OUT touched: the directory holding the app and OUT is snapshotted before and after;
-4. bounded time and memory: the run is killed after `timeout` seconds, and its address space is
-   limited to `memory` bytes.
+4. bounded time and memory: the run is killed after `timeout` seconds, and its address space may
+   grow by `memory` bytes (a forked child starts with the test process's mappings).
 
 The generator runs in a forked child of the test process (`fork_generate`): fast, since nothing is
 imported again, and isolated, so that a hang, a memory blow-up or a crash kills the child, not the run.
@@ -94,6 +94,12 @@ def _snapshot(root: Path, skip: Path) -> dict[str, tuple]:
     return entries
 
 
+def _address_space() -> int:
+    """Bytes of address space this process maps now (/proc/self/statm's first field)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
 def _child(command, args: list[str], stderr_path: str, memory: int) -> None:
     """In the forked child: limit memory, run the command line in-process, exit with its code."""
     code = 70
@@ -103,7 +109,8 @@ def _child(command, args: list[str], stderr_path: str, memory: int) -> None:
         os.dup2(fd, 1)
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        limit = _address_space() + memory  # the fork inherits the test process's mappings (torch, gRPC threads...)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
             command(args)
