@@ -47,6 +47,9 @@ _HEADING = re.compile(r"^(#{1,6}) ")
 
 
 def on_config(config, **kwargs):
+    from unionml_codegen.cli import main
+
+    main.load_all()  # the CLI reference (mkdocs-click) reads main.commands; cli.py imports commands lazily
     if os.environ.get(MERMAID_ENV):
         config.extra_javascript.insert(0, MERMAID_SITE_PATH)
     optional = set(config.extra.get("pages_that_may_not_exist_yet", []))

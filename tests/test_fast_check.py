@@ -30,17 +30,23 @@ try:
     main(prog_name="unionml")
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(%r))}))
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
+operate = sorted(m for m in sys.modules if m.startswith("unionml_codegen.operate"))
+print(json.dumps({"code": code, "heavy": heavy, "operate": operate}))
 """ % (HEAVY,)
 
 
-def _cli_imports(*args: str, cwd: Path) -> tuple[int, list[str], str]:
+def _cli_run(*args: str, cwd: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.run(
         [sys.executable, "-c", _IMPORTS, json.dumps(args)], cwd=cwd, env=env, capture_output=True, text=True
     )
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    return report["code"], report["heavy"], proc.stderr
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "stderr": proc.stderr}
+
+
+def _cli_imports(*args: str, cwd: Path) -> tuple[int, list[str], str]:
+    report = _cli_run(*args, cwd=cwd)
+    return report["code"], report["heavy"], report["stderr"]
 
 
 @pytest.fixture
@@ -58,6 +64,14 @@ def test_an_up_to_date_check_imports_no_parser_renderer_or_formatter(project):
     assert code == 0, stderr
     assert "flyte is up to date" in stderr
     assert heavy == []
+
+
+def test_generate_loads_none_of_the_commands_that_operate_a_project(project):
+    report = _cli_run("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert report["code"] == 0, report["stderr"]
+    assert report["operate"] == []
+    backfill = _cli_run("backfill", "--help", cwd=project)  # loaded when named, with its --remote
+    assert backfill["code"] == 0 and "unionml_codegen.operate.remote_backfill" in backfill["operate"]
 
 
 def test_help_imports_nothing_heavy(tmp_path):

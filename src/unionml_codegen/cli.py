@@ -19,7 +19,45 @@ from . import codes
 from .diagnostics import AppError, plain_error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """`generate` defined here; the commands that operate a generated project (unionml_codegen/operate)
+    imported only when named or listed, so `generate --check` in a pre-commit hook loads none of them."""
+
+    OPERATE = {  # command name -> module of unionml_codegen.operate, attribute
+        "schedules": ("preview", "schedules"),
+        "run": ("local_run", "run"),
+        "backfill": ("remote_backfill", "backfill"),  # that module adds --remote to the local backfill
+        "deploy": ("deploy", "deploy"),
+        "activate-schedules": ("deploy", "activate_schedules"),
+        "deactivate-schedules": ("deploy", "deactivate_schedules"),
+        "prune-schedules": ("deploy", "prune_schedules"),
+        "list-scheduled-training-runs": ("runs", "list_scheduled_training_runs"),
+        "list-scheduled-prediction-runs": ("runs", "list_scheduled_prediction_runs"),
+        "list-model-versions": ("runs", "list_model_versions"),
+        "fetch-model": ("runs", "fetch_model"),
+        "fetch-predictions": ("runs", "fetch_predictions"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.OPERATE})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.OPERATE and name not in self.commands:
+            import importlib
+
+            module, attribute = self.OPERATE[name]
+            command = getattr(importlib.import_module(f".operate.{module}", __package__), attribute)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+    def load_all(self) -> None:
+        """Import every command (for tools that read `commands`, like mkdocs-click's CLI reference)."""
+        with click.Context(self) as ctx:
+            for name in self.list_commands(ctx):
+                self.get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="unionml-codegen")
 def main() -> None:
     """Generate reviewable Flyte projects from UnionML apps."""
@@ -168,23 +206,3 @@ def _rerun_command(app, out, models: dict[str, str], image, package, target=None
     if target is not None:
         words += ["--target", target]
     return shlex.join(words)
-
-
-# Commands that operate the generated project (unionml_codegen/operate): one line each
-from .operate import backfill, local_run, preview  # noqa: E402
-
-main.add_command(preview.schedules)
-main.add_command(local_run.run)
-main.add_command(backfill.backfill)
-
-# Cluster commands (unionml_codegen/operate: deploy.py, runs.py); flytekit is imported inside them
-from .operate import deploy as cluster_deploy  # noqa: E402
-from .operate import remote_backfill  # noqa: E402
-from .operate import runs as cluster_runs  # noqa: E402
-
-for _command in (cluster_deploy.deploy, cluster_deploy.activate_schedules, cluster_deploy.deactivate_schedules,
-                 cluster_deploy.prune_schedules, cluster_runs.list_scheduled_training_runs,
-                 cluster_runs.list_scheduled_prediction_runs, cluster_runs.list_model_versions,
-                 cluster_runs.fetch_model, cluster_runs.fetch_predictions):  # fmt: skip
-    main.add_command(_command)
-remote_backfill.install()  # backfill --remote

@@ -93,3 +93,6 @@ def install() -> None:
                          show_default=True, help="--remote: Flyte domain."),  # fmt: skip
         ]
     )
+
+
+install()  # importing this module is what gives `unionml backfill` its --remote (cli.py)
