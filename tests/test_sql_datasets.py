@@ -14,10 +14,12 @@ import pytest
 
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
-from unionml_codegen.generate import generate
+from unionml_codegen.flyte2_rules import check_flyte2
+from unionml_codegen.generate import Options, generate
 from unionml_codegen.names import distribution, requirement_module
 
 from .conftest import run_python
+from .test_flyte2 import run_flyte2
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 APP = """\
@@ -66,7 +68,7 @@ spec = importlib.util.spec_from_file_location("shop_app", "app.py")
 app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)
 _, metrics = app.model.train(hyperparameters={"C": 100.0}, limit=25)
-print(json.dumps(metrics))
+print(json.dumps({"metrics": metrics, "predictions": app.model.predict(limit=8)}))
 """
 
 GENERATED = """
@@ -105,9 +107,14 @@ def test_the_workflows_call_the_sql_task_as_their_reader_node(shop):
     assert "Dataset" not in components
 
 
-def test_the_generated_training_plan_gives_unionml_metrics(shop):
-    oracle = run_python(UNIONML_ORACLE, cwd=shop / "shop")
-    expected = json.loads(oracle.stdout.strip().splitlines()[-1])
+@pytest.fixture(scope="module")
+def unionml(shop):
+    """unionml 0.2.1's own training (the schedule's hyperparameters and limit) and prediction (limit=8)."""
+    return json.loads(run_python(UNIONML_ORACLE, cwd=shop / "shop").stdout.strip().splitlines()[-1])
+
+
+def test_the_generated_training_plan_gives_unionml_metrics(shop, unionml):
+    expected = unionml["metrics"]
     generated = run_python(GENERATED, cwd=shop / "out")
     actual = json.loads(generated.stdout.strip().splitlines()[-1])
     assert set(expected) == {"train", "test"}
@@ -123,6 +130,73 @@ def test_the_project_packages_with_the_sql_task_and_passes_flyteadmin_rules(shop
     info = describe_launch_plan(plan, entities.workflows)
     assert info.fixed_inputs["limit"] == 25
     assert info.cron_expression == "0 3 * * *"
+
+
+# The flyte2 target runs the SQLite3Task's query itself (flyte cannot import flytekit).
+
+FLYTE2 = """
+import json, zipfile
+import flyte
+from shop import sqlite_query, tasks, triggers
+
+trigger = triggers.nightly_sql_training
+run = flyte.with_runcontext(mode="local", disable_run_cache=True).run(tasks.shop_model_train, **trigger.inputs)
+model_object, hyperparameters, metrics = run.outputs()
+predict = flyte.with_runcontext(mode="local").run(tasks.shop_model_predict, model_object=model_object, limit=8)
+with zipfile.ZipFile("shop.zip", "w") as archive:  # SQLite3Config(compressed=True) reads an archive of one file
+    archive.write(DATABASE, "shop.sqlite")
+query = "SELECT x2, y FROM mock_table WHERE x1 > {{ .Inputs.above }} LIMIT {{.inputs.limit}}"
+frames = {
+    name: sqlite_query.read(query, uri=uri, compressed=name == "zip", inputs={"above": 1.5, "limit": 7}).to_dict("list")
+    for name, uri in {"file URI": "file://" + DATABASE, "path": DATABASE, "zip": "shop.zip"}.items()
+}
+print(json.dumps({"metrics": metrics, "hyperparameters": hyperparameters, "predictions": predict.outputs()[0],
+                  "trigger": trigger.inputs, "frames": frames}))
+"""
+
+
+@pytest.fixture(scope="module")
+def shop_flyte2(shop):
+    """The shop app generated with --target flyte2, run in the flyte SDK's local mode."""
+    generate(shop / "shop" / "app.py", shop / "out2", Options(target="flyte2"))
+    database = str(shop / "shop.sqlite")
+    return run_flyte2(f"DATABASE = {database!r}\n" + FLYTE2, cwd=shop / "out2")
+
+
+def test_flyte2_reads_the_sql_task_query_without_flytekit(shop, shop_flyte2):
+    tasks = (shop / "out2" / "shop" / "tasks.py").read_text()
+    assert "def shop_data_reader(limit: int) -> pd.DataFrame:" in tasks
+    assert f'uri="{(shop / "shop.sqlite").as_uri()}",' in tasks
+    assert '"SELECT x1, x2, x3, y FROM mock_table LIMIT {{.inputs.limit}}",' in tasks
+    assert tasks.count("data = shop_data_reader(limit=limit)") == 2  # train and predict
+    modules = "".join(path.read_text() for path in (shop / "out2").rglob("*.py"))
+    assert "import flytekit" not in modules and "from flytekit" not in modules  # run_flyte2 blocks it too
+    assert "flytekit" not in (shop / "out2" / "requirements.txt").read_text()
+    assert "SQLite3Task(" not in (shop / "out2" / "shop" / "components.py").read_text()
+
+
+def test_flyte2_training_and_prediction_give_unionml_results(shop_flyte2, unionml):
+    assert shop_flyte2["trigger"]["limit"] == 25 and shop_flyte2["hyperparameters"] == {"C": 100.0}
+    assert shop_flyte2["metrics"] == unionml["metrics"]  # exact floats
+    assert len(unionml["predictions"]) == 8
+    assert shop_flyte2["predictions"] == unionml["predictions"]
+
+
+def test_flyte2_query_reads_as_flytekit_sqlite3_task_does(shop, shop_flyte2):
+    """A compressed database, a file URI and a path, and inputs in any case and spacing, against flytekit's task."""
+    from flytekit import kwtypes
+    from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task
+
+    task = SQLite3Task(
+        "q",
+        "SELECT x2, y FROM mock_table WHERE x1 > {{ .Inputs.above }} LIMIT {{.inputs.limit}}",
+        inputs=kwtypes(above=float, limit=int),
+        output_schema_type=pd.DataFrame,
+        task_config=SQLite3Config(uri=str(shop / "out2" / "shop.zip"), compressed=True),
+    )
+    expected = task(above=1.5, limit=7).to_dict("list")
+    assert len(expected["y"]) == 7 and min(expected["x2"]) < 3.0
+    assert shop_flyte2["frames"] == {"file URI": expected, "path": expected, "zip": expected}
 
 
 def read(source: str):
@@ -142,7 +216,8 @@ def test_the_reader_interface_comes_from_the_task(spelling):
         + (
             "from flytekitplugins.sqlalchemy import SQLAlchemyConfig, SQLAlchemyTask\n"
             "from datetime import datetime\n"
-            "task = SQLAlchemyTask('q', 'select 1', task_config=SQLAlchemyConfig(uri='sqlite://'),\n"
+            "task = SQLAlchemyTask('q', 'select * from t where ts > {{ .inputs.since }} limit {{.INPUTS.limit}}',\n"
+            "    task_config=SQLAlchemyConfig(uri='sqlite://'),\n"
             "    inputs={'since': datetime, 'limit': int}, output_schema_type=pd.DataFrame)\n"
             f"dataset = {spelling}(task, 'data', targets=['y'])\n"
             "model = Model(init=LogisticRegression, dataset=dataset)\n"
@@ -173,8 +248,8 @@ def test_namespace_plugins_map_to_their_distributions():
 
 
 TASK = (
-    "sqlite_task = SQLite3Task('q', 'select 1', inputs=kwtypes(limit=int), output_schema_type=pd.DataFrame,\n"
-    "    task_config=SQLite3Config(uri='sqlite.db'))\n"
+    "sqlite_task = SQLite3Task('q', 'select * from t limit {{.inputs.limit}}', inputs=kwtypes(limit=int),\n"
+    "    output_schema_type=pd.DataFrame, task_config=SQLite3Config(uri='sqlite.db'))\n"
 )
 
 
@@ -199,6 +274,24 @@ TASK = (
             "@dataset.reader",
             "reads with the SQL task 'sqlite_task'; unionml ignores a reader registered on it",
         ),
+        (
+            TASK.replace(", task_config=SQLite3Config(uri='sqlite.db')", "")
+            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "SQLite3Task(",
+            "the SQLite3Task 'sqlite_task' has no `task_config=`: flytekit refuses it",
+        ),
+        (
+            TASK.replace("limit {{.inputs.limit}}", "where day = {{ .Inputs.day }} limit {{.inputs.limit}}")
+            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "SQLite3Task(",
+            "uses `{{ .inputs.day }}`, which is not one of its inputs (limit); flytekit raises when the task runs",
+        ),
+        (
+            TASK.replace("kwtypes(limit=int)", "kwtypes(limit=int, day=str)")
+            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "day=",
+            "the input 'day' of the SQL task 'sqlite_task' is not used in its query; flytekit raises",
+        ),
     ],
 )
 def test_sql_dataset_errors(statements, at, message):
@@ -210,3 +303,95 @@ def test_sql_dataset_errors(statements, at, message):
     index = source.index(at)
     line = source[:index].count("\n") + 1
     assert errors[0].position == Position(line, index - source.rfind("\n", 0, index))
+
+
+# The query's placeholders against the task's inputs: refused exactly when flytekit's interpolation raises.
+
+QUERIES = [
+    ("select * from t limit {{.inputs.limit}}", ["limit"]),
+    ("select * from t limit {{ .INPUTS.limit }}", ["limit"]),
+    ("select * from t where a = {{.inputs.a}} and b = {{.inputs.a}}", ["a"]),
+    ("select * from t limit {{ inputs.limit }}", ["limit"]),  # flytekit's `.` matches the space too
+    ("select * from t limit {{.inputs.limit}}", ["limit", "day"]),
+    ("select * from t where day = {{.inputs.day}}", []),
+    ("select * from t limit {inputs.limit}", ["limit"]),
+    ("select 1", []),
+]
+
+
+@pytest.mark.parametrize("query, inputs", QUERIES)
+def test_query_inputs_are_refused_exactly_when_flytekit_raises(query, inputs):
+    from flytekit.extras.sqlite3.task import SQLite3Task
+
+    try:
+        SQLite3Task.interpolate_query(query, **{name: 1 for name in inputs})
+        flytekit_runs = True
+    except ValueError:
+        flytekit_runs = False
+    task = (
+        f"sqlite_task = SQLite3Task('q', {query!r}, inputs=kwtypes({', '.join(f'{n}=int' for n in inputs)}),\n"
+        "    output_schema_type=pd.DataFrame, task_config=SQLite3Config(uri='sqlite.db'))\n"
+    )
+    body = task + "dataset = Dataset.from_sqlite_task(sqlite_task)\nmodel = Model(init=LogisticRegression, dataset=dataset)\n"
+    source = IMPORTS + body + COMPONENTS.replace("{{", "{").replace("}}", "}")
+    _, diagnostics = read(source)
+    assert [d.code for d in diagnostics.errors if d.code != "UMG125"] == [], diagnostics.render(source)
+    assert (not diagnostics.errors) == flytekit_runs, diagnostics.render(source)
+
+
+@pytest.mark.parametrize(
+    "change, at, message",
+    [
+        (
+            ("task_config=SQLite3Config(uri='sqlite.db')", "task_config=SQLite3Config(uri=os.environ['DB'])"),
+            "os.environ",
+            "the SQLite3Task 'sqlite_task': this",
+        ),
+        (
+            ("task_config=SQLite3Config(uri='sqlite.db')", "task_config=CONFIG"),
+            "CONFIG)",
+            "the SQLite3Task 'sqlite_task': `task_config` is not written as `SQLite3Config(...)`",
+        ),
+        (
+            ("'select * from t limit {{.inputs.limit}}'", "QUERY"),
+            "QUERY",
+            "the SQLite3Task 'sqlite_task': 'QUERY' is",
+        ),
+        (
+            ("output_schema_type=pd.DataFrame", "output_schema_type=FlyteSchema"),
+            "SQLite3Task(",
+            "does not read its results as a pandas DataFrame",
+        ),
+        (
+            ("output_schema_type=pd.DataFrame,", "output_schema_type=pd.DataFrame, cache=True,"),
+            "cache=",
+            "`cache=` of the SQLite3Task 'sqlite_task' is a flytekit task option the flyte2 target does not carry",
+        ),
+        (
+            ("SQLite3Config(uri='sqlite.db')", "SQLite3Config()"),
+            "SQLite3Task(",
+            "the SQLite3Task 'sqlite_task': no `uri` is given",
+        ),
+        (
+            ("sqlite_task = SQLite3Task(", "sqlite_task = SQLAlchemyTask("),
+            "SQLAlchemyTask(",
+            "the SQL task 'sqlite_task' is a SQLAlchemyTask; the flyte2 target runs SQLite queries only",
+        ),
+    ],
+)
+def test_what_the_flyte2_target_cannot_run_is_refused_at_its_line(change, at, message):
+    prelude = (
+        "import os\nfrom flytekit.types.schema import FlyteSchema\n"
+        "from flytekitplugins.sqlalchemy import SQLAlchemyTask\n"
+        "CONFIG = SQLite3Config(uri='sqlite.db')\nQUERY = open('query.sql').read()\n"
+    )
+    body = TASK.replace(*change) + "dataset = Dataset.from_sqlite_task(sqlite_task)\n"
+    body += "model = Model(init=LogisticRegression, dataset=dataset)\n"
+    source = IMPORTS + prelude + body + COMPONENTS.replace("{{", "{").replace("}}", "}")
+    app, diagnostics = read(source)
+    assert not diagnostics.errors, diagnostics.render(source)  # flyte1 keeps the flytekit task as it is
+    check_flyte2(app, diagnostics)
+    assert [d.code for d in diagnostics.errors] == ["UMG801"] and message in diagnostics.errors[0].message
+    index = source.index(at, source.index("sqlite_task = "))
+    line = source[:index].count("\n") + 1
+    assert diagnostics.errors[0].position == Position(line, index - source.rfind("\n", 0, index))

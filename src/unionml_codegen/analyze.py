@@ -38,19 +38,25 @@ def read_app(
     *,
     derived_package: bool = False,
     out_dir: Path | None = None,
+    keep_sql_tasks: bool = True,
 ) -> App | None:
     """The app's spec, or None when it cannot be parsed.
 
     `package` is the generated package's name: given by the user, or (`derived_package`) derived
     from the app's path by `package_name`, which then gets a suffix if the app imports a module
     of that name. `out_dir`, when known, must not lie inside a local package the project copies.
+    The flyte1 target keeps a dataset's SQL task object in the components code and calls it; the
+    flyte2 target runs the task's query itself (`keep_sql_tasks=False`: the object and the flytekit
+    imports it alone needs are left out).
     """
     parsed = parse(source, diagnostics)
     if parsed is None:
         return None
     try:
         with unscanned():  # the parsed app
-            return _read_module(*parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir)
+            return _read_module(
+                *parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir, keep_sql_tasks
+            )
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
         too_deep(diagnostics, source)
         return None
@@ -88,6 +94,7 @@ def _read_module(
     diagnostics: Diagnostics,
     derived_package: bool,
     out_dir: Path | None,
+    keep_sql_tasks: bool,
 ) -> App | None:
     extraction = extract(module, tree, source, diagnostics)
     datasets: dict[str, DatasetSpec] = {}
@@ -106,7 +113,7 @@ def _read_module(
                 random_state=args["random_state"],
                 components=components,
                 position=obj.position,
-                reader_is_task=obj.reader_task is not None,
+                sql_task=obj.sql_task,
             )
         elif obj.dataset is not None:
             models[obj.variable] = ModelSpec(
@@ -136,6 +143,8 @@ def _read_module(
     }
     roots = _component_roots([c for key, c in components.items() if key not in optional])
     roots |= _names_of([model.init for model in models.values() if model.init is not None])
+    if not keep_sql_tasks:
+        roots -= {d.sql_task.variable for d in datasets.values() if d.sql_task is not None}
     local_defs = roots - set(extraction.imports)
     sliced = slice_module(
         extraction,

@@ -125,6 +125,10 @@ SQL_TASK_WITHOUT_SCHEMA = _code(
 SQL_DATASET_WITH_READER = _code(
     "UMG123", "sql-dataset-with-reader", "error", "a reader is registered on a dataset that reads with a SQL task"
 )
+SQL_TASK_WITHOUT_DATABASE = _code(
+    "UMG124", "sql-task-without-database", "error", "the SQLite3Task has no `task_config=` naming its database"
+)
+SQL_QUERY_INPUTS = _code("UMG125", "sql-query-inputs", "error", "the SQL query and the SQL task's inputs do not match")
 
 # 2xx: schedules and cron expressions
 INVALID_CRON = _code(
@@ -298,7 +302,7 @@ TOML_PARSER_MISSING = _code(
 
 # 8xx: what the Flyte 2 target cannot carry
 FLYTE2_TASK_READER = _code(
-    "UMG801", "flyte2-task-reader", "error", "--target flyte2: the dataset reads with a flytekit 1.x (SQL) task"
+    "UMG801", "flyte2-task-reader", "error", "--target flyte2: the dataset's SQL task cannot run without flytekit"
 )
 FLYTE2_TRIGGER_SETTING = _code(
     "UMG803", "flyte2-trigger-setting", "error", "--target flyte2: a launchplan_kwargs setting a trigger cannot carry"

@@ -9,14 +9,17 @@ read from the SDK's source (flyte 2.12):
 - `launchplan_kwargs`: a `flyte.Trigger` carries `labels`, `annotations`, `overwrite_cache` and
   `max_action_concurrency` (unionml's `max_parallelism`, which Flyte 2 takes as 0 or at least 2);
   the other launch plan settings have no trigger field;
-- a reader that is a flytekit task object (`Dataset.from_sqlite_task`) cannot run under Flyte 2.
+- a reader that is a flytekit SQL task object cannot run under Flyte 2: the target runs a
+  SQLite3Task's query itself (render_flyte2.py), so it needs the query, the database's uri and
+  `compressed` as constants, pandas' DataFrame as the output, and no other task options; a
+  SQLAlchemyTask (credentials, drivers) it refuses.
 """
 
 from __future__ import annotations
 
 from . import codes
 from .diagnostics import Diagnostics
-from .spec import App, Component
+from .spec import App, Component, SqlTask
 
 #: flytekit `@task` options the flyte2 target carries over, and what each becomes.
 TASK_OPTIONS = ("cache", "cache_version", "cache_serialize", "cache_ignore_input_vars", "retries", "timeout",
@@ -31,15 +34,8 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
         for component in spec.components.values():
             _task_options(component, diagnostics)
     for dataset in app.datasets.values():
-        if dataset.reader_is_task:
-            reader = dataset.components["reader"]
-            diagnostics.error(
-                codes.FLYTE2_TASK_READER,
-                reader.position,
-                f"the dataset '{dataset.name}' reads with a flytekit task ({reader.function.name}); the flyte2 "
-                "target cannot run a flytekit 1.x task",
-                "read the data with a plain `@dataset.reader` function, or generate with --target flyte1",
-            )
+        if dataset.sql_task is not None:
+            _sql_task(dataset.sql_task, diagnostics)
     for schedule in app.schedules:
         kwargs = schedule.launchplan_kwargs
         others = [key for key in kwargs if key not in TRIGGER_SETTINGS]
@@ -99,3 +95,40 @@ def _task_options(component: Component, diagnostics: Diagnostics) -> None:
                 f"`{key}=` of the {component.role} without `cache=True`",
                 "give cache=True too, or drop it",
             )
+
+
+def _sql_task(task: SqlTask, diagnostics: Diagnostics) -> None:
+    """What the flyte2 target needs to run a SQL task's query without flytekit."""
+    otherwise = "or generate with --target flyte1 (which keeps the flytekit task)"
+    if task.kind != "sqlite":
+        diagnostics.error(
+            codes.FLYTE2_TASK_READER,
+            task.position,
+            f"the SQL task '{task.variable}' is a SQLAlchemyTask; the flyte2 target runs SQLite queries only",
+            f"read the data with a plain `@dataset.reader` function (e.g. with sqlalchemy and pandas), {otherwise}",
+        )
+        return
+    for argument, why, position in task.unreadable:
+        diagnostics.error(
+            codes.FLYTE2_TASK_READER,
+            position,
+            f"the SQLite3Task '{task.variable}': {why}; the flyte2 target writes the query and the database into "
+            "the reader task it runs instead",
+            f"give `{argument}` as a literal or a module-level constant assigned from literals, {otherwise}",
+        )
+    if not task.returns_dataframe:
+        diagnostics.error(
+            codes.FLYTE2_TASK_READER,
+            task.position,
+            f"the SQLite3Task '{task.variable}' does not read its results as a pandas DataFrame; the flyte2 target "
+            "reads them with pandas.read_sql_query",
+            f"pass `output_schema_type=pd.DataFrame`, {otherwise}",
+        )
+    for argument, position in task.other_arguments:
+        diagnostics.error(
+            codes.FLYTE2_TASK_READER,
+            position,
+            f"`{argument}=` of the SQLite3Task '{task.variable}' is a flytekit task option the flyte2 target does "
+            "not carry",
+            f"drop it, {otherwise}",
+        )

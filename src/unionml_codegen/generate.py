@@ -78,7 +78,17 @@ def render_app(
             raise AppError(diagnostics, None) from None
         package = options.package or package_name(app_path)
         derived = options.package is None
-        app = read_app(source, shown, app_path.parent, package, diagnostics, derived_package=derived, out_dir=out_dir)
+        keep_sql_tasks = options.target != "flyte2"  # flyte2 runs the queries itself (render_flyte2.py)
+        app = read_app(
+            source,
+            shown,
+            app_path.parent,
+            package,
+            diagnostics,
+            derived_package=derived,
+            out_dir=out_dir,
+            keep_sql_tasks=keep_sql_tasks,
+        )
         if app is not None and not diagnostics.errors:
             bindings = {name: Path(path) for name, path in options.models.items()}
             app = validate(app, diagnostics, bindings, app_path.parent, target=options.target)

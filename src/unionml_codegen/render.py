@@ -203,12 +203,15 @@ def _model_views(
     support_imports: dict[str, tuple[str, str | None]] | None = None,
     *,
     native_time: bool = False,
+    calls_sql_tasks: bool = True,
 ) -> list[_ModelView]:
     """One view per model, every generated name in workflows.py claimed in one namespace: two models (or
     datasets) whose names give the same identifier get numbered names (validate.py warns).
 
-    The flyte2 target (render_flyte2.py) claims its own support names first, and binds the reader's time
-    argument of every schedule natively (`native_time`: no workflows that read it from the execution)."""
+    The flyte2 target (render_flyte2.py) claims its own support names first, binds the reader's time
+    argument of every schedule natively (`native_time`: no workflows that read it from the execution),
+    and reads a SQL dataset with a reader task of its own (not `calls_sql_tasks`: flytekit's task object
+    is not there to call)."""
     app_names = _app_names_in_workflows(app)
     space = Namespace(app_names - _same_imports(app, support_imports or SUPPORT_IMPORTS))
     support = {name: space.claim(name) for name in support_names}
@@ -218,8 +221,9 @@ def _model_views(
     views = []
     for model, base in zip(app.models.values(), bases):
         dataset = app.datasets[model.dataset]
-        defines_reader = model.dataset not in readers and not dataset.reader_is_task
-        if dataset.reader_is_task:  # a flytekit task object of the app (an SQL task) is the reader node itself
+        calls_task = dataset.reader_is_task and calls_sql_tasks
+        defines_reader = model.dataset not in readers and not calls_task
+        if calls_task:  # a flytekit task object of the app (an SQL task) is the reader node itself
             readers[model.dataset] = f"{support['components']}.{dataset.components['reader'].function.name}"
         elif defines_reader:
             readers[model.dataset] = space.claim(f"{dataset_bases[model.dataset]}_reader")
@@ -455,6 +459,7 @@ class ReaderTask:
     options: str
     signature: str
     call: str  # its keyword arguments, as the workflows pass them
+    reads: str  # what its body returns: the app's reader called with them
 
 
 @dataclass(frozen=True)
@@ -573,10 +578,12 @@ def _reader_task(view: _ModelView, copy: _CodeCopier) -> ReaderTask:
     signature = TaskSignature()
     for p in parameters:
         signature.add(p.name, copy.annotation(p.annotation), copy(p.default))
+    call = ", ".join(f"{p.name}={p.name}" for p in parameters)
     return ReaderTask(
         options=copy.task_options(view.reader),
         signature=signature.text(),
-        call=", ".join(f"{p.name}={p.name}" for p in parameters),
+        call=call,
+        reads=f"{view.n['components']}.{view.reader.function.name}({call})",
     )
 
 

@@ -8,6 +8,7 @@ are copied into the generated project (annotations, defaults, task options, the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,6 +65,40 @@ class Component:
 
 
 @dataclass(frozen=True)
+class SqlTask:
+    """A flytekit SQL task that is a dataset's reader (`Dataset.from_sqlite_task(task)`, sql_tasks.py).
+
+    The flyte1 target keeps the task object itself (components.py) and calls it; the flyte2 target
+    cannot import flytekit and runs the query itself, so it needs the query and the database read
+    statically: `query_template` (whitespace collapsed, as flytekit does), `uri` and `compressed`
+    are None where the app's value cannot be known, and `unreadable` says where and why.
+    """
+
+    variable: str
+    kind: Literal["sqlite", "sqlalchemy"]
+    position: Position  # the constructor call
+    query_template: str | None = None
+    uri: str | None = None
+    compressed: bool | None = None
+    #: the output type is pandas' DataFrame (what unionml's default loader, splitter and parser take)
+    returns_dataframe: bool = False
+    #: (argument, why its value cannot be read, where) for the values above left None
+    unreadable: tuple[tuple[str, str, Position], ...] = ()
+    #: other keyword arguments of the constructor (task options, `container_image`...), with their positions
+    other_arguments: tuple[tuple[str, Position], ...] = ()
+
+    @property
+    def query_inputs(self) -> tuple[str, ...]:
+        """The input names the query template uses (`{{ .inputs.limit }}`), in order of first use."""
+        found = SQL_INPUT.findall(self.query_template or "")
+        return tuple(dict.fromkeys(name for _, name in found))
+
+
+#: flytekit's SQL input placeholder (`{{ .inputs.NAME }}`, any case, spaces allowed); the whole match is replaced
+SQL_INPUT = re.compile(r"({{\s*.inputs.(\w+)\s*}})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     variable: str
     name: str
@@ -74,9 +109,13 @@ class DatasetSpec:
     random_state: int
     components: dict[str, Component]
     position: Position
-    #: the reader is a flytekit task object of the app (`Dataset.from_sqlite_task(task)`), not a
-    #: function: the workflows call it directly (its interface is the "reader" component's Function)
-    reader_is_task: bool = False
+    #: the reader is a flytekit SQL task object of the app (`Dataset.from_sqlite_task(task)`), not a
+    #: function: its interface is the "reader" component's Function
+    sql_task: SqlTask | None = None
+
+    @property
+    def reader_is_task(self) -> bool:
+        return self.sql_task is not None
 
     @property
     def splitter_defaults(self) -> dict[str, Any]:

@@ -7,16 +7,24 @@ reader's inputs (workflow inputs, schedule keyword arguments), its one output
 as their first node. The generator reads the task's interface from its constructor call, as a
 reader `Function` named after the task's variable; the generated components module keeps the
 task's definition (it is the reader), and the generated workflows call it directly.
+
+The flyte2 target cannot import flytekit: it runs a SQLite3Task's query itself (render_flyte2.py),
+from the query template and `SQLite3Config(uri=..., compressed=...)` read here as constants
+(`SqlTask`), where they can be; flyte2_rules.py refuses the rest.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import libcst as cst
 
 from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
-from .spec import Function, Parameter
+from .spec import Function, Parameter, SqlTask
+from .values import NotStatic
 
 SQL_TASK_CLASSES = frozenset({
     "flytekit.extras.sqlite3.task.SQLite3Task",
@@ -29,6 +37,11 @@ DATASET_FACTORIES = frozenset(
     for method in ("from_sqlite_task", "from_sqlalchemy_task")
 )
 _KWTYPES = frozenset({"flytekit.kwtypes", "flytekit.core.base_task.kwtypes"})
+_SQLITE_TASK = "flytekit.extras.sqlite3.task.SQLite3Task"
+_SQLITE_CONFIG = "flytekit.extras.sqlite3.task.SQLite3Config"
+_DATAFRAME = frozenset({"pandas.DataFrame", "pandas.core.frame.DataFrame"})
+#: the constructor's arguments the generator reads; any other is an option of the flytekit task
+_READ_ARGUMENTS = ("name", "query_template", "inputs", "task_config", "output_schema_type")
 _INPUTS_HINT = "write the task's inputs as `inputs=kwtypes(name=type, ...)` (or a dict literal of types)"
 
 
@@ -37,23 +50,81 @@ class SqlTasks:
 
     def __init__(self, bindings: Bindings):
         self.bindings = bindings
-        self.calls: dict[str, cst.Call] = {}
+        self.calls: dict[str, tuple[cst.Call, SqlTask]] = {}
 
     def assignment(self, value: cst.BaseExpression, targets: list[cst.BaseExpression], context: str | None) -> None:
         """Remember `task = SQLite3Task(...)`; any other assignment to the name forgets it."""
         for target in targets:
             if isinstance(target, cst.Name):
                 self.calls.pop(target.value, None)
-        is_task = isinstance(value, cst.Call) and self.bindings.qualified_name(value.func) in SQL_TASK_CLASSES
-        if is_task and context is None and len(targets) == 1 and isinstance(targets[0], cst.Name):
-            self.calls[targets[0].value] = value  # type: ignore[assignment]
+        kind = self.bindings.qualified_name(value.func) if isinstance(value, cst.Call) else None
+        if kind in SQL_TASK_CLASSES and context is None and len(targets) == 1 and isinstance(targets[0], cst.Name):
+            assert isinstance(value, cst.Call)
+            self.calls[targets[0].value] = (value, self._static(targets[0].value, value, kind))
 
-    def reader(self, task: cst.BaseExpression) -> Function | None:
-        """The reader interface of the SQL task `task` (an argument of `from_sqlite_task`), or None
-        after reporting why it cannot be read."""
+    def _static(self, variable: str, call: cst.Call, kind: str) -> SqlTask:
+        """What the task's constructor says, read now (with the constants bound at this line)."""
+        pos = self.bindings.pos
+        arguments = dict(zip(("name", "query_template"), (a for a in call.args if a.keyword is None)))
+        arguments.update({a.keyword.value: a for a in call.args if a.keyword is not None})
+        output = arguments.get("output_schema_type")
+        task = SqlTask(
+            variable,
+            "sqlite" if kind == _SQLITE_TASK else "sqlalchemy",
+            pos(call),
+            returns_dataframe=output is not None and self.bindings.qualified_name(output.value) in _DATAFRAME,
+            other_arguments=tuple((key, pos(arg)) for key, arg in arguments.items() if key not in _READ_ARGUMENTS),
+        )
+        unreadable: list[tuple[str, str, Position]] = []
+        values: dict = {}
+        nodes = [("query_template", arguments["query_template"].value)] if "query_template" in arguments else []
+        if task.kind == "sqlite":
+            nodes += self._config_nodes(arguments.get("task_config"), unreadable)
+        for key, node in nodes:
+            try:
+                values[key] = self.bindings.evaluator().evaluate(node)
+            except NotStatic as exc:
+                unreadable.append((key, exc.reason, pos(exc.node)))
+                continue
+            wanted = bool if key == "compressed" else str
+            if not isinstance(values[key], wanted):
+                unreadable.append((key, f"`{key}` is not a {wanted.__name__}", pos(node)))
+                del values[key]
+        # a missing task_config is an error for both targets (reader())
+        required = (
+            ("query_template", "uri") if task.kind == "sqlite" and "task_config" in arguments else ("query_template",)
+        )
+        for key in required:
+            if key not in values and all(argument not in (key, "task_config") for argument, _, _ in unreadable):
+                unreadable.append((key, f"no `{key}` is given", pos(call)))
+        query = values.get("query_template")
+        return replace(
+            task,
+            # flytekit collapses the template's whitespace when it builds the task (base_sql_task.py)
+            query_template=None if query is None else re.sub(r"\s+", " ", query).strip(),
+            uri=values.get("uri"),
+            compressed=values.get("compressed", False if "uri" in values else None),
+            unreadable=tuple(unreadable),
+        )
+
+    def _config_nodes(self, config: cst.Arg | None, unreadable: list) -> list[tuple[str, cst.BaseExpression]]:
+        """The nodes of `SQLite3Config(uri, compressed)` holding the database's uri and `compressed` (when given)."""
+        call = config.value if config is not None else None
+        if not isinstance(call, cst.Call) or self.bindings.qualified_name(call.func) != _SQLITE_CONFIG:
+            if config is not None:
+                where = self.bindings.pos(config.value)
+                unreadable.append(("task_config", "`task_config` is not written as `SQLite3Config(...)`", where))
+            return []
+        given = dict(zip(("uri", "compressed"), (a.value for a in call.args if a.keyword is None)))
+        given.update({a.keyword.value: a.value for a in call.args if a.keyword is not None})
+        return [(key, given[key]) for key in ("uri", "compressed") if key in given]
+
+    def reader(self, task: cst.BaseExpression) -> tuple[Function, SqlTask] | None:
+        """The reader interface of the SQL task `task` (an argument of `from_sqlite_task`) and what
+        its constructor says, or None after reporting why it cannot be read."""
         diagnostics, pos = self.bindings.diagnostics, self.bindings.pos
-        call = self.calls.get(task.value) if isinstance(task, cst.Name) else None
-        if call is None:
+        found = self.calls.get(task.value) if isinstance(task, cst.Name) else None
+        if found is None:
             diagnostics.error(
                 codes.SQL_TASK_NOT_A_NAME,
                 pos(task),
@@ -63,6 +134,7 @@ class SqlTasks:
             )
             return None
         assert isinstance(task, cst.Name)
+        call, static = found
         keywords = {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
         if sum(1 for arg in call.args if arg.keyword is None) > 2 or any(arg.star for arg in call.args):
             diagnostics.error(
@@ -85,7 +157,42 @@ class SqlTasks:
             return None
         if parameters is None:
             return None
-        return Function(task.value, parameters, self.bindings.code(output.value), pos(task))
+        if static.kind == "sqlite" and "task_config" not in keywords:
+            diagnostics.error(
+                codes.SQL_TASK_WITHOUT_DATABASE,
+                pos(call),
+                f"the SQLite3Task '{task.value}' has no `task_config=`: flytekit refuses it (\"SQLite DB uri is "
+                'required")',
+                'pass the database, e.g. `task_config=SQLite3Config(uri="shop.db")` (a path in the image or a URL)',
+            )
+        self._check_query_inputs(task.value, static, parameters)
+        return Function(task.value, parameters, self.bindings.code(output.value), pos(task)), static
+
+    def _check_query_inputs(self, variable: str, static: SqlTask, parameters: tuple[Parameter, ...]) -> None:
+        """flytekit fills the query's `{{ .inputs.NAME }}` from the task's inputs when the task runs, and
+        raises if the query names an input the task has not, or if an input is not in the query."""
+        if static.query_template is None:
+            return  # not known here (flyte2_rules.py reports it for the target that needs it)
+        used = static.query_inputs
+        declared = [p.name for p in parameters]
+        for name in used:
+            if name not in declared:
+                self.bindings.diagnostics.error(
+                    codes.SQL_QUERY_INPUTS,
+                    static.position,
+                    f"the query of the SQL task '{variable}' uses `{{{{ .inputs.{name} }}}}`, which is not one of its "
+                    f"inputs ({', '.join(declared) or 'it has none'}); flytekit raises when the task runs",
+                    f"add `{name}` to the task's `inputs=kwtypes(...)`, or take it out of the query",
+                )
+        for parameter in parameters:
+            if parameter.name not in used:
+                self.bindings.diagnostics.error(
+                    codes.SQL_QUERY_INPUTS,
+                    parameter.position,
+                    f"the input '{parameter.name}' of the SQL task '{variable}' is not used in its query; flytekit "
+                    'raises ("Extra Inputs have no matches in query template") when the task runs',
+                    f"use it in the query as `{{{{ .inputs.{parameter.name} }}}}`, or drop it from `inputs=`",
+                )
 
     def _inputs(self, arg: cst.Arg | None) -> tuple[Parameter, ...] | None:
         if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):

@@ -16,7 +16,7 @@ import libcst as cst
 from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
-from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule
+from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule, SqlTask
 from .schedules import read_schedule
 from .sql_tasks import DATASET_FACTORIES, SqlTasks
 
@@ -53,7 +53,7 @@ class UnionObject:
     init: Code | None = None
     dataset: str | None = None
     registrations: dict[str, Registration] = field(default_factory=dict)
-    reader_task: str | None = None  # Dataset.from_sqlite_task(task): the SQL task's variable
+    sql_task: SqlTask | None = None  # Dataset.from_sqlite_task(task): the SQL task (sql_tasks.py)
 
 
 class UnionmlReader:
@@ -151,9 +151,9 @@ class UnionmlReader:
             )
         for key, arg in arguments:
             if key == "task":
-                reader = self.sql_tasks.reader(arg.value)
-                if reader is not None:
-                    obj.reader_task = reader.name
+                found = self.sql_tasks.reader(arg.value)
+                if found is not None:
+                    reader, obj.sql_task = found
                     obj.registrations["reader"] = Registration(reader.name, None, (), obj.position, signature=reader)
                 continue
             ok, value = self.bindings.evaluate(arg.value)
@@ -319,11 +319,11 @@ class UnionmlReader:
         call: cst.Call | None,
         position: Position,
     ) -> None:
-        if role == "reader" and obj.reader_task is not None:
+        if role == "reader" and obj.sql_task is not None:
             self.diagnostics.error(
                 codes.SQL_DATASET_WITH_READER,
                 position,
-                f"the dataset '{obj.variable}' reads with the SQL task '{obj.reader_task}'; unionml ignores a reader "
+                f"the dataset '{obj.variable}' reads with the SQL task '{obj.sql_task.variable}'; unionml ignores a reader "
                 "registered on it",
                 "remove the reader, or define the dataset with `Dataset(...)` to read with it",
             )
