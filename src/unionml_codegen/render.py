@@ -522,9 +522,15 @@ class ModelContext:
 
 
 def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelContext:
-    copy = _CodeCopier(app, imports, view.n)
+    return model_context(view, _CodeCopier(app, imports, view.n), transfers_models=True)
+
+
+def model_context(view: _ModelView, copy: "_CodeCopier", *, transfers_models: bool) -> ModelContext:
+    """One model's pieces, as the flyte1 target lays them out; the flyte2 target (render_flyte2.py)
+    copies app code its own way (`copy`), needs no transformers of its own for PyTorch and Keras models
+    (not `transfers_models`), and replaces what else differs."""
     init = _model_init(view, copy)
-    transfer = _model_transfer(view, copy, init)
+    transfer = _model_transfer(view, copy, init) if transfers_models else None
     types = _model_types(view, copy, transfer)
     reader = _reader_task(view, copy)
     train = _train_task(view, copy, types)
@@ -538,7 +544,7 @@ def _workflow_context(app: App, view: _ModelView, imports: Imports) -> ModelCont
         steps=_data_steps(view),
         init=init,
         transfer=transfer,
-        load_call=_load_call(app, view, init),
+        load_call=_load_call(view.app, view, init),
         training_launch_plans=literal(view.training_launch_plans),
         workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
         resources=copy.uses_resources,

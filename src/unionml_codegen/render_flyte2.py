@@ -31,22 +31,15 @@ from .render import (
     GENERATOR,
     ModelContext,
     RenderOptions,
-    _callbacks,
+    model_context,
     _check,
     _CodeCopier,
-    _data_steps,
     _launch_plans,
-    _load_call,
-    _model_init,
-    _model_types,
     _model_views,
     _ModelView,
     _Plan,
     _python,
-    _reader_task,
     _template,
-    _train_task,
-    _workflow,
 )
 from .spec import App, Code, Component, SqlTask
 
@@ -300,28 +293,12 @@ def _render_tasks(app: App, models: list[_ModelView], triggers: list[_Trigger], 
 
 
 def _context(app: App, view: _ModelView, imports: Imports) -> ModelContext:
-    copy = _Flyte2Copier(app, imports, view.n)
-    init = _model_init(view, copy)
-    types = _model_types(view, copy, None)
-    reader = _reader_task(view, copy)
+    context = model_context(view, _Flyte2Copier(app, imports, view.n), transfers_models=False)
+    reader = context.reader
     if view.dataset.sql_task is not None:
         reader = replace(reader, reads=_sqlite_query(view.dataset.sql_task, view.n["sqlite_query"]))
-    train = _train_task(view, copy, types)
-    return ModelContext(
-        view=view,
-        types=types,
-        reader=reader,
-        train=train,
-        predict_options=copy.task_options(view.predictor),
-        callbacks=_callbacks(view, copy),
-        steps=_data_steps(view),
-        init=init,
-        transfer=None,
-        load_call=_load_call(app, view, init),
-        training_launch_plans=_training_task(view),  # the task whose runs are model versions
-        workflows=tuple(_workflow(v, view, copy, reader, train, types) for v in view.variants.values()),
-        resources=False,
-    )
+    # the training task's runs are the model versions; resources belong to the TaskEnvironment
+    return replace(context, reader=reader, training_launch_plans=_training_task(view), resources=False)
 
 
 def _sqlite_query(task: SqlTask, module: str) -> str:
