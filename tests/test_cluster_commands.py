@@ -188,10 +188,21 @@ def test_fetch_model_writes_unionmls_file_whose_predictions_are_the_latest_model
     assert summary["hyperparameters"] == literal_to_python(outputs["hyperparameters"]) == {"C": 0.1, "max_iter": 1000}
     assert summary["model_type"] == "sklearn.linear_model._logistic.LogisticRegression"
 
+    as_text = unionml(cluster, "fetch-model", str(cluster.project), newest, "-o", str(model_file)).stdout.splitlines()
+    assert as_text == [
+        f"wrote {model_file}: LogisticRegression (scikit-learn (joblib)) trained by execution {newest} "
+        f"({summary['launch_plan']}, version {summary['app_version']})",
+        'hyperparameters: {"C": 0.1, "max_iter": 1000}',
+        "metrics: " + ", ".join(f"{key} {value}" for key, value in summary["metrics"].items()),
+    ]
+
     predicted = unionml(cluster, "fetch-predictions", str(cluster.project), cluster.latest_prediction, "--json")
     predictions = json.loads(predicted.stdout)
     stored = cluster.standin.execution(cluster.latest_prediction).outputs.literals["o0"]
     assert predictions == literal_to_python(stored) and len(predictions) == 100  # exactly what the run produced
+    as_text = unionml(cluster, "fetch-predictions", str(cluster.project), cluster.latest_prediction).stdout
+    assert as_text.startswith(f"100 predictions of execution {cluster.latest_prediction} (")
+    assert as_text.splitlines()[1] == json.dumps(predictions)
 
     # the hourly run resolved model_version="latest" over gRPC to the newest training run: the fetched file,
     # loaded as a prediction schedule's model_file and by unionml's model.load, predicts exactly as it did

@@ -15,6 +15,7 @@ import datetime as dt
 import importlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -293,20 +294,13 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
     The file is what `model_file=` of a prediction schedule and unionml's `model.load` read.
     Prints the run's metrics and hyperparameters.
     """
-    out, execution = _out_and_execution(words)
-    generated = project_or_exit(out)
     try:
-        cluster = connect(config, project, domain, "fetch-model")
-        with admin_errors(cluster):
-            run, workflow = _finished(cluster, generated, execution, "training")
-        types = _workflow_outputs(generated, workflow)
-        with admin_errors(cluster):
-            model = run.outputs.get("model_object", as_type=types["model_object"])
-            hyperparameters = run.outputs.get("hyperparameters", as_type=types["hyperparameters"])
-            metrics = run.outputs.get("metrics", as_type=types["metrics"])
+        fetched = _fetch(words, "training", config, project, domain, "fetch-model")
+        model, hyperparameters, metrics = (fetched.output(n) for n in ("model_object", "hyperparameters", "metrics"))
         flavour = save_like_unionml(model, hyperparameters, Path(output))
     except OperateError as exc:
         fail(exc)
+    execution, run = fetched.execution, fetched.run
     summary = {
         "execution": execution,
         "launch_plan": run.spec.launch_plan.name,
@@ -331,18 +325,13 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
 @cluster_options
 def fetch_predictions(words, as_json, config, project, domain) -> None:
     """Print the predictions a prediction EXECUTION of OUT produced."""
-    out, execution = _out_and_execution(words)
-    generated = project_or_exit(out)
     try:
-        cluster = connect(config, project, domain, "fetch-predictions")
-        with admin_errors(cluster):
-            run, workflow = _finished(cluster, generated, execution, "prediction")
-        types = _workflow_outputs(generated, workflow)
-        [(output_name, output_type)] = types.items()
-        with admin_errors(cluster):
-            predictions = run.outputs.get(output_name, as_type=output_type)
+        fetched = _fetch(words, "prediction", config, project, domain, "fetch-predictions")
+        [output_name] = fetched.types
+        predictions = fetched.output(output_name)
     except OperateError as exc:
         fail(exc)
+    execution, run = fetched.execution, fetched.run
     if as_json:
         dump_json(_jsonable(predictions))
         return
@@ -350,6 +339,30 @@ def fetch_predictions(words, as_json, config, project, domain) -> None:
     click.echo(f"{count} predictions of execution {execution} ({run.spec.launch_plan.name}, "
                f"version {run.spec.launch_plan.version}):")  # fmt: skip
     click.echo(predictions.to_string() if hasattr(predictions, "to_string") else json.dumps(_jsonable(predictions)))
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A finished execution of one of the project's workflows, and the Python types of its outputs."""
+
+    execution: str
+    run: Any  # flytekit's FlyteWorkflowExecution
+    cluster: Cluster
+    types: dict[str, Any]
+
+    def output(self, name: str) -> Any:
+        with admin_errors(self.cluster):
+            return self.run.outputs.get(name, as_type=self.types[name])
+
+
+def _fetch(words: tuple[str, ...], kind: str, config, project, domain, command: str) -> _Fetched:
+    """`[OUT] EXECUTION` of a `kind` ("training", "prediction") workflow of OUT, finished; OperateError if not."""
+    out, execution = _out_and_execution(words)
+    generated = project_or_exit(out)
+    cluster = connect(config, project, domain, command)
+    with admin_errors(cluster):
+        run, workflow = _finished(cluster, generated, execution, kind)
+    return _Fetched(execution, run, cluster, _workflow_outputs(generated, workflow))
 
 
 def _out_and_execution(words: tuple[str, ...]) -> tuple[str | None, str]:
