@@ -54,7 +54,7 @@ ERRORS = [
                                   'launchplan_kwargs={"fixed_inputs": {"time": NOON}}'),
      (1, 103, "fixes 'time', the input this schedule's trigger binds to its fire time (flyte.TriggerTime)")),
     ("@every", schedule('"a"', 'expression="@every 1h"', CRON),
-     (1, 41, "Flyte 2 gives `@every` no meaning in `flyte.Cron`; a rate is a `flyte.FixedRate`")),
+     (1, 41, "flytekit, and so unionml, does not accept `@every`; in Flyte 2 a rate is a `flyte.FixedRate`")),
 ]  # fmt: skip
 
 

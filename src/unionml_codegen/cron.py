@@ -2,6 +2,8 @@
 
 flyteadmin parses a launch plan's cron schedule with robfig/cron v3
 ``cron.ParseStandard`` (options: minute | hour | dom | month | dow | descriptor).
+The Flyte 2 backend checks a trigger's `flyte.Cron` with the same call, after prefixing
+``CRON_TZ=<zone>`` (flyteorg/flyte ``runs/schedule/cron.go``), so both targets share these rules.
 The rules below follow that parser; this is a fresh implementation in plain Python.
 flytekit checks the same string with croniter plus a list of aliases, so it accepts
 some spellings that flyteadmin rejects. Where the meaning is clear, those spellings

@@ -224,7 +224,8 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
             (
                 f"'{text}': flytekit does not accept `@every`"
                 if target == "flyte1"
-                else f"'{text}': Flyte 2 gives `@every` no meaning in `flyte.Cron`; a rate is a `flyte.FixedRate`"
+                else f"'{text}': flytekit, and so unionml, does not accept `@every`; in Flyte 2 a rate is a "
+                "`flyte.FixedRate`"
             ),
             "use `fixed_rate=timedelta(...)` instead",
         )
