@@ -1,7 +1,10 @@
 """`Dataset.from_sqlite_task(task, ...)` (and `from_sqlalchemy_task`): the flytekit SQL task is the
 dataset's reader, as in unionml 0.2.1 (sql_tasks.py). The generated workflows call the task itself
 as their first node, the components module keeps its definition, and training the generated plan
-locally gives unionml's own `model.train(...)` metrics on the same SQLite database."""
+locally gives unionml's own `model.train(...)` metrics on the same SQLite database, with a
+SQLite3Task and with flytekitplugins-sqlalchemy's SQLAlchemyTask. The flyte2 target runs a
+SQLite3Task's query itself: its training and prediction tasks give unionml's results too, and its
+query reads the rows flytekit's task reads."""
 
 from __future__ import annotations
 
@@ -130,6 +133,35 @@ def test_the_project_packages_with_the_sql_task_and_passes_flyteadmin_rules(shop
     info = describe_launch_plan(plan, entities.workflows)
     assert info.fixed_inputs["limit"] == 25
     assert info.cron_expression == "0 3 * * *"
+
+
+ALCHEMY = {
+    "from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task": (
+        "from flytekitplugins.sqlalchemy import SQLAlchemyConfig, SQLAlchemyTask"
+    ),
+    "sqlite_task = SQLite3Task(": "sqlite_task = SQLAlchemyTask(",
+    'task_config=SQLite3Config(uri="{uri}")': 'task_config=SQLAlchemyConfig(uri="sqlite:///{path}")',
+    "Dataset.from_sqlite_task": "Dataset.from_sqlalchemy_task",
+}
+
+
+def test_a_sqlalchemy_task_reader_trains_as_unionml_does(shop, tmp_path):
+    """`Dataset.from_sqlalchemy_task` with flytekitplugins-sqlalchemy's task on the same SQLite database."""
+    app = APP
+    for old, new in ALCHEMY.items():
+        assert old in app
+        app = app.replace(old, new)
+    (tmp_path / "alchemy").mkdir()
+    (tmp_path / "alchemy" / "app.py").write_text(app.format(path=shop / "shop.sqlite"))
+    generate(tmp_path / "alchemy" / "app.py", tmp_path / "out")
+    components = (tmp_path / "out" / "alchemy" / "components.py").read_text()
+    assert "sqlite_task = SQLAlchemyTask(" in components
+    assert "flytekitplugins-sqlalchemy" in (tmp_path / "out" / "requirements.txt").read_text()
+    expected = json.loads(run_python(UNIONML_ORACLE, cwd=tmp_path / "alchemy").stdout.strip().splitlines()[-1])
+    generated = run_python(GENERATED.replace("from shop.", "from alchemy."), cwd=tmp_path / "out")
+    actual = json.loads(generated.stdout.strip().splitlines()[-1])
+    assert set(expected["metrics"]) == {"train", "test"}
+    assert actual == {"metrics": expected["metrics"], "model": "LogisticRegression"}
 
 
 # The flyte2 target runs the SQLite3Task's query itself (flyte cannot import flytekit).
