@@ -382,7 +382,7 @@ def test_query_inputs_are_refused_exactly_when_flytekit_raises(query, inputs):
         (
             ("task_config=SQLite3Config(uri='sqlite.db')", "task_config=CONFIG"),
             "CONFIG)",
-            "the SQLite3Task 'sqlite_task': `task_config` is not written as `SQLite3Config(...)`",
+            "the SQLite3Task 'sqlite_task': `task_config` is not written as `SQLite3Config(uri=...)`",
         ),
         (
             ("'select * from t limit {{.inputs.limit}}'", "QUERY"),
@@ -400,6 +400,11 @@ def test_query_inputs_are_refused_exactly_when_flytekit_raises(query, inputs):
             "`cache=` of the SQLite3Task 'sqlite_task' is a flytekit task option the flyte2 target does not carry",
         ),
         (
+            ("task_config=SQLite3Config(uri='sqlite.db')", "task_config=SQLite3Config(**OPTIONS)"),
+            "SQLite3Config(**",
+            "the SQLite3Task 'sqlite_task': `task_config` is not written as `SQLite3Config(uri=...)`",
+        ),
+        (
             ("SQLite3Config(uri='sqlite.db')", "SQLite3Config()"),
             "SQLite3Task(",
             "the SQLite3Task 'sqlite_task': no `uri` is given",
@@ -415,7 +420,7 @@ def test_what_the_flyte2_target_cannot_run_is_refused_at_its_line(change, at, me
     prelude = (
         "import os\nfrom flytekit.types.schema import FlyteSchema\n"
         "from flytekitplugins.sqlalchemy import SQLAlchemyTask\n"
-        "CONFIG = SQLite3Config(uri='sqlite.db')\nQUERY = open('query.sql').read()\n"
+        "CONFIG = SQLite3Config(uri='sqlite.db')\nQUERY = open('query.sql').read()\nOPTIONS = {'uri': 'x.db'}\n"
     )
     body = TASK.replace(*change) + "dataset = Dataset.from_sqlite_task(sqlite_task)\n"
     body += "model = Model(init=LogisticRegression, dataset=dataset)\n"

@@ -110,10 +110,11 @@ class SqlTasks:
     def _config_nodes(self, config: cst.Arg | None, unreadable: list) -> list[tuple[str, cst.BaseExpression]]:
         """The nodes of `SQLite3Config(uri, compressed)` holding the database's uri and `compressed` (when given)."""
         call = config.value if config is not None else None
-        if not isinstance(call, cst.Call) or self.bindings.qualified_name(call.func) != _SQLITE_CONFIG:
+        plain = isinstance(call, cst.Call) and not any(a.star for a in call.args)
+        if not plain or self.bindings.qualified_name(call.func) != _SQLITE_CONFIG:
             if config is not None:
                 where = self.bindings.pos(config.value)
-                unreadable.append(("task_config", "`task_config` is not written as `SQLite3Config(...)`", where))
+                unreadable.append(("task_config", "`task_config` is not written as `SQLite3Config(uri=...)`", where))
             return []
         given = dict(zip(("uri", "compressed"), (a.value for a in call.args if a.keyword is None)))
         given.update({a.keyword.value: a.value for a in call.args if a.keyword is not None})
