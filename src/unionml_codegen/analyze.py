@@ -22,8 +22,8 @@ from .names import requirement_module
 from .python_check import check_module
 from .pins import find_pins
 from .sources import note_probe, note_tree, unrecorded
-from .slicing import slice_module
-from .spec import App, Code, Component, DatasetSpec, ModelSpec
+from .slicing import Slice, slice_module
+from .spec import App, Code, Component, DatasetSpec, Import, ModelSpec
 
 REQUIRED = {"dataset": ("reader",), "model": ("trainer", "predictor", "evaluator")}
 _BUILTINS = frozenset(dir(builtins))
@@ -97,6 +97,42 @@ def _read_module(
     keep_sql_tasks: bool,
 ) -> App | None:
     extraction = extract(module, tree, source, diagnostics)
+    datasets, models = _specs(extraction, diagnostics)
+    sliced, roots = _components_code(extraction, datasets, models, keep_sql_tasks, diagnostics)
+    # `import a.b` binds `a`, while the slice records the name it uses as `a.b`
+    used_names = {n.split(".")[0] for n in sliced.imports | roots}
+    used_imports = {extraction.imports[n] for n in used_names if n in extraction.imports}
+    _check_imports(used_imports, diagnostics)
+    local, third_party = _classify_modules(used_imports, app_dir)
+    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local
+    app_modules |= {module.split(".")[0] for module in third_party}
+    package = _checked_package(package, app_modules, derived_package, diagnostics)
+    local_files: dict[str, bytes] = {}
+    if app_dir is not None and out_dir is not None:
+        _check_out_dir(out_dir, app_dir, local, diagnostics)
+    if app_dir is not None:
+        local_files = _copied_modules(used_imports, local, app_dir, package, display_path, diagnostics)
+    third_party |= _imports_of(local_files, app_dir, local)
+    return App(
+        path=display_path,
+        package=package,
+        datasets=datasets,
+        models=models,
+        schedules=tuple(extraction.schedules),
+        imports=dict(extraction.imports),
+        components_code=sliced.code,
+        component_names=sliced.defined,
+        third_party_modules=frozenset(third_party),
+        local_modules=tuple(sorted(local)),
+        local_files=local_files,
+        class_bases=_class_bases(extraction),
+        left_out=frozenset(sliced.left_out),
+        requirement_pins=_pins(app_dir) if app_dir is not None else {},
+    )
+
+
+def _specs(extraction: Extraction, diagnostics: Diagnostics) -> tuple[dict[str, DatasetSpec], dict[str, ModelSpec]]:
+    """The datasets and models of the app, by variable, with their components."""
     datasets: dict[str, DatasetSpec] = {}
     models: dict[str, ModelSpec] = {}
     for obj in extraction.objects.values():
@@ -132,7 +168,20 @@ def _read_module(
             "no unionml Model found",
             "define `model = Model(dataset=..., init=...)` with `from unionml import Model`",
         )
+    return datasets, models
 
+
+def _components_code(
+    extraction: Extraction,
+    datasets: dict[str, DatasetSpec],
+    models: dict[str, ModelSpec],
+    keep_sql_tasks: bool,
+    diagnostics: Diagnostics,
+) -> tuple[Slice, set[str]]:
+    """The app code the components need (slicing.py), and the module-level names they refer to.
+
+    An optional component (OPTIONAL_ROLES) that uses a unionml object is left out with a warning;
+    a name the components need that the module never binds is an error."""
     kinds = {**{v: "dataset" for v in datasets}, **{v: "model" for v in models}}
     specs: list[DatasetSpec | ModelSpec] = [*datasets.values(), *models.values()]
     components = {(spec.variable, role): c for spec in specs for role, c in spec.components.items()}
@@ -145,16 +194,14 @@ def _read_module(
     roots |= _names_of([model.init for model in models.values() if model.init is not None])
     if not keep_sql_tasks:
         roots -= {d.sql_task.variable for d in datasets.values() if d.sql_task is not None}
-    local_defs = roots - set(extraction.imports)
     sliced = slice_module(
         extraction,
-        local_defs,
+        roots - set(extraction.imports),
         diagnostics,
         optional={key: names - set(extraction.imports) for key, names in optional.items()},
         attributes=_known_attributes(extraction),
     )
-    left_out = frozenset(sliced.left_out)
-    for variable, role in sorted(left_out):
+    for variable, role in sorted(sliced.left_out):
         use_name, use_position = sliced.left_out[(variable, role)][0]
         diagnostics.warning(
             codes.COMPONENT_LEFT_OUT,
@@ -163,7 +210,7 @@ def _read_module(
             f"object '{use_name}'; it is left out of the project{OPTIONAL_ROLES[kinds[variable]][role]}",
             "pass what the component needs as a parameter or a module-level constant to keep it",
         )
-    roots |= {name for key, names in optional.items() if key not in left_out for name in names}
+    roots |= {name for key, names in optional.items() if key not in sliced.left_out for name in names}
     for name in sorted(roots - sliced.defined - set(extraction.imports) - _BUILTINS):
         if name in extraction.objects:
             continue  # reported by slicing
@@ -173,10 +220,11 @@ def _read_module(
             f"'{name}' is not defined at the module level of the app",
             "define or import it at the top level of the app",
         )
+    return sliced, roots
 
-    # `import a.b` binds `a`, while the slice records the name it uses as `a.b`
-    used_names = {n.split(".")[0] for n in sliced.imports | roots}
-    used_imports = {extraction.imports[n] for n in used_names if n in extraction.imports}
+
+def _check_imports(used_imports: set[Import], diagnostics: Diagnostics) -> None:
+    """The components may not import unionml, nor reach outside the app's directory."""
     for binding in sorted(used_imports, key=lambda b: b.statement):
         if binding.top_level_module == "unionml":
             diagnostics.error(
@@ -185,7 +233,6 @@ def _read_module(
                 f"the components use unionml ({binding.statement}); the generated project must not depend on it",
                 "use flytekit or plain Python in the components",
             )
-    local, third_party = _classify_modules(used_imports, app_dir)
     for binding in sorted(used_imports, key=lambda b: b.statement):
         if binding.level > 1:
             diagnostics.error(
@@ -194,40 +241,24 @@ def _read_module(
                 f"the components use {binding.statement}, which reaches outside the app's directory",
                 "import the module by its absolute name (modules next to the app are copied into the project)",
             )
-    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local
-    app_modules |= {module.split(".")[0] for module in third_party}
-    package = _checked_package(package, app_modules, derived_package, diagnostics)
-    local_files: dict[str, bytes] = {}
-    if app_dir is not None and out_dir is not None:
-        _check_out_dir(out_dir, app_dir, local, diagnostics)
-    if app_dir is not None:
-        # absolute imports (`import helpers`) find the copy at the project root, relative ones
-        # (`from .helpers import x`) the copy beside components.py in the package
-        relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
-        local_files = _local_files(local - relative, app_dir, "", diagnostics)
-        local_files.update(_local_files(relative, app_dir, f"{package}/", diagnostics))
-        shown_dir = PurePath(display_path).parent
-        for path in sorted(local_files):  # they are copied as they are: CPython must accept them
-            if path.endswith(".py"):
-                relative_path = path.removeprefix(f"{package}/") if path.startswith(f"{package}/") else path
-                check_module(local_files[path], str(shown_dir / relative_path), diagnostics)
-    third_party |= _imports_of(local_files, app_dir, local)
-    return App(
-        path=display_path,
-        package=package,
-        datasets=datasets,
-        models=models,
-        schedules=tuple(extraction.schedules),
-        imports=dict(extraction.imports),
-        components_code=sliced.code,
-        component_names=sliced.defined,
-        third_party_modules=frozenset(third_party),
-        local_modules=tuple(sorted(local)),
-        local_files=local_files,
-        class_bases=_class_bases(extraction),
-        left_out=left_out,
-        requirement_pins=_pins(app_dir) if app_dir is not None else {},
-    )
+
+
+def _copied_modules(
+    used_imports: set[Import], local: set[str], app_dir: Path, package: str, display_path: str, diagnostics: Diagnostics
+) -> dict[str, bytes]:
+    """The app's own modules the components import, by their path in the project; each must compile.
+
+    Absolute imports (`import helpers`) find the copy at the project root, relative ones
+    (`from .helpers import x`) the copy beside components.py in the package."""
+    relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
+    local_files = _local_files(local - relative, app_dir, "", diagnostics)
+    local_files.update(_local_files(relative, app_dir, f"{package}/", diagnostics))
+    shown_dir = PurePath(display_path).parent
+    for path in sorted(local_files):  # they are copied as they are: CPython must accept them
+        if path.endswith(".py"):
+            relative_path = path.removeprefix(f"{package}/") if path.startswith(f"{package}/") else path
+            check_module(local_files[path], str(shown_dir / relative_path), diagnostics)
+    return local_files
 
 
 def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnostics) -> dict[str, Component]:
