@@ -13,7 +13,7 @@ import libcst as cst
 
 from . import codes
 from .bindings import Bindings
-from .diagnostics import Position
+from .diagnostics import Diagnostics, Position
 from .spec import Code, Schedule
 from .values import NotStatic
 
@@ -33,13 +33,47 @@ def read_schedule(
     bindings: Bindings, model: str, kind: str, call: cst.Call, train_call: Position | None
 ) -> Schedule | None:
     """The schedule `call` of the model variable `model`, or None after reporting why not."""
+    method = f"{model}.schedule_{kind}"
+    arguments = _arguments(bindings, method, kind, call)
+    if arguments is None:
+        return None
+    values, positions, reader_kwargs = arguments
+    if not _well_typed(values, positions, bindings.diagnostics):
+        return None
+    return Schedule(
+        kind=kind,  # type: ignore[arg-type]
+        name=values["name"],
+        model=model,
+        expression=values.get("expression"),
+        offset=values.get("offset"),
+        fixed_rate=values.get("fixed_rate"),
+        reader_time_arg=values.get("reader_time_arg"),
+        activate_on_deploy=values.get("activate_on_deploy", True),
+        launchplan_kwargs=values.get("launchplan_kwargs") or {},
+        hyperparameters=values.get("hyperparameters") or {},
+        loader_kwargs=values.get("loader_kwargs") or {},
+        splitter_kwargs=values.get("splitter_kwargs") or {},
+        parser_kwargs=values.get("parser_kwargs") or {},
+        trainer_kwargs=values.get("trainer_kwargs") or {},
+        reader_kwargs=reader_kwargs,
+        position=bindings.pos(call),
+        argument_positions=positions,
+        model_source=_model_source(values) if kind == "prediction" else None,
+        model_train_call=train_call,
+    )
+
+
+def _arguments(
+    bindings: Bindings, method: str, kind: str, call: cst.Call
+) -> tuple[dict[str, Any], dict[str, Position], dict[str, Any]] | None:
+    """The call's schedule options, where each was given, and the reader's keyword arguments (the
+    keywords that are not options, as in unionml); None after reporting a value that cannot be read."""
     diagnostics = bindings.diagnostics
     known = _TRAINING_ARGS if kind == "training" else _PREDICTION_ARGS
     values: dict[str, Any] = {}
     positions: dict[str, Position] = {}
     reader_kwargs: dict[str, Any] = {}
     ok = True
-    method = f"{model}.schedule_{kind}"
     for index, arg in enumerate(call.args):
         if arg.star == "**":
             good, mapping = bindings.evaluate(arg.value)
@@ -81,23 +115,25 @@ def read_schedule(
             'e.g. `name="daily_training"`',
         )
         return None
-    if not ok:
-        return None
-    name = values["name"]
-    if not isinstance(name, str):
+    return (values, positions, reader_kwargs) if ok else None
+
+
+def _well_typed(values: dict[str, Any], positions: dict[str, Position], diagnostics: Diagnostics) -> bool:
+    """Whether each option has the type unionml gives it meaning with; else the first one that has not is reported."""
+    if not isinstance(values["name"], str):
         diagnostics.error(
             codes.INVALID_SCHEDULE_ARGUMENT,
             positions["name"],
             "a schedule name must be a string",
             'e.g. `"daily_training"`',
         )
-        return None
+        return False
     for key in _DICT_ARGS:
         if values.get(key) is not None and not isinstance(values[key], dict):
             diagnostics.error(
                 codes.INVALID_SCHEDULE_ARGUMENT, positions[key], f"`{key}` must be a dict", f"e.g. `{key}={{...}}`"
             )
-            return None
+            return False
     if values.get("fixed_rate") is not None and not isinstance(values["fixed_rate"], dt.timedelta):
         diagnostics.error(
             codes.INVALID_SCHEDULE_ARGUMENT,
@@ -105,7 +141,7 @@ def read_schedule(
             "`fixed_rate` must be a timedelta",
             "e.g. `fixed_rate=timedelta(hours=1)`",
         )
-        return None
+        return False
     activate = values.get("activate_on_deploy", True)
     if not isinstance(activate, bool):
         diagnostics.error(
@@ -114,32 +150,12 @@ def read_schedule(
             f"`activate_on_deploy` must be True or False, not {activate!r}",
             "unionml only tests it for truth, so a string like 'no' would activate the schedule; write True or False",
         )
-        return None
+        return False
     for key in ("expression", "offset", "reader_time_arg", "model_version", "app_version", "model_file"):
         if values.get(key) is not None and not isinstance(values[key], (str, Code)):
             diagnostics.error(codes.INVALID_SCHEDULE_ARGUMENT, positions[key], f"`{key}` must be a string", "")
-            return None
-    return Schedule(
-        kind=kind,  # type: ignore[arg-type]
-        name=name,
-        model=model,
-        expression=values.get("expression"),
-        offset=values.get("offset"),
-        fixed_rate=values.get("fixed_rate"),
-        reader_time_arg=values.get("reader_time_arg"),
-        activate_on_deploy=activate,
-        launchplan_kwargs=values.get("launchplan_kwargs") or {},
-        hyperparameters=values.get("hyperparameters") or {},
-        loader_kwargs=values.get("loader_kwargs") or {},
-        splitter_kwargs=values.get("splitter_kwargs") or {},
-        parser_kwargs=values.get("parser_kwargs") or {},
-        trainer_kwargs=values.get("trainer_kwargs") or {},
-        reader_kwargs=reader_kwargs,
-        position=bindings.pos(call),
-        argument_positions=positions,
-        model_source=_model_source(values) if kind == "prediction" else None,
-        model_train_call=train_call,
-    )
+            return False
+    return True
 
 
 def _model_source(values: dict[str, Any]) -> dict[str, Any]:
