@@ -6,7 +6,8 @@ flytekit's venv cannot share), in a fresh interpreter per project, with flytekit
 - the training task, run in the SDK's local mode with a trigger's inputs and a fire time bound where the
   trigger has `flyte.TriggerTime`, gives exactly unionml's metrics (and the flyte1 launch plan's);
 - prediction with the vendored model file gives unionml's predictions, and a model version resolves
-  through a stand-in for `flyte.remote.Run` (no cluster);
+  through the real `flyte.remote.Run` against tests/support/flyte2_standin.py (a stand-in for the
+  Flyte 2 control plane holding real local runs of the training task) to the same predictions;
 - each trigger serializes with the SDK's own serializer (`to_task_trigger`, as `flyte deploy` does),
   and the decoded protobuf shows its name, cron or rate, time binding and fixed inputs.
 """
@@ -275,10 +276,16 @@ print(json.dumps(app.model.predict(time=datetime(2026, 11, 29, tzinfo=timezone.u
 """
 
 BATCH_FLYTE2 = """
-import json
-from datetime import datetime, timezone
-import flyte, joblib
+import json, sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+import flyte
+from flyte.remote import Run
+from sklearn.linear_model import LogisticRegression
 from digits_batch import model_registry, tasks, triggers
+
+sys.path.insert(0, SUPPORT)
+from flyte2_standin import Flyte2Standin
 
 fire = datetime(2026, 11, 29, tzinfo=timezone.utc)
 result = {}
@@ -286,47 +293,77 @@ trigger = triggers.daily_predictions
 inputs = {key: fire if value is flyte.TriggerTime else value for key, value in trigger.inputs.items()}
 result["file"] = flyte.with_runcontext(mode="local").run(
     tasks.digits_classifier_predict_with_model_file, **inputs).outputs()[0]
-
-class Run:
-    def __init__(self, name): self.name = name
-    def outputs(self): return (joblib.load("../model.joblib")["model_obj"], {}, {})
-
-class Runs:  # flyte.remote.Run as the cluster would answer
-    calls = []
-    @classmethod
-    def listall(cls, **kwargs):
-        cls.calls.append(kwargs)
-        yield Run("newest-training-run")
-    @classmethod
-    def get(cls, name):
-        cls.calls.append({"name": name})
-        return Run(name)
-
-model = model_registry.fetch_model_object("latest", "", task="digits-batch.digits_classifier_train", runs=Runs)
-result["version_predictions"] = tasks.predict_digits_classifier(model, tasks.components.reader(time=fire, labeled=False))
-model_registry.fetch_model_object("run-abc", "", task="digits-batch.digits_classifier_train", runs=Runs)
-result["calls"] = [{k: list(v) if isinstance(v, tuple) else v for k, v in c.items()} for c in Runs.calls]
 result["version_trigger"] = {k: ("TriggerTime" if v is flyte.TriggerTime else v)
                              for k, v in triggers.hourly_predictions_with_latest_model.inputs.items()}
+
+def error(call):
+    try:
+        call()
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+data = tasks.components.reader(time=fire, labeled=False)
+train, task = tasks.digits_classifier_train, "digits-batch.digits_classifier_train"
+week = datetime(2026, 11, 1, tzinfo=timezone.utc)  # the day unionml trained model.joblib's model
+with Flyte2Standin(Path("../blobs")) as standin:
+    standin.init()
+    standin.run(train, name="weekly-v1", version="v1", created_at=week, time=week,
+                hyperparameters={"C": 1e-4, "max_iter": 1000})
+    standin.run(train, name="weekly-v2", version="v2", created_at=week + timedelta(days=7), time=week,
+                hyperparameters={"C": 0.1, "max_iter": 1000})
+    standin.run(train, name="weekly-v2-retry", version="v2", created_at=week + timedelta(days=14), time=week,
+                hyperparameters={"C": -1.0})  # LogisticRegression refuses it: the newest run failed
+    result["phases"] = {r.name: r.phase.value for r in Run.listall(sort_by=("created_at", "asc"))}
+
+    def version(model_version, app_version=""):
+        model = model_registry.fetch_model_object(model_version, app_version, task=task, model_type=LogisticRegression)
+        return {"C": model.C, "predictions": tasks.predict_digits_classifier(model, data)}
+
+    result["latest"] = version("latest")
+    result["latest_v1"] = version("latest", "v1")
+    result["named_v1"] = version("weekly-v1")
+    result["latest_v3"] = error(lambda: version("latest", "v3"))
+    result["unknown"] = error(lambda: version("no-such-run"))
+    result["named_failed"] = error(lambda: version("weekly-v2-retry"))
+    result["other_task"] = error(lambda: model_registry.fetch_model_object(
+        "weekly-v1", "", task="digits-batch.other_train", model_type=LogisticRegression))
+    result["unknown_filter"] = error(lambda: list(Run.listall(created_by_subject="someone")))
+    result["rpcs"] = sorted(set(standin.calls))
 print(json.dumps(result))
 """
 
 
 def test_prediction_triggers_give_unionml_predictions_with_file_and_version(tmp_path):
+    """A model file, and model versions resolved by the real `flyte.remote.Run` against the Flyte 2
+    stand-in holding real local runs of the training task: two succeeded of task versions v1 and v2,
+    and a newer v2 one that failed."""
     root = tmp_path / "digits_batch"
     shutil.copytree(EXAMPLES / "digits_batch", root, ignore=shutil.ignore_patterns("flyte"))
     expected = json.loads(run_python(BATCH_UNIONML, cwd=root).stdout.strip().splitlines()[-1])
-    actual = run_flyte2(BATCH_FLYTE2, cwd=root / "flyte2")
+    support = str(REPO / "tests" / "support")
+    actual = run_flyte2(f"SUPPORT = {support!r}\n" + BATCH_FLYTE2, cwd=root / "flyte2")
     assert len(expected) == 100
     assert actual["file"] == expected
-    assert actual["version_predictions"] == expected
-    assert actual["calls"] == [
-        {"in_phase": ["succeeded"], "task_name": "digits-batch.digits_classifier_train", "task_version": None,
-         "sort_by": ["created_at", "desc"], "limit": 1},
-        {"name": "run-abc"},
-    ]  # fmt: skip
     assert actual["version_trigger"] == {"time": "TriggerTime", "model_version": "latest", "app_version": "",
                                          "labeled": False}  # fmt: skip
+    assert actual["phases"] == {"weekly-v1": "succeeded", "weekly-v2": "succeeded", "weekly-v2-retry": "failed"}
+    # "latest": the newest SUCCEEDED run, v2, trained as unionml trained model.joblib: its predictions
+    assert actual["latest"] == {"C": 0.1, "predictions": expected}
+    # "latest" of app version v1, and v1's run by name: the other model, which predicts otherwise
+    assert actual["latest_v1"]["C"] == 0.0001 and actual["latest_v1"]["predictions"] != expected
+    assert actual["named_v1"] == actual["latest_v1"]
+    assert actual["latest_v3"] == "LookupError: no successful run of digits-batch.digits_classifier_train version v3"
+    assert actual["unknown"].startswith("LookupError: model version 'no-such-run': no run of that name (")
+    assert "not found" in actual["unknown"]
+    assert actual["named_failed"] == ("LookupError: model version 'weekly-v2-retry': the run of "
+                                      "digits-batch.digits_classifier_train ended failed, not succeeded")  # fmt: skip
+    assert actual["other_task"] == ("LookupError: model version 'weekly-v1' is a run of "
+                                    "digits-batch.digits_classifier_train, not of digits-batch.other_train")  # fmt: skip
+    assert "cannot filter runs on 'created_by'" in actual["unknown_filter"]  # an unknown filter fails
+    assert actual["rpcs"] == ["/flyteidl2.cluster.ClusterService/SelectCluster",
+                              "/flyteidl2.dataproxy.DataProxyService/GetActionData",
+                              "/flyteidl2.workflow.RunService/GetRunDetails",
+                              "/flyteidl2.workflow.RunService/ListRuns"]  # fmt: skip
 
 
 # Every example's triggers, serialized by the SDK, against the flyte1 project's launch plans of the same app.

@@ -90,7 +90,10 @@ def digits_keras_predict_with_model_version_task(
 ) -> List[int]:
     """Predict with the `model_object` output of a training run ("latest": the newest successful one)."""
     model_object = model_registry.fetch_model_object(
-        model_version, app_version, task=f"{env.name}.digits_keras_train"
+        model_version,
+        app_version,
+        task=f"{env.name}.digits_keras_train",
+        model_type=keras.Sequential,
     )
     return predict_digits_keras(model_object, data)
 

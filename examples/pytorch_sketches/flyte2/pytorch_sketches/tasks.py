@@ -96,7 +96,10 @@ def sketch_classifier_predict_with_model_version_task(
 ) -> List[int]:
     """Predict with the `model_object` output of a training run ("latest": the newest successful one)."""
     model_object = model_registry.fetch_model_object(
-        model_version, app_version, task=f"{env.name}.sketch_classifier_train"
+        model_version,
+        app_version,
+        task=f"{env.name}.sketch_classifier_train",
+        model_type=nn.Module,
     )
     return predict_sketch_classifier(model_object, data)
 

@@ -6,30 +6,47 @@ it that succeeded (of the task version `app_version` when given), as in unionml.
 up in the project and domain this task runs in.
 """
 
-from typing import Any, Optional
+from typing import Any
 
 
-def find_training_run(
-    runs: Any, model_version: str, app_version: str, task: str
-) -> Any:
-    """The training run a model version names (`runs`: `flyte.remote.Run`, or a stand-in in tests)."""
-    if model_version != "latest":
-        return runs.get(name=model_version)
-    for run in runs.listall(
-        in_phase=("succeeded",), task_name=task, task_version=app_version or None, sort_by=("created_at", "desc"),
-        limit=1,
-    ):  # fmt: skip
-        return run
-    raise LookupError(
-        f"no successful run of {task}"
-        + (f" version {app_version}" if app_version else "")
-    )
+def find_training_run(model_version: str, app_version: str, task: str) -> Any:
+    """The `flyte.remote.Run` of `task` a model version names; it must have succeeded."""
+    from flyte.remote import Run
+
+    if model_version == "latest":
+        for run in Run.listall(
+            in_phase=("succeeded",), task_name=task, task_version=app_version or None, sort_by=("created_at", "desc"),
+            limit=1,
+        ):  # fmt: skip
+            return run
+        raise LookupError(
+            f"no successful run of {task}"
+            + (f" version {app_version}" if app_version else "")
+        )
+    try:
+        run = Run.get(name=model_version)
+    except Exception as error:
+        raise LookupError(
+            f"model version {model_version!r}: no run of that name ({error})"
+        ) from error
+    if run.action.task_name != task:
+        raise LookupError(
+            f"model version {model_version!r} is a run of {run.action.task_name}, not of {task}"
+        )
+    if run.phase != "succeeded":
+        raise LookupError(
+            f"model version {model_version!r}: the run of {task} ended {run.phase.value}, not succeeded"
+        )
+    return run
 
 
 def fetch_model_object(
-    model_version: str, app_version: str, task: str, runs: Optional[Any] = None
+    model_version: str, app_version: str, task: str, model_type: type
 ) -> Any:
-    """The model object (the first output) of the training run a model version names."""
-    if runs is None:
-        from flyte.remote import Run as runs
-    return find_training_run(runs, model_version, app_version, task).outputs()[0]
+    """The `model_object` output of the training run a model version names, as `model_type`.
+
+    Fetched by name: a remote run's `outputs()` follow its task interface, whose outputs the SDK
+    sorts by name, so the first of them is `hyperparameters`, not `model_object`.
+    """
+    run = find_training_run(model_version, app_version, task)
+    return run.typed_outputs({"model_object": model_type})["model_object"]

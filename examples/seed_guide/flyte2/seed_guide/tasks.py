@@ -107,7 +107,10 @@ def model_predict_with_model_version_task(
 ) -> List[int]:
     """Predict with the `model_object` output of a training run ("latest": the newest successful one)."""
     model_object = model_registry.fetch_model_object(
-        model_version, app_version, task=f"{env.name}.model_train"
+        model_version,
+        app_version,
+        task=f"{env.name}.model_train",
+        model_type=LogisticRegression,
     )
     return predict_model(model_object, data)
 
