@@ -445,20 +445,90 @@ def test_every_example_trigger_serializes_as_its_flyte1_launch_plan_says(case, e
     assert trained and all(tasks[name]["cached"] == cached for name in trained)
     assert list(triggers) == [s["name"] for s in manifest["schedules"]]  # one trigger per schedule, in order
     for plan in manifest["schedules"]:
-        trigger = triggers[plan["name"]]
-        schedule = trigger["schedule"]
-        if "cron" in plan["schedule"]:
-            assert schedule["cron"] == {"expression": plan["schedule"]["cron"], "timezone": "UTC"}
-        else:
-            minutes = plan["schedule"]["fixed_rate_seconds"] // 60
-            assert schedule["rate"] == {"value": minutes, "unit": "FIXED_RATE_UNIT_MINUTE"}
-        assert schedule.get("kickoffTimeInputArg") == plan["time_input"]  # cron and fixed rate alike
-        assert trigger["active"] == plan["activate_on_deploy"]
-        assert plan["fixed_inputs_python"] == {}
-        fixed = dict(plan["fixed_inputs"])
-        fixed.pop("kickoff_time", None)
-        assert {k: trigger["inputs"][k] for k in fixed} == fixed
-        assert trigger["task"].split(".")[-1] == plan["workflow"].split(".")[-1].replace("_at_scheduled_time", "")
+        _assert_trigger_runs_schedule(triggers[plan["name"]], plan)
+
+
+def _assert_trigger_runs_schedule(trigger: dict, plan: dict) -> None:
+    """A decoded trigger runs a schedule as the flyte1 manifest records it from the app."""
+    schedule = trigger["schedule"]
+    if "cron" in plan["schedule"]:
+        assert schedule["cron"] == {"expression": plan["schedule"]["cron"], "timezone": "UTC"}
+    else:
+        minutes = plan["schedule"]["fixed_rate_seconds"] // 60
+        assert schedule["rate"] == {"value": minutes, "unit": "FIXED_RATE_UNIT_MINUTE"}
+    assert schedule.get("kickoffTimeInputArg") == plan["time_input"]  # cron and fixed rate alike
+    assert trigger["active"] == plan["activate_on_deploy"]
+    assert plan["fixed_inputs_python"] == {}
+    fixed = dict(plan["fixed_inputs"])
+    fixed.pop("kickoff_time", None)
+    assert {k: trigger["inputs"][k] for k in fixed} == fixed
+    assert trigger["task"].split(".")[-1] == plan["workflow"].split(".")[-1].replace("_at_scheduled_time", "")
+
+
+# `flyte deploy` of a generated project against the Flyte 2 stand-in, the image known as built before.
+
+DEPLOY = """
+import asyncio, json, sys
+from pathlib import Path
+import flyte.types
+from flyte.cli.main import main
+from flyteidl2.task import task_definition_pb2
+from google.protobuf.json_format import MessageToDict
+
+sys.path.insert(0, SUPPORT)
+from flyte2_standin import Flyte2Standin
+
+sys.path.insert(0, ".")
+tasks = __import__(PACKAGE + ".tasks", fromlist=["env"])
+image = tasks.env.image.uri.rsplit("/", 1)[-1]  # name:tag, as the SDK asks the image service for it
+with Flyte2Standin(Path("../blobs")) as standin:
+    standin.images[image] = "registry.example/" + image  # built before: `flyte deploy` builds nothing
+    Path("config.yaml").write_text(f"admin:\\n  endpoint: {standin.endpoint}\\n  insecure: true\\n"
+                                   "image:\\n  builder: remote\\ntask:\\n  project: flytesnacks\\n  domain: development\\n")
+    main(["--config", "config.yaml", "deploy", "--copy-style", "none", "--version", "v1", f"{PACKAGE}/tasks.py", "env"],
+         standalone_mode=False)
+
+async def decode(request):
+    task = {task.name: task for task in tasks.env.tasks.values()}[request.task_id.name]
+    types = task.native_interface.get_input_types()
+    found = {}
+    for trigger in request.triggers:
+        message = task_definition_pb2.TaskTrigger.FromString(trigger.SerializeToString())
+        found[message.name] = {
+            "task": request.task_id.name, "active": message.spec.active,
+            "schedule": MessageToDict(message.automation_spec.schedule),
+            "inputs": {l.name: await flyte.types.TypeEngine.to_python_value(l.value, types[l.name])
+                       for l in message.spec.inputs.literals},
+        }
+    return found
+
+triggers = {}
+for request in standin.tasks.values():
+    triggers.update(asyncio.run(decode(request)))
+print(json.dumps({"tasks": sorted([name, version, r.spec.task_template.container.image]
+                                  for (name, version), r in standin.tasks.items()),
+                  "env_tasks": sorted(task.name for task in tasks.env.tasks.values()),
+                  "image": "registry.example/" + image, "triggers": triggers, "rpcs": sorted(set(standin.calls))}))
+"""
+
+
+def test_flyte_deploy_sends_every_task_and_the_triggers_the_app_schedules(tmp_path):
+    """`flyte deploy --copy-style none --version v1` (the SDK's CLI, in process) of examples/digits/flyte2
+    against the stand-in: the image is one the image service knows (no build), the trigger inputs stay
+    inline (the stand-in refuses OPERATION_UPLOAD_TRIGGER, as a backend without zero trust does)."""
+    root = tmp_path / "digits"
+    shutil.copytree(EXAMPLES / "digits", root, ignore=shutil.ignore_patterns("flyte"))
+    support = str(REPO / "tests" / "support")
+    deployed = run_flyte2(f"SUPPORT = {support!r}\nPACKAGE = 'digits'\n" + DEPLOY, cwd=root / "flyte2")
+    assert [name for name, _, _ in deployed["tasks"]] == deployed["env_tasks"]  # every task, once
+    assert {(version, image) for _, version, image in deployed["tasks"]} == {("v1", deployed["image"])}
+    manifest = json.loads((EXAMPLES / "digits" / "flyte" / ".unionml-codegen.json").read_text())
+    assert sorted(deployed["triggers"]) == sorted(plan["name"] for plan in manifest["schedules"])
+    for plan in manifest["schedules"]:
+        _assert_trigger_runs_schedule(deployed["triggers"][plan["name"]], plan)
+    assert deployed["rpcs"] == ["/flyteidl2.cluster.ClusterService/SelectCluster",
+                                "/flyteidl2.imagebuilder.ImageService/GetImage",
+                                "/flyteidl2.task.TaskService/DeployTask"]  # fmt: skip
 
 
 # PyTorch: the module crosses tasks as the SDK moves types it has no transformer for (pickled).

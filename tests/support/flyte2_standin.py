@@ -1,13 +1,14 @@
 """A stand-in for the Flyte 2 control plane, served over a real connection, for tests of code that
-calls `flyte.remote.Run`.
+calls `flyte.remote.Run` and of `flyte deploy`.
 
 There is no Flyte 2 backend on the test machines, so this is a STAND-IN: flyteidl2's generated
-Connect server stubs (``RunServiceWSGIApplication``, ``DataProxyServiceWSGIApplication``,
-``ClusterServiceWSGIApplication``) on the standard library's wsgiref, in a thread, plain HTTP on
-127.0.0.1 with a free port, state in memory. It runs inside the flyte 2.x SDK's interpreter
-(``.venv-flyte2``), and the SDK's real client (``flyte.init(endpoint=..., insecure=True)``, then
-``flyte.remote.Run``) talks to it over Connect RPC exactly as to the backend. It serves what
-``Run.get``, ``Run.listall`` and ``Run.outputs`` call, and nothing else:
+Connect server stubs (``RunService``, ``DataProxyService``, ``ClusterService``, ``ImageService``,
+``TaskService`` WSGI applications) on the standard library's wsgiref, in a thread, plain HTTP on
+localhost with a free port, state in memory. It runs inside the flyte 2.x SDK's interpreter
+(``.venv-flyte2``), and the SDK's real client (``flyte.init(endpoint=..., insecure=True)`` or a config
+file, then ``flyte.remote.Run`` or ``flyte deploy``) talks to it over Connect RPC exactly as to the
+backend. It serves what ``Run.get``, ``Run.listall``, ``Run.outputs``/``typed_outputs`` and
+``flyte deploy --copy-style none`` call, and nothing else:
 
 * ``RunService/GetRunDetails``: the run's root action (``a0``) with its task spec (the task
   template's interface, so the client rebuilds native types), phase, times and, for a failed run,
@@ -19,8 +20,14 @@ Connect server stubs (``RunServiceWSGIApplication``, ``DataProxyServiceWSGIAppli
   at most ``limit`` (> 0) runs a page, with an offset token when more remain. Any other field,
   function, raw filter, sort key or request scope (trigger, task id) is INVALID_ARGUMENT: a filter
   the stand-in does not understand fails, never matches everything.
-* ``ClusterService/SelectCluster``: no cluster endpoint, so the data proxy is this server.
 * ``DataProxyService/GetActionData``: the run's inputs and outputs as literals.
+* ``ImageService/GetImage``: the images in ``images`` (name:tag -> fully qualified name), as built
+  before, so ``flyte deploy`` with the remote image builder builds nothing; any other is NOT_FOUND.
+* ``TaskService/DeployTask``: records the task spec and its triggers in ``tasks`` by (name,
+  version); the same name and version again is ALREADY_EXISTS (which ``flyte deploy`` skips).
+* ``ClusterService/SelectCluster``: for ``OPERATION_GET_ACTION_DATA`` and ``OPERATION_GET_IMAGE``
+  no cluster endpoint (this server serves them); any other operation is UNIMPLEMENTED, so the SDK
+  keeps trigger inputs inline (``OPERATION_UPLOAD_TRIGGER``, as with a backend without zero trust).
 Every other method of these services, and every other service, is UNIMPLEMENTED, so an unexpected
 call fails loudly.
 
@@ -28,7 +35,8 @@ The runs it holds come from real executions: ``run(task, ...)`` runs a task in t
 and records it, succeeded with its outputs turned into literals by the SDK's own conversion (a
 scikit-learn model is pickled as the SDK pickles it, blobs under ``blob_root``), or failed with the
 error it raised. Not reproduced: authentication, the run's child actions, logs, watches, creating
-or aborting runs, tasks and triggers (``flyte deploy``).
+or aborting runs, code bundle uploads (deploy with ``--copy-style none``), image builds, trigger
+state after deployment, and what the backend checks in a deployed task beyond its identifier.
 """
 
 from __future__ import annotations
@@ -56,7 +64,11 @@ from flyteidl2.common import identifier_pb2, list_pb2, phase_pb2
 from flyteidl2.core import tasks_pb2
 from flyteidl2.dataproxy import dataproxy_service_pb2
 from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyServiceSync, DataProxyServiceWSGIApplication
-from flyteidl2.task import common_pb2, task_definition_pb2
+from flyteidl2.imagebuilder import definition_pb2 as image_definition_pb2
+from flyteidl2.imagebuilder import payload_pb2 as image_payload_pb2
+from flyteidl2.imagebuilder.service_connect import ImageServiceSync, ImageServiceWSGIApplication
+from flyteidl2.task import common_pb2, task_definition_pb2, task_service_pb2
+from flyteidl2.task.task_service_connect import TaskServiceSync, TaskServiceWSGIApplication
 from flyteidl2.workflow import run_definition_pb2, run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceSync, RunServiceWSGIApplication
 from google.protobuf import timestamp_pb2
@@ -111,8 +123,39 @@ class _RunService(RunServiceSync):
 
 
 class _ClusterService(ClusterServiceSync):
+    """Routes the operations the stand-in serves to itself; any other is UNIMPLEMENTED, so the SDK
+    keeps trigger inputs inline (OPERATION_UPLOAD_TRIGGER), as with a backend without zero trust."""
+
+    SERVED = (
+        cluster_pb2.SelectClusterRequest.OPERATION_GET_ACTION_DATA,
+        cluster_pb2.SelectClusterRequest.OPERATION_GET_IMAGE,
+    )
+
     def select_cluster(self, request: cluster_pb2.SelectClusterRequest, ctx) -> cluster_pb2.SelectClusterResponse:
+        if request.operation not in self.SERVED:
+            name = cluster_pb2.SelectClusterRequest.Operation.Name(request.operation)
+            raise ConnectError(Code.UNIMPLEMENTED, f"the stand-in does not serve {name}")
         return cluster_pb2.SelectClusterResponse()  # no endpoint: the caller keeps this server
+
+
+class _ImageService(ImageServiceSync):
+    def __init__(self, standin: "Flyte2Standin"):
+        self.standin = standin
+
+    def get_image(self, request: image_payload_pb2.GetImageRequest, ctx) -> image_payload_pb2.GetImageResponse:
+        self.standin._check_scope(request.organization, request.project_id.name, request.project_id.domain)
+        fqin = self.standin.images.get(request.id.name)
+        if fqin is None:
+            raise ConnectError(Code.NOT_FOUND, f"image {request.id.name!r} not built")
+        return image_payload_pb2.GetImageResponse(image=image_definition_pb2.Image(id=request.id, fqin=fqin))
+
+
+class _TaskService(TaskServiceSync):
+    def __init__(self, standin: "Flyte2Standin"):
+        self.standin = standin
+
+    def deploy_task(self, request: task_service_pb2.DeployTaskRequest, ctx) -> task_service_pb2.DeployTaskResponse:
+        return self.standin.deploy_task(request)
 
 
 class _DataProxyService(DataProxyServiceSync):
@@ -149,10 +192,13 @@ class Flyte2Standin:
         self.project, self.domain, self.org = project, domain, org
         self.runs: dict[str, RecordedRun] = {}
         self.calls: list[str] = []  # the RPC paths served, in order
+        self.images: dict[str, str] = {}  # image name:tag -> fully qualified name, as built before
+        self.tasks: dict[tuple[str, str], task_service_pb2.DeployTaskRequest] = {}  # (name, version) -> deployed
         self._apps = {
             app.path: app
             for app in (RunServiceWSGIApplication(_RunService(self)), ClusterServiceWSGIApplication(_ClusterService()),
-                        DataProxyServiceWSGIApplication(_DataProxyService(self)))
+                        DataProxyServiceWSGIApplication(_DataProxyService(self)),
+                        ImageServiceWSGIApplication(_ImageService(self)), TaskServiceWSGIApplication(_TaskService(self)))
         }  # fmt: skip
         self._server: WSGIServer | None = None
 
@@ -232,6 +278,19 @@ class Flyte2Standin:
             if outputs is None:
                 return inputs_pb, None
             return inputs_pb, (await convert.convert_from_native_to_outputs(outputs, interface)).proto_outputs
+
+    # Deployments
+
+    def deploy_task(self, request: task_service_pb2.DeployTaskRequest) -> task_service_pb2.DeployTaskResponse:
+        task_id = request.task_id
+        self._check_scope(task_id.org, task_id.project, task_id.domain)
+        if not task_id.name or not task_id.version:
+            raise _invalid("a task is deployed with a name and a version")
+        key = (task_id.name, task_id.version)
+        if key in self.tasks:
+            raise ConnectError(Code.ALREADY_EXISTS, f"task {task_id.name} version {task_id.version} exists")
+        self.tasks[key] = request
+        return task_service_pb2.DeployTaskResponse()
 
     # Answers
 
