@@ -313,6 +313,23 @@ TASK = (
             "the SQLite3Task 'sqlite_task' has no `task_config=`: flytekit refuses it",
         ),
         (
+            TASK.replace("task_config=SQLite3Config(uri='sqlite.db')", "task_config=None")
+            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "SQLite3Task(",
+            "the SQLite3Task 'sqlite_task' has no `task_config=`: flytekit refuses it",
+        ),
+        (
+            TASK.replace("'select * from t limit {{.inputs.limit}}'", "123")
+            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "123",
+            "the SQL task 'sqlite_task': `query_template` is 123, not a str; flytekit cannot build or run the task",
+        ),
+        (
+            TASK.replace("uri='sqlite.db'", "uri=DB") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            "DB)",
+            "the SQL task 'sqlite_task': `uri` is 1, not a str",
+        ),
+        (
             TASK.replace("limit {{.inputs.limit}}", "where day = {{ .Inputs.day }} limit {{.inputs.limit}}")
             + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
             "SQLite3Task(",
@@ -327,11 +344,12 @@ TASK = (
     ],
 )
 def test_sql_dataset_errors(statements, at, message):
-    body = statements + "model = Model(init=LogisticRegression, dataset=dataset)\n"
+    body = "DB = 1\n" + statements + "model = Model(init=LogisticRegression, dataset=dataset)\n"
     source = IMPORTS + body + COMPONENTS.replace("{{", "{").replace("}}", "}")
     app, diagnostics = read(source)
     errors = [d for d in diagnostics.errors if message in d.message]
     assert len(errors) == 1, diagnostics.render(source)
+    assert not [d for d in diagnostics.errors if "has no reader" in d.message]  # no second error for the first
     index = source.index(at)
     line = source[:index].count("\n") + 1
     assert errors[0].position == Position(line, index - source.rfind("\n", 0, index))

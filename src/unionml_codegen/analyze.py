@@ -282,7 +282,11 @@ def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnosti
             role, function, registration.task_options, registration.position, registration.callbacks
         )
     for role in REQUIRED[obj.kind]:
-        if role not in components and role not in obj.registrations:
+        if (
+            role not in components
+            and role not in obj.registrations
+            and not (role == "reader" and obj.sql_reader_refused)
+        ):
             diagnostics.error(
                 codes.MISSING_COMPONENT,
                 obj.position,

@@ -84,6 +84,8 @@ class SqlTask:
     returns_dataframe: bool = False
     #: (argument, why its value cannot be read, where) for the values above left None
     unreadable: tuple[tuple[str, str, Position], ...] = ()
+    #: the same for a query or uri that is known but not a string: flytekit cannot build or run the task
+    invalid: tuple[tuple[str, str, Position], ...] = ()
     #: other keyword arguments of the constructor (task options, `container_image`...), with their positions
     other_arguments: tuple[tuple[str, Position], ...] = ()
 

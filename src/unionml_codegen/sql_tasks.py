@@ -76,6 +76,7 @@ class SqlTasks:
             other_arguments=tuple((key, pos(arg)) for key, arg in arguments.items() if key not in _READ_ARGUMENTS),
         )
         unreadable: list[tuple[str, str, Position]] = []
+        invalid: list[tuple[str, str, Position]] = []
         values: dict = {}
         nodes = [("query_template", arguments["query_template"].value)] if "query_template" in arguments else []
         if task.kind == "sqlite":
@@ -88,14 +89,18 @@ class SqlTasks:
                 continue
             wanted = bool if key == "compressed" else str
             if not isinstance(values[key], wanted):
-                unreadable.append((key, f"`{key}` is not a {wanted.__name__}", pos(node)))
+                problem = (key, f"`{key}` is {values[key]!r}, not a {wanted.__name__}", pos(node))
+                # flytekit cannot build or run a task whose query or database is not a string
+                (unreadable if key == "compressed" else invalid).append(problem)
                 del values[key]
         # a missing task_config is an error for both targets (reader())
         required = (
             ("query_template", "uri") if task.kind == "sqlite" and "task_config" in arguments else ("query_template",)
         )
         for key in required:
-            if key not in values and all(argument not in (key, "task_config") for argument, _, _ in unreadable):
+            if key not in values and all(
+                argument not in (key, "task_config") for argument, _, _ in unreadable + invalid
+            ):
                 unreadable.append((key, f"no `{key}` is given", pos(call)))
         query = values.get("query_template")
         return replace(
@@ -105,6 +110,7 @@ class SqlTasks:
             uri=values.get("uri"),
             compressed=values.get("compressed", False if "uri" in values else None),
             unreadable=tuple(unreadable),
+            invalid=tuple(invalid),
         )
 
     def _config_nodes(self, config: cst.Arg | None, unreadable: list) -> list[tuple[str, cst.BaseExpression]]:
@@ -158,13 +164,23 @@ class SqlTasks:
             return None
         if parameters is None:
             return None
-        if static.kind == "sqlite" and "task_config" not in keywords:
+        config = keywords.get("task_config")
+        if static.kind == "sqlite" and (
+            config is None or (isinstance(config.value, cst.Name) and config.value.value == "None")
+        ):
             diagnostics.error(
                 codes.SQL_TASK_WITHOUT_DATABASE,
                 pos(call),
                 f"the SQLite3Task '{task.value}' has no `task_config=`: flytekit refuses it (\"SQLite DB uri is "
                 'required")',
                 'pass the database, e.g. `task_config=SQLite3Config(uri="shop.db")` (a path in the image or a URL)',
+            )
+        for argument, why, position in static.invalid:
+            diagnostics.error(
+                codes.INVALID_SQL_TASK,
+                position,
+                f"the SQL task '{task.value}': {why}; flytekit cannot build or run the task",
+                f"give `{argument}` as a string",
             )
         self._check_query_inputs(task.value, static, parameters)
         return Function(task.value, parameters, self.bindings.code(output.value), pos(task)), static

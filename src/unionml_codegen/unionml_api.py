@@ -54,6 +54,7 @@ class UnionObject:
     dataset: str | None = None
     registrations: dict[str, Registration] = field(default_factory=dict)
     sql_task: SqlTask | None = None  # Dataset.from_sqlite_task(task): the SQL task (sql_tasks.py)
+    sql_reader_refused: bool = False  # its SQL task could not be read (reported): no "has no reader" on top
 
 
 class UnionmlReader:
@@ -143,6 +144,7 @@ class UnionmlReader:
         what = "Dataset." + call.func.attr.value if factory and isinstance(call.func, cst.Attribute) else "Dataset"
         arguments = self._arguments(call, parameters, keywords, what)
         if factory and "task" not in dict(arguments):
+            obj.sql_reader_refused = True
             self.diagnostics.error(
                 codes.SQL_TASK_NOT_A_NAME,
                 obj.position,
@@ -152,6 +154,7 @@ class UnionmlReader:
         for key, arg in arguments:
             if key == "task":
                 found = self.sql_tasks.reader(arg.value)
+                obj.sql_reader_refused = found is None
                 if found is not None:
                     reader, obj.sql_task = found
                     obj.registrations["reader"] = Registration(reader.name, None, (), obj.position, signature=reader)

@@ -107,7 +107,11 @@ def _register(cluster: Cluster, entities: list, version: str) -> dict[str, int]:
         return Identifier(kind, cluster.project, cluster.domain, name, version)
 
     def rank(entity) -> int:  # what an entity refers to is registered before it, as pyflyte does
-        return 0 if isinstance(entity, task_models.TaskSpec) else 1 if isinstance(entity, workflow_models.WorkflowSpec) else 2
+        return (
+            0
+            if isinstance(entity, task_models.TaskSpec)
+            else 1 if isinstance(entity, workflow_models.WorkflowSpec) else 2
+        )
 
     for entity in sorted(entities, key=rank):
         try:
