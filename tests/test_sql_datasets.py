@@ -285,18 +285,23 @@ TASK = (
 )
 
 
+def used(old: str, new: str) -> str:
+    """TASK with one change, and a dataset reading with it."""
+    return TASK.replace(old, new) + "dataset = Dataset.from_sqlite_task(sqlite_task)\n"
+
+
 @pytest.mark.parametrize(
     "statements, at, message",
     [
         ("other = 1\ndataset = Dataset.from_sqlite_task(other)\n", "other)", "must be a SQLite3Task(...)"),
         ("dataset = Dataset.from_sqlite_task(name='d')\n", "Dataset.from", "from_sqlite_task(...) needs the SQL task"),
         (
-            TASK.replace("output_schema_type=pd.DataFrame,", "") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("output_schema_type=pd.DataFrame,", ""),
             "SQLite3Task(",
             "the SQL task 'sqlite_task' has no `output_schema_type=`",
         ),
         (
-            TASK.replace("kwtypes(limit=int)", "make_inputs()") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("kwtypes(limit=int)", "make_inputs()"),
             "make_inputs()",
             "cannot read the SQL task's inputs",
         ),
@@ -307,37 +312,32 @@ TASK = (
             "reads with the SQL task 'sqlite_task'; unionml ignores a reader registered on it",
         ),
         (
-            TASK.replace(", task_config=SQLite3Config(uri='sqlite.db')", "")
-            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used(", task_config=SQLite3Config(uri='sqlite.db')", ""),
             "SQLite3Task(",
             "the SQLite3Task 'sqlite_task' has no `task_config=`: flytekit refuses it",
         ),
         (
-            TASK.replace("task_config=SQLite3Config(uri='sqlite.db')", "task_config=None")
-            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("task_config=SQLite3Config(uri='sqlite.db')", "task_config=None"),
             "SQLite3Task(",
             "the SQLite3Task 'sqlite_task' has no `task_config=`: flytekit refuses it",
         ),
         (
-            TASK.replace("'select * from t limit {{.inputs.limit}}'", "123")
-            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("'select * from t limit {{.inputs.limit}}'", "123"),
             "123",
             "the SQL task 'sqlite_task': `query_template` is 123, not a str; flytekit cannot build or run the task",
         ),
         (
-            TASK.replace("uri='sqlite.db'", "uri=DB") + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("uri='sqlite.db'", "uri=DB"),
             "DB)",
             "the SQL task 'sqlite_task': `uri` is 1, not a str",
         ),
         (
-            TASK.replace("limit {{.inputs.limit}}", "where day = {{ .Inputs.day }} limit {{.inputs.limit}}")
-            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("limit {{.inputs.limit}}", "where day = {{ .Inputs.day }} limit {{.inputs.limit}}"),
             "SQLite3Task(",
             "uses `{{ .inputs.day }}`, which is not one of its inputs (limit); flytekit raises when the task runs",
         ),
         (
-            TASK.replace("kwtypes(limit=int)", "kwtypes(limit=int, day=str)")
-            + "dataset = Dataset.from_sqlite_task(sqlite_task)\n",
+            used("kwtypes(limit=int)", "kwtypes(limit=int, day=str)"),
             "day=",
             "the input 'day' of the SQL task 'sqlite_task' is not used in its query; flytekit raises",
         ),
@@ -382,7 +382,10 @@ def test_query_inputs_are_refused_exactly_when_flytekit_raises(query, inputs):
         f"sqlite_task = SQLite3Task('q', {query!r}, inputs=kwtypes({', '.join(f'{n}=int' for n in inputs)}),\n"
         "    output_schema_type=pd.DataFrame, task_config=SQLite3Config(uri='sqlite.db'))\n"
     )
-    body = task + "dataset = Dataset.from_sqlite_task(sqlite_task)\nmodel = Model(init=LogisticRegression, dataset=dataset)\n"
+    body = (
+        task
+        + "dataset = Dataset.from_sqlite_task(sqlite_task)\nmodel = Model(init=LogisticRegression, dataset=dataset)\n"
+    )
     source = IMPORTS + body + COMPONENTS.replace("{{", "{").replace("}}", "}")
     _, diagnostics = read(source)
     assert [d.code for d in diagnostics.errors if d.code != "UMG125"] == [], diagnostics.render(source)
