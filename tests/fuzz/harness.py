@@ -187,20 +187,27 @@ def fork_command(command, args: list[str], cwd: Path, timeout: float = TIMEOUT, 
     return Run(os.WEXITSTATUS(status), stderr, seconds)
 
 
+#: `python -m unionml_codegen` under an address-space limit (the first argument), set by the new
+#: interpreter itself: a `preexec_fn` would run Python between fork and exec in a test process that
+#: has gRPC threads, which is not safe (a child once aborted in gRPC's poller there).
+_LIMITED_MAIN = (
+    "import resource, runpy, sys\n"
+    "limit = int(sys.argv.pop(1))\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "runpy.run_module('unionml_codegen', run_name='__main__', alter_sys=True)\n"
+)
+
+
 def subprocess_generate(args: list[str], cwd: Path, timeout: float = TIMEOUT, memory: int = MEMORY) -> Run:
     """`python -m unionml_codegen ARGS` as a user runs it, with bounded time and memory."""
-
-    def limit() -> None:  # pragma: no cover - runs in the child
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
     start = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     src = str(REPO / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "unionml_codegen", *args],
-            cwd=cwd, capture_output=True, timeout=timeout, preexec_fn=limit, env=env,
+            [sys.executable, "-c", _LIMITED_MAIN, str(memory), *args],
+            cwd=cwd, capture_output=True, timeout=timeout, env=env,
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         stderr = (exc.stderr or b"").decode("utf-8", "backslashreplace")
