@@ -16,6 +16,7 @@ from the query template and `SQLite3Config(uri=..., compressed=...)` read here a
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import replace
 
 import libcst as cst
@@ -89,14 +90,13 @@ class SqlTasks:
                 continue
             wanted = bool if key == "compressed" else str
             if not isinstance(values[key], wanted):
-                problem = (key, f"`{key}` is {values[key]!r}, not a {wanted.__name__}", pos(node))
+                problem = (key, f"`{key}` is {reprlib.repr(values[key])}, not a {wanted.__name__}", pos(node))
                 # flytekit cannot build or run a task whose query or database is not a string
                 (unreadable if key == "compressed" else invalid).append(problem)
                 del values[key]
-        # a missing task_config is an error for both targets (reader())
-        required = (
-            ("query_template", "uri") if task.kind == "sqlite" and "task_config" in arguments else ("query_template",)
-        )
+        # a missing task_config (or None) is an error for both targets (reader())
+        with_uri = task.kind == "sqlite" and not _absent(arguments.get("task_config"))
+        required = ("query_template", "uri") if with_uri else ("query_template",)
         for key in required:
             if key not in values and all(
                 argument not in (key, "task_config") for argument, _, _ in unreadable + invalid
@@ -118,7 +118,7 @@ class SqlTasks:
         call = config.value if config is not None else None
         plain = isinstance(call, cst.Call) and not any(a.star for a in call.args)
         if not plain or self.bindings.qualified_name(call.func) != _SQLITE_CONFIG:
-            if config is not None:
+            if not _absent(config):  # an absent task_config is UMG124, for both targets
                 where = self.bindings.pos(config.value)
                 unreadable.append(("task_config", "`task_config` is not written as `SQLite3Config(uri=...)`", where))
             return []
@@ -153,7 +153,7 @@ class SqlTasks:
             return None
         parameters = self._inputs(keywords.get("inputs"))
         output = keywords.get("output_schema_type")
-        if output is None or (isinstance(output.value, cst.Name) and output.value.value == "None"):
+        if _absent(output):
             diagnostics.error(
                 codes.SQL_TASK_WITHOUT_SCHEMA,
                 pos(call),
@@ -164,10 +164,7 @@ class SqlTasks:
             return None
         if parameters is None:
             return None
-        config = keywords.get("task_config")
-        if static.kind == "sqlite" and (
-            config is None or (isinstance(config.value, cst.Name) and config.value.value == "None")
-        ):
+        if static.kind == "sqlite" and _absent(keywords.get("task_config")):
             diagnostics.error(
                 codes.SQL_TASK_WITHOUT_DATABASE,
                 pos(call),
@@ -212,7 +209,7 @@ class SqlTasks:
                 )
 
     def _inputs(self, arg: cst.Arg | None) -> tuple[Parameter, ...] | None:
-        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+        if _absent(arg):
             return ()
         value = arg.value
         pairs: list[tuple[str, cst.BaseExpression, Position]] = []
@@ -242,3 +239,8 @@ class SqlTasks:
             _INPUTS_HINT,
         )
         return None
+
+
+def _absent(arg: cst.Arg | None) -> bool:
+    """An argument not given, or given as None (what flytekit's constructors default to)."""
+    return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None")
