@@ -9,6 +9,7 @@ query reads the rows flytekit's task reads."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import textwrap
 
@@ -229,6 +230,101 @@ def test_flyte2_query_reads_as_flytekit_sqlite3_task_does(shop, shop_flyte2):
     expected = task(above=1.5, limit=7).to_dict("list")
     assert len(expected["y"]) == 7 and min(expected["x2"]) < 3.0
     assert shop_flyte2["frames"] == {"file URI": expected, "path": expected, "zip": expected}
+
+
+NOTEBOOK = """\
+# %% [markdown]
+# A notebook-style tutorial: sales from SQLite, cleaned by a helper package, trained at the top level.
+# %%
+from typing import List
+
+import pandas as pd
+from flytekit import kwtypes
+from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task
+from sklearn.linear_model import LogisticRegression
+from unionml import Dataset, Model
+
+from helpers import clean
+
+DB = "shop.sqlite"
+QUERY = \"\"\"
+    SELECT x2, y
+    FROM mock_table
+    WHERE x1 >= {{ .inputs.sqlite_query }}
+    LIMIT {{ .inputs.env }}
+\"\"\"
+sales = SQLite3Task(
+    name="sales_query",
+    query_template=QUERY,
+    inputs=kwtypes(sqlite_query=float, env=int),  # names the generated tasks.py also needs
+    output_schema_type=pd.DataFrame,
+    task_config=SQLite3Config(uri=DB),
+)
+dataset = Dataset.from_sqlite_task(sales, name="sales", features=["x2"], targets=["y"])  # x2 alone: no perfect fit
+model = Model(name="sales_model", init=LogisticRegression, dataset=dataset)
+
+
+@dataset.loader
+def loader(data: pd.DataFrame) -> pd.DataFrame:
+    return clean(data)
+
+
+@model.trainer
+def trainer(model: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> LogisticRegression:
+    return model.fit(features, target.squeeze())
+
+
+@model.predictor
+def predictor(model: LogisticRegression, features: pd.DataFrame) -> List[float]:
+    return [float(x) for x in model.predict(features)]
+
+
+@model.evaluator
+def evaluator(model: LogisticRegression, features: pd.DataFrame, target: pd.DataFrame) -> float:
+    return float((model.predict(features) == target.squeeze()).mean())
+
+
+# %%
+model_object, metrics = model.train(hyperparameters={"C": 0.5}, sqlite_query=0.5, env=30)
+print(metrics)
+
+# %%
+model.schedule_training("hourly_sales", expression="0 * * * *", hyperparameters={"C": 0.5}, sqlite_query=0.5, env=30)
+"""
+
+NOTEBOOK_FLYTE2 = """
+import json
+import flyte
+from notebook import tasks, triggers
+run = flyte.with_runcontext(mode="local").run(tasks.sales_model_train, **triggers.hourly_sales.inputs)
+print(json.dumps(run.outputs()[2]))
+"""
+
+NOTEBOOK_UNIONML = """
+import importlib.util, json
+spec = importlib.util.spec_from_file_location("notebook_app", "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)  # trains once at the top level, as the notebook does
+print(json.dumps(app.metrics))
+"""
+
+
+def test_a_notebook_style_sql_app_with_a_helper_package_trains_under_flyte2_as_unionml_does(shop, tmp_path):
+    app_dir = tmp_path / "notebook"
+    (app_dir / "helpers").mkdir(parents=True)
+    (app_dir / "helpers" / "__init__.py").write_text("def clean(frame):\n    return frame.dropna()\n")
+    (app_dir / "app.py").write_text(NOTEBOOK)
+    shutil.copy(shop / "shop.sqlite", app_dir / "shop.sqlite")
+    generate(app_dir / "app.py", tmp_path / "out", Options(target="flyte2"))
+    tasks = (tmp_path / "out" / "notebook" / "tasks.py").read_text()
+    assert "    sqlite_query as sqlite_query_2,\n" in tasks  # the module steps aside for the input of its name
+    assert "return sqlite_query_2.read(" in tasks
+    assert '"SELECT x2, y FROM mock_table WHERE x1 >= {{ .inputs.sqlite_query }} LIMIT {{ .inputs.env }}",' in tasks
+    assert (tmp_path / "out" / "helpers" / "__init__.py").exists()
+    shutil.copy(shop / "shop.sqlite", tmp_path / "out" / "shop.sqlite")  # the uri is relative: where the task runs
+    expected = json.loads(run_python(NOTEBOOK_UNIONML, cwd=app_dir).stdout.strip().splitlines()[-1])
+    assert set(expected) == {"train", "test"} and expected["train"] < 1.0  # a fit that can differ
+    assert run_flyte2(NOTEBOOK_FLYTE2, cwd=tmp_path / "out") == expected
 
 
 def read(source: str):
