@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
+
+# The generator's cache (cache.py) of this test session: outside the repository, shared by the CLI runs
+# the tests start (they inherit the environment), never the user's own ~/.cache.
+os.environ["UNIONML_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="unionml-codegen-test-cache-")
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -1,6 +1,6 @@
-"""The first line of `unionml generate --check` (sources.py): an up-to-date project is recognised
-from the raw bytes of what the generation read, without parsing the app or importing libcst,
-jinja2 or black; any edit of an input that changes the output still comes out as drift."""
+"""The warm lane of `unionml generate --check` (cache.py, sources.py): an up-to-date project is recognised
+from this machine's cache entry, the raw bytes of what the generation read, without parsing the app or
+importing libcst, jinja2 or black; any edit of an input or an output still comes out as drift."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from unionml_codegen import sources
+from unionml_codegen import cache, sources
 from unionml_codegen.generate import Options, render_app
 from unionml_codegen.write import MANIFEST
 
@@ -104,7 +104,9 @@ def test_a_comment_only_edit_parses_the_app_and_still_comes_out_clean(project):
     app.write_text(app.read_text() + "\n# a comment\n")
     code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
     assert code == 0, stderr
-    assert "libcst" in heavy  # the second line (the spec-level fingerprint) decided
+    assert "libcst" in heavy  # rendered and compared: the cache entry was of other bytes
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
+    assert (code, heavy) == (0, []), stderr  # the clean comparison was recorded: warm again
 
 
 def _append(path: Path, text: str) -> None:
@@ -206,8 +208,7 @@ def test_every_file_the_generation_opens_is_a_recorded_source(tmp_path, case):
         result = render_app(app_dir / "app.py", app_dir / "flyte", Options())
     finally:
         opened, _OPENED = _OPENED, None
-    manifest = json.loads(result.files[MANIFEST])
-    recorded = {os.path.normpath(app_dir / "flyte" / path) for path in manifest["sources"]}
+    recorded = {os.path.normpath(path) for path in result.notes}
     ignored = (sys.prefix, sys.base_prefix, str(REPO / "src"), str(REPO / "templates"))
     pins = {"requirements.txt", "requirements.in", "pyproject.toml"}  # find_pins runs again for the key
     unrecorded = {
@@ -219,27 +220,96 @@ def test_every_file_the_generation_opens_is_a_recorded_source(tmp_path, case):
     assert any(path.endswith("app.py") for path in recorded)
 
 
-def test_the_recorded_sources_name_no_machine_path(project):
+def test_the_manifest_records_no_input_state_and_no_machine_path(project):
     manifest = json.loads((project / "flyte" / MANIFEST).read_text())
-    assert manifest["sources"]
-    assert all(not os.path.isabs(path) for path in manifest["sources"])
+    assert not {"sources", "sources_sha256", "input_sha256", "warnings"} & set(manifest)
     assert str(project.parent) not in json.dumps(manifest)
 
 
-def test_a_file_read_twice_with_different_contents_is_never_up_to_date():
+def test_a_file_read_twice_with_different_contents_is_never_recorded_as_up_to_date():
     with sources.recording() as notes:
         sources.note_read("x.py", b"one")
         sources.note_read("x.py", b"two")
     assert list(notes.values()) == [sources.UNSTABLE]
-    manifest = {"sources": {"x.py": sources.UNSTABLE}, "sources_sha256": "0"}
-    assert not sources.up_to_date(manifest, Path("."), {}, Path("."))
+    entry = {"sources": {os.path.abspath("x.py"): sources.UNSTABLE}, "sources_sha256": "0"}
+    assert not sources.up_to_date(entry, {}, Path("."))
 
 
-def test_a_manifest_without_sources_falls_back_to_parsing(project):
-    path = project / "flyte" / MANIFEST
-    manifest = json.loads(path.read_text())
-    del manifest["sources"]
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", cwd=project)
-    assert code == 0, stderr  # a manifest of an earlier version: the spec-level fingerprint decides
-    assert "libcst" in heavy
+def _entries(directory: Path) -> list[Path]:
+    return sorted((directory / "entries").glob("*.json"))
+
+
+def test_the_warm_lane_needs_this_machines_entry(project, tmp_path):
+    """--no-cache and a new cache directory both render; only an entry that the generator wrote spares it."""
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--no-cache", cwd=project)
+    assert code == 0 and "libcst" in heavy, stderr
+    fresh = tmp_path / "fresh-cache"
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(fresh),
+                                       cwd=project)  # fmt: skip
+    assert code == 0 and "libcst" in heavy, stderr
+    [entry] = _entries(fresh)
+    assert json.loads(entry.read_text())["files"][MANIFEST]
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(fresh),
+                                       cwd=project)  # fmt: skip
+    assert (code, heavy) == (0, []), stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not json", "another key", "a list", "world-writable"])
+def test_a_damaged_or_foreign_cache_entry_is_a_miss(project, tmp_path, damage):
+    directory = tmp_path / "c"
+    assert _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(directory),
+                        cwd=project)[0] == 0  # fmt: skip
+    [entry] = _entries(directory)
+    data = json.loads(entry.read_text())
+    if damage == "truncated":
+        entry.write_text(entry.read_text()[:-20])
+    elif damage == "not json":
+        entry.write_text("\x00garbage")
+    elif damage == "another key":
+        entry.write_text(json.dumps({**data, "key": "0" * 64}))
+    elif damage == "a list":
+        entry.write_text("[]")
+    else:
+        os.chmod(directory / "entries", 0o777)
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(directory),
+                                       cwd=project)  # fmt: skip
+    assert code == 0 and "libcst" in heavy, stderr
+
+
+def test_a_cache_directory_inside_the_project_is_never_used(project):
+    """A pull request could commit one: its entries, and its run records, are never read (nor written)."""
+    (project / "pyproject.toml").write_text('[project]\nname = "w"\nversion = "0"\n')  # the project's root
+    inside = project / ".cache" / "unionml-codegen"
+    for _ in range(2):
+        code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(inside),
+                                           cwd=project)  # fmt: skip
+        assert code == 0 and "libcst" in heavy, stderr
+    assert not inside.exists()
+
+
+def test_the_cache_keeps_at_most_its_bound_of_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    store = cache.Cache(tmp_path / "c")
+    for number in range(6):
+        cache.store(store, f"{number:064d}", {"files": {"a": "b"}, "sources": {}, "sources_sha256": "", "warnings": []})
+        os.utime(store.entries / f"{number:064d}.json", (number, number))
+    assert [p.stem for p in _entries(store.directory)] == [f"{n:064d}" for n in (3, 4, 5)]
+    assert cache.load(store, f"{5:064d}") is not None and cache.load(store, f"{0:064d}") is None
+
+
+def test_a_cache_entry_records_warnings_with_codes_and_one_without_is_not_replayed(tmp_path):
+    app_dir = tmp_path / "digits"
+    app_dir.mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    directory = tmp_path / "c"
+    assert run_cli("generate", "app.py", "-o", "flyte", "--cache-dir", str(directory), cwd=app_dir).returncode == 0
+    [entry] = _entries(directory)
+    data = json.loads(entry.read_text())
+    assert data["warnings"] and sources.replayed_warnings(data["warnings"], "app.py")[0].code == data["warnings"][0]["code"]
+    for warning in data["warnings"]:
+        del warning["code"]
+    assert sources.replayed_warnings(data["warnings"], "app.py") is None
+    entry.write_text(json.dumps(data))
+    code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(directory),
+                                       cwd=app_dir)  # fmt: skip
+    assert code == 0 and "libcst" in heavy and "warning:" in stderr

@@ -117,8 +117,11 @@ def test_a_run_that_is_still_going_keeps_its_temporary_directory(stale):
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
-    assert write_module.recover(app_dir / "flyte") == [name.removeprefix("./")]
-    assert not leftovers(app_dir)
+    # its owner is gone, but no run of this machine recorded it: it is named, kept and never undone
+    with pytest.raises(write_module.WriteRefused) as refused:
+        write_module.recover(app_dir / "flyte")
+    assert refused.value.code.code == "UMG610"
+    assert (app_dir / name / "someone-elses").read_text() == "in use\n"
     assert read_tree(app_dir / "flyte") == before
 
 

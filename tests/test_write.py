@@ -163,10 +163,7 @@ def test_the_same_bytes_from_the_app_dir_its_parent_and_absolute_paths(tmp_path)
     assert trees[0] == trees[1] == trees[2]
     assert all(str(tmp_path).encode() not in data for data in trees[0].values())
     manifest = json.loads(trees[0][MANIFEST])
-    assert sorted(manifest) == [
-        "app", "content_sha256", "files", "generator", "input_sha256", "options", "project", "schedules", "sources",
-        "sources_sha256", "warnings",
-    ]  # fmt: skip
+    assert sorted(manifest) == ["app", "content_sha256", "files", "generator", "options", "project", "schedules"]
     assert manifest["app"] == "../app.py"
     assert manifest["options"] == {"image": "ghcr.io/your-org/your-app:latest", "models": {}, "package": "digits"}
 
@@ -232,7 +229,7 @@ def test_files_no_longer_generated_are_removed_and_a_persons_own_files_kept(gene
     out = generated / "flyte"
     before = read_tree(out)
     (out / "NOTES.md").write_text("mine\n")
-    (out / "digits" / "helpers.py").write_text("# mine too\n")
+    (out / "digits" / "data.csv").write_text("# mine too\n")
     (out / "digits" / "__pycache__").mkdir()
     (out / "digits" / "__pycache__" / "kickoff.cpython-311.pyc").write_bytes(b"\0")
     edit_app(generated, FIXED_RATE_SCHEDULE, "")
@@ -243,7 +240,7 @@ def test_files_no_longer_generated_are_removed_and_a_persons_own_files_kept(gene
     assert "removed" in result.stderr
     after = read_tree(out)
     assert not gone & set(after)
-    assert after["NOTES.md"] == b"mine\n" and after["digits/helpers.py"] == b"# mine too\n"
+    assert after["NOTES.md"] == b"mine\n" and after["digits/data.csv"] == b"# mine too\n"
     assert invoke(generated, "generate", "app.py", "-o", "flyte", "--check").exit_code == 0
 
 

@@ -99,7 +99,11 @@ def _package(ctx, param, value: str | None) -> str | None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output is out of date.")
 @click.option("--diff", is_flag=True, help="Write nothing; print unified diffs; exit 1 if there are any.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited, and files in the way.")
-def generate(app, out, models, image, package, target, check, diff, force) -> None:
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="UNIONML_CODEGEN_CACHE_DIR",
+              help="Where this machine records what it rendered (the only thing that can spare a render); "
+                   "never inside the app's project.  [default: ~/.cache/unionml-codegen]")  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="Neither use nor write the cache: always render and compare.")
+def generate(app, out, models, image, package, target, check, diff, force, cache_dir, no_cache) -> None:
     """Generate a Flyte project from the UnionML app APP, without importing it.
 
     With no APP or -o, they come from [tool.unionml-codegen] in the nearest pyproject.toml
@@ -122,12 +126,15 @@ def generate(app, out, models, image, package, target, check, diff, force) -> No
     except ConfigError as exc:
         click.echo(plain_error(exc.code, exc.message), err=True)
         sys.exit(2)
+    from .cache import configured
+
+    cache = configured(cache_dir, disabled=no_cache)
     rerun = _rerun_command(app, out, models, image, package, target)
-    exits = [_run(target, check=check, diff=diff, force=force, rerun=rerun) for target in targets]
+    exits = [_run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache) for target in targets]
     sys.exit(max(exits))
 
 
-def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
+def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache) -> int:
     from .generate import Options
     from .generate import generate as run
     from .write import RollbackFailed, WriteRefused, interrupted
@@ -139,7 +146,7 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
             f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True
         )
     try:
-        result = run(target.app, out, options, check=check, diff=diff, force=force)
+        result = run(target.app, out, options, check=check, diff=diff, force=force, cache=cache)
     except AppError as exc:
         click.echo(exc.diagnostics.render(exc.source), err=True)
         count = len(exc.diagnostics.errors)
@@ -172,9 +179,13 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str) -> int:
             click.echo(text, nl=False)
         if not result.drift.clean:
             click.echo(f"{out} is out of date:\n{result.drift.summary()}", err=True)
-            for name in interrupted(out):
-                click.echo(f"note: a run killed while writing {out} left {name} beside it; "
-                           "the next `unionml generate` undoes what it did", err=True)  # fmt: skip
+            ours = set(interrupted(out, runs=cache))
+            for name in result.drift.leftovers:
+                if name in ours:
+                    click.echo(f"note: a run killed while writing {out} left {name} beside it; "
+                               "the next `unionml generate` undoes what it did", err=True)  # fmt: skip
+                else:
+                    click.echo(f"note: no run on this machine left {name} beside {out}; remove it", err=True)
             click.echo(f"run: {rerun}", err=True)
             return 1
         click.echo(f"{out} is up to date", err=True)

@@ -8,18 +8,18 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, codes, sources
+from . import __version__, cache as caching, codes, sources
+from .cache import Cache
 from .sources import DEFAULT_TARGET, TARGETS
 from .diagnostics import AppError, Diagnostics, Position
-from .fingerprint import fingerprint, outputs_unchanged, up_to_date
-from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
+from .inputs import MAX_APP_BYTES, InputError, decode_python, project_root, read_file
 from .write import (
-    MANIFEST,
     Drift,
     WriteRefused,
     compare,
     digest,
-    read_manifest,
+    foreign_modules,
+    leftover_runs,
     recover,
     unchanged,
     with_manifest,
@@ -48,8 +48,9 @@ class Result:
     diagnostics: Diagnostics
     drift: Drift | None = None  # with check/diff: how OUT differs
     changes: Drift | None = None  # after a write: what was rewritten, created and removed
-    reused: bool = False  # the output was generated from the same inputs: nothing was rendered
+    reused: bool = False  # this machine's cache vouched for OUT: nothing was rendered
     source: str | None = None  # the app's text, to show the lines warnings point at
+    notes: dict[str, str] = field(default_factory=dict)  # the inputs the render read: absolute path -> state
 
 
 def render_app(
@@ -57,14 +58,8 @@ def render_app(
     out_dir: Path,
     options: Options = Options(),
     display_path: str | None = None,
-    *,
-    reuse: bool = False,
 ) -> Result:
-    """Read, validate and render an app; raises `AppError` when it has errors.
-
-    With `reuse`, an output directory generated from the same inputs and unchanged since is not
-    rendered again: the result then has no files (`Result.reused`).
-    """
+    """Read, validate and render an app; raises `AppError` when it has errors."""
     from .analyze import package_name, read_app, unscanned
     from .validate import validate
 
@@ -105,17 +100,6 @@ def render_app(
             "the generated files and the manifest name the app by that path: rename the directory or the app",
         )
         raise AppError(diagnostics, source)
-    record = provenance({}, relative, out_dir, options, package)
-    del record["content_sha256"]
-    with unscanned():
-        key = fingerprint(app, record)
-    if (
-        reuse
-        and up_to_date(out_dir, key)
-        and _manifest_as_written(read_manifest(out_dir), app_path, out_dir, options, package)
-    ):
-        return Result({}, diagnostics, reused=True, source=source)
-
     from .render import RenderOptions
     from .schedule_record import schedules_record
 
@@ -125,17 +109,12 @@ def render_app(
         from .render import render_project
     with unscanned():
         files = render_project(app, RenderOptions(source=relative, image=options.image))
-    states = sources.relative_states(notes, out_dir)
     record = {
         **provenance(files, relative, out_dir, options, package),
         # what `unionml schedules`, `run`, `deploy`... read (operate/project.py): flyte1 launch plans only
         **(schedules_record(app) if options.target == DEFAULT_TARGET else {}),
-        "input_sha256": key,
-        "sources": states,
-        "sources_sha256": sources.sources_key(states, _setting(app_path, out_dir, options), app_path.parent),
-        "warnings": sources.recorded_warnings(diagnostics),
     }
-    return Result(with_manifest(files, record), diagnostics, source=source)
+    return Result(with_manifest(files, record), diagnostics, source=source, notes=dict(notes))
 
 
 _READ_HINT = (
@@ -180,18 +159,18 @@ def _target_option(options: Options) -> dict[str, str]:
     return {} if options.target == DEFAULT_TARGET else {"target": options.target}
 
 
-def unchanged_since(app_path: Path, out_dir: Path, options: Options) -> Result | None:
-    """The first, cheapest line: an up-to-date result, without parsing the app, when the manifest's
-    raw inputs, settings and generated files are all unchanged (sources.py); else None."""
-    manifest = read_manifest(out_dir)
-    if not manifest or not _manifest_as_written(manifest, app_path, out_dir, options):
+def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Result | None:
+    """An up-to-date result without parsing the app, when this machine's cache entry vouches for
+    OUT: the same inputs, byte for byte, and every generated file on disk as rendered (cache.py).
+    None (render and compare) for anything else."""
+    setting = _setting(app_path, out_dir, options)
+    entry = caching.load(cache, caching.entry_key(app_path, out_dir, setting))
+    if entry is None or not sources.up_to_date(entry, setting, app_path.parent):
         return None
-    if not outputs_unchanged(out_dir, manifest):
-        return None
-    if not sources.up_to_date(manifest, out_dir, _setting(app_path, out_dir, options), app_path.parent):
+    if not unchanged(out_dir, entry["files"]) or foreign_modules(out_dir, entry["files"]) or leftover_runs(out_dir):
         return None
     shown = str(app_path)
-    warnings = sources.replayed_warnings(manifest.get("warnings"), shown)
+    warnings = sources.replayed_warnings(entry["warnings"], shown)
     if warnings is None:
         return None
     diagnostics = Diagnostics(shown, list(warnings))
@@ -204,28 +183,19 @@ def unchanged_since(app_path: Path, out_dir: Path, options: Options) -> Result |
     return Result({}, diagnostics, reused=True, source=source)
 
 
-def _manifest_as_written(
-    manifest: dict | None, app_path: Path, out_dir: Path, options: Options, package: str | None = None
-) -> bool:
-    """Whether the manifest is byte for byte what a run with these options wrote (no hand edit).
-    `package` is the generated package's name, when known (else: the recorded one, when derived)."""
-    files = manifest.get("files") if manifest else None
-    recorded = manifest.get("options") if manifest else None
-    if not isinstance(files, dict) or not isinstance(recorded, dict) or not isinstance(recorded.get("package"), str):
-        return False
-    if options.target == DEFAULT_TARGET and not isinstance(manifest.get("schedules"), list):
-        return False  # written before the manifest recorded the schedules (flyte2 manifests record none)
-    if recorded["package"] != (package or options.package or recorded["package"]):
-        return False
-    content = hashlib.sha256()
-    for path, sha in sorted(files.items()):
-        content.update(f"{path}\0{sha}\n".encode())
-    expected = provenance({}, _relative(app_path, out_dir), out_dir, options, recorded["package"])
-    expected["content_sha256"] = content.hexdigest()
-    if any(manifest.get(name) != value for name, value in expected.items()):
-        return False
-    canonical = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    return unchanged(out_dir, {MANIFEST: digest(canonical)})
+def remember(cache: Cache, app_path: Path, out_dir: Path, options: Options, result: Result) -> None:
+    """Record in this machine's cache that OUT now holds exactly what `result` rendered."""
+    if not cache.enabled or any(state == sources.UNSTABLE for state in result.notes.values()):
+        return
+    setting = _setting(app_path, out_dir, options)
+    states = dict(sorted(result.notes.items()))
+    entry = {
+        "sources": states,
+        "sources_sha256": sources.sources_key(states, setting, app_path.parent),
+        "files": {path: digest(content) for path, content in sorted(result.files.items())},
+        "warnings": sources.recorded_warnings(result.diagnostics),
+    }
+    caching.store(cache, caching.entry_key(app_path, out_dir, setting), entry)
 
 
 def check_output(app_path: Path, out_dir: Path) -> None:
@@ -290,23 +260,32 @@ def generate(
     check: bool = False,
     diff: bool = False,
     force: bool = False,
+    cache: Cache | None = None,
 ) -> Result:
-    """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare)."""
+    """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare).
+
+    `cache` is where this machine records what it rendered (cache.py; default: the user's cache
+    directory); only an entry there can spare the render. A cache inside the app's project is
+    never used."""
     app_path, out_dir = Path(app_path), Path(out_dir)
     check_output(app_path, out_dir)
+    cache = caching.usable_for(cache or caching.configured(), project_root(app_path.parent))
     if not (check or diff):
-        recover(out_dir)  # undo what a run killed while writing left, before deciding anything from OUT
-    result = None if force else unchanged_since(app_path, out_dir, options)
-    if result is None:
-        result = render_app(app_path, out_dir, options, reuse=not force)
-    if result.reused:
+        recover(out_dir, runs=cache)  # undo what a run of ours killed while writing left, before reading OUT
+    result = None if (force or cache is None or not cache.enabled) else cached(cache, app_path, out_dir, options)
+    if result is not None:
         if check or diff:
             result.drift = Drift()
         else:
             result.changes = Drift()
         return result
+    result = render_app(app_path, out_dir, options)
     if check or diff:
         result.drift = compare(result.files, out_dir, diff=diff)
+        if result.drift.clean and cache is not None:
+            remember(cache, app_path, out_dir, options, result)
     else:
-        result.changes = write(result.files, out_dir, force=force)
+        result.changes = write(result.files, out_dir, force=force, runs=cache)
+        if cache is not None:
+            remember(cache, app_path, out_dir, options, result)
     return result

@@ -1,8 +1,6 @@
-"""The raw inputs a generation read, so `--check` recognises an up-to-date project without parsing.
+"""The raw inputs a generation read, so that a warm `--check` recognises an up-to-date project without parsing.
 
-This is the first, cheapest line of `unionml generate` on an output directory it wrote before
-(the spec-level `fingerprint` is the second). While the app is read and validated, every input
-file the generator looks at is noted here:
+While the app is read and validated, every input file the generator looks at is noted here:
 
 - every file read through `inputs.read_file` (the app, the local modules it copies, model files),
   by the sha256 of the bytes read;
@@ -10,14 +8,13 @@ file the generator looks at is noted here:
   beside the app), by its state now: missing, a directory, or a file and its sha256;
 - the file list of each local package copied (`rglob`), so a file added to it counts.
 
-The manifest records those states by path (relative to the output directory) and a hash,
-`sources_sha256`, over them and everything else the output depends on that is cheap to read again:
-the options, the generator's version, the templates, the version pins found beside the app
-(`pins.find_pins`) and where the app's project root is. It also records the warnings the run
-printed, so an up-to-date check prints them again. On the next run `up_to_date` recomputes all of
-that and compares; only when everything matches and the generated files still hash as recorded
-is the project up to date without the app being parsed. Anything else falls back to the full
-route (parse, validate, fingerprint), so a comment-only edit of the app still comes out clean.
+The cache entry this machine writes (cache.py, outside the repository) records those states by
+absolute path and a hash, `sources_sha256`, over them and everything else the output depends on
+that is cheap to read again: the options, the generator's version and code, the templates, the
+version pins found beside the app (`pins.find_pins`) and where the app's project root is. It also
+records the warnings the run printed, so an up-to-date check prints them again. On the next run
+`up_to_date` recomputes all of that and compares. Nothing here is ever read from the repository:
+the manifest records none of it.
 
 This module imports nothing heavy: an up-to-date `--check` imports neither libcst nor jinja2
 nor black.
@@ -150,37 +147,23 @@ def tree_state(directory: Path | str) -> str:
     return "tree:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def relative_states(notes: dict[str, str], out_dir: Path) -> dict[str, str]:
-    """The notes by path relative to the output directory (what the manifest records)."""
-    out = os.path.realpath(out_dir)
-    states = {}
-    for path, state in notes.items():
-        try:
-            relative = Path(os.path.relpath(path, out)).as_posix()
-        except ValueError:  # another drive (Windows)
-            relative = Path(path).as_posix()
-        states[relative] = state
-    return dict(sorted(states.items()))
-
-
-def current_states(recorded: dict[str, str], out_dir: Path) -> dict[str, str]:
-    """The states of the recorded paths now."""
-    out = Path(os.path.realpath(out_dir))
-    states = {}
-    for relative, state in recorded.items():
-        path = out / relative
-        states[relative] = tree_state(path) if state.startswith("tree:") else file_state(path)
-    return states
+def current_states(recorded: dict[str, str]) -> dict[str, str]:
+    """The states of the recorded (absolute) paths now."""
+    return {
+        path: tree_state(path) if state.startswith("tree:") else file_state(path) for path, state in recorded.items()
+    }
 
 
 def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Path) -> str:
     """The hash of everything the output is made from, as raw bytes and settings."""
+    from .cache import generator_digest
     from .inputs import project_root
     from .pins import find_pins
 
     root = Path(os.path.relpath(project_root(app_dir), os.path.realpath(app_dir))).as_posix()
     payload = {
         "generator": __version__,
+        "code": generator_digest(),
         "templates": templates_digest(str(setting.get("target", DEFAULT_TARGET))),
         "setting": setting,
         "pins": find_pins(app_dir),
@@ -251,14 +234,10 @@ def replayed_warnings(recorded: object, path: str) -> list[Diagnostic] | None:
     return warnings
 
 
-def up_to_date(manifest: dict | None, out_dir: Path, setting: dict[str, object], app_dir: Path) -> bool:
-    """Whether the manifest's `sources_sha256` still holds: same inputs, same settings."""
-    if not manifest:
+def up_to_date(entry: dict, setting: dict[str, object], app_dir: Path) -> bool:
+    """Whether a cache entry's inputs still hold: the same states of the same paths, the same settings."""
+    recorded, key = entry["sources"], entry["sources_sha256"]
+    if any(state == UNSTABLE for state in recorded.values()):
         return False
-    recorded, key = manifest.get("sources"), manifest.get("sources_sha256")
-    if not isinstance(recorded, dict) or not isinstance(key, str):
-        return False
-    if not all(isinstance(p, str) and isinstance(s, str) and s != UNSTABLE for p, s in recorded.items()):
-        return False
-    states = current_states(recorded, out_dir)
+    states = current_states(recorded)
     return states == recorded and sources_key(states, setting, app_dir) == key

@@ -46,11 +46,13 @@ import shutil
 import signal
 import stat
 import tempfile
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import codes
+from .cache import Cache, forget_run, note_run, run_token
 
 try:
     import fcntl
@@ -95,15 +97,23 @@ class Drift:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    unowned: list[str] = field(default_factory=list)  # Python modules in OUT the generator does not write
+    leftovers: list[str] = field(default_factory=list)  # temporary directories of a write beside OUT
 
     @property
     def clean(self) -> bool:
-        return not (self.changed or self.missing or self.extra)
+        return not (self.changed or self.missing or self.extra or self.unowned or self.leftovers)
 
     def summary(self) -> str:
         lines = [f"changed: {p}" for p in self.changed]
         lines += [f"missing: {p}" for p in self.missing]
         lines += [f"extra:   {p}" for p in self.extra]
+        lines += [
+            f"extra:   {p} (a Python module the generator does not write: it would be imported with the project)"
+            for p in self.unowned
+        ]
+        lines += [f"interrupted: ../{name} (a write that did not finish, or a directory committed to look like one)"
+                  for name in self.leftovers]  # fmt: skip
         return "\n".join(lines)
 
 
@@ -377,7 +387,64 @@ def compare(files: dict[str, str | bytes], out: Path, diff: bool = False) -> Dri
         scan = _scan(files, output.owned(), output)
         if scan.links:
             raise LinkRefused(_link_message(list(dict.fromkeys(scan.links))))
-        return _compare(files, scan, output.owned(), diff)
+        drift = _compare(files, scan, output.owned(), diff)
+        drift.unowned = [path for path in _foreign_modules(output, files) if path not in drift.extra]
+    drift.leftovers = leftover_runs(out)
+    return drift
+
+
+#: What Python imports, or runs at start-up (`.pth`), from a directory on its path.
+MODULE_SUFFIXES = (".py", ".pyw", ".pyc", ".pyo", ".so", ".pyd", ".pth")
+
+
+def foreign_modules(out: Path, owned) -> list[str]:
+    """The Python modules below `out` that are not in `owned` (paths relative to `out`)."""
+    try:
+        with _Output(out) as output:
+            return _foreign_modules(output, owned)
+    except (OSError, WriteRefused):
+        return ["."]  # cannot be listed: never taken for clean
+
+
+def _foreign_modules(output: _Output, owned) -> list[str]:
+    """Modules below OUT that the generator does not write: the project root and every package below it
+    are on the import path of `unionml run`, `deploy`, `pyflyte register` and the image, so such a module
+    is imported with the generated code (or shadows a third-party one). Listed without following links;
+    caches (`__pycache__`) and hidden directories (never importable by name) are skipped."""
+    if output.tree is None:
+        return []
+    found: list[str] = []
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        try:
+            fd = output.tree.open_dir(relative)
+        except (OSError, LinkRefused):
+            continue
+        try:
+            names = sorted(os.listdir(fd))
+            for name in names:
+                path = f"{relative}/{name}" if relative else name
+                kind = _kind(fd, name)
+                if kind == "dir":
+                    if name not in _IGNORED_PARTS and not name.startswith("."):
+                        pending.append(path)
+                elif name.endswith(MODULE_SUFFIXES) and path not in owned and path != MANIFEST:
+                    found.append(path)
+        finally:
+            os.close(fd)
+    return sorted(found)
+
+
+def leftover_runs(out: Path) -> list[str]:
+    """The entries beside `out` named like the temporary directory of a write (`.OUT` + `TEMP_MARK` + ...):
+    a run still writing, one that was killed, or something committed to look like one."""
+    real = Path(os.path.realpath(out))
+    prefix = f".{real.name}{TEMP_MARK}"
+    try:
+        return sorted(name for name in os.listdir(real.parent) if name.startswith(prefix))
+    except OSError:
+        return []
 
 
 def _compare(files: dict[str, str | bytes], scan: _Scan, owned: dict[str, str], diff: bool) -> Drift:
@@ -388,13 +455,13 @@ def _compare(files: dict[str, str | bytes], scan: _Scan, owned: dict[str, str], 
         if path not in existing and path not in scan.others:
             drift.missing.append(path)
             if diff:
-                drift.diffs.append(_diff(None, new, path))
+                drift.diffs.append(_diff(None, content, path))
             continue
         current = existing.get(path)
         if current != new:
             drift.changed.append(path)
             if diff:
-                drift.diffs.append(_diff(current, new, path))
+                drift.diffs.append(_diff(current, content, path))
     for path in sorted(set(owned) - set(files)):
         if path in existing or path in scan.others:
             drift.extra.append(path)
@@ -403,36 +470,76 @@ def _compare(files: dict[str, str | bytes], scan: _Scan, owned: dict[str, str], 
     return drift
 
 
-def _diff(old: bytes | None, new: bytes | None, path: str) -> str:
+def _diff(old: bytes | None, new: str | bytes | None, path: str) -> str:
+    """A unified diff of a generated text file; never the bytes of a vendored file (`new` as bytes): a model
+    or data file may be anything the app pointed at, and a CI log is public. Control characters other than
+    tabs are shown escaped, so a file's text cannot write to the terminal or forge a CI annotation."""
     before = "/dev/null" if old is None else f"a/{path}"
     after = "/dev/null" if new is None else f"b/{path}"
+    if isinstance(new, bytes) or (new is None and not path.endswith(_TEXT_SUFFIXES)):
+        return f"Binary files {before} and {after} differ ({_sha(old)} -> {_sha(new)})\n"
     try:
         old_text = "" if old is None else old.decode("utf-8")
-        new_text = "" if new is None else new.decode("utf-8")
+        new_text = "" if new is None else new
     except UnicodeDecodeError:
-        return f"Binary files {before} and {after} differ\n"
+        return f"Binary files {before} and {after} differ ({_sha(old)} -> {_sha(new)})\n"
     lines = list(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), before, after))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        _visible(line) + "\n" if line.endswith("\n") else _visible(line) + "\n\\ No newline at end of file\n"
+        for line in lines
+    )
 
 
-def write(files: dict[str, str | bytes], out: Path, force: bool = False) -> Drift:
+_TEXT_SUFFIXES = (".py", ".md", ".txt", ".json", "Dockerfile", ".toml", ".cfg", ".yaml", ".yml")
+
+
+def _sha(content: str | bytes | None) -> str:
+    return "none" if content is None else "sha256 " + digest(content)[:16]
+
+
+def _visible(line: str) -> str:
+    """A diff line without its end of line, control characters (tabs aside) escaped."""
+    body = line[:-1] if line.endswith("\n") else line
+    if body.endswith("\r"):
+        body = body[:-1] + "\\r"
+    return "".join(c if c == "\t" or (c.isprintable() or c == " ") else _escape(c) for c in body)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def write(files: dict[str, str | bytes], out: Path, force: bool = False, runs: Cache | None = None) -> Drift:
     """Make `out` hold `files`, as one transaction; keep files a person added.
 
     Returns what changed (`Drift`: `changed` rewritten, `missing` created, `extra` removed).
     Raises `WriteRefused` (nothing touched) when a file a person edited, or one the generator
     does not own, would be overwritten or removed and `force` is not given, and `LinkRefused`
     (even with `force`) when a link is on the way; re-raises any failure after restoring `out`
-    as it was.
+    as it was. A Python module in `out` that the generator does not write is refused even with `force`
+    (it would be imported with the project; the generator never removes a file it did not write).
+    `runs` is where this machine records the write while it is in progress (cache.py), so that only a
+    run of its own, killed, is ever undone.
     """
     unsafe = sorted(path for path in files if not _safe(path))
     if unsafe:
         raise ValueError(f"generated paths must be relative and inside the output directory: {unsafe}")
-    recover(out)
+    recover(out, runs=runs)
     with _Output(out) as output:
         owned = output.owned()
         scan = _scan(files, owned, output)
         if scan.links:
             raise LinkRefused(_link_message(list(dict.fromkeys(scan.links))))
+        foreign = [path for path in _foreign_modules(output, files) if path not in owned]
+        if foreign:
+            raise WriteRefused(
+                codes.UNOWNED_MODULE,
+                "refusing to write beside Python modules the generator does not write:\n  "
+                + "\n  ".join(f"{output.shown / path}" for path in foreign)
+                + "\nthey would be imported with the generated project (by `unionml run`, `deploy`, `pyflyte register` "
+                "and in the image); move them out of the output directory",
+            )
         problems = scan.blocked + _conflicts(files, output.shown, scan, owned, force)
         if problems:
             raise WriteRefused(
@@ -446,7 +553,7 @@ def write(files: dict[str, str | bytes], out: Path, force: bool = False) -> Drif
             return drift
         writes = {path: _encoded(files[path]) for path in [*drift.changed, *drift.missing]}
         with _SignalGuard() as guard:
-            _Transaction(output, guard).run(writes, drift.extra)
+            _Transaction(output, guard, runs).run(writes, drift.extra)
     return drift
 
 
@@ -532,7 +639,9 @@ class _Transaction:
     stale because it can take the lock.
     """
 
-    def __init__(self, output: _Output, guard: _SignalGuard):
+    def __init__(self, output: _Output, guard: _SignalGuard, runs: Cache | None = None):
+        self.runs = runs
+        self.token = secrets.token_hex(16)
         self.output = output
         self.out = output.real
         self.guard = guard
@@ -550,12 +659,13 @@ class _Transaction:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}{TEMP_MARK}", dir=self.out.parent))
             self.tmp_fd = os.open(self.tmp.name, _DIR_FLAGS, dir_fd=self.parent_fd)
             _lock(self.tmp_fd)  # held until this process ends, however it ends
+            note_run(self.runs, self.tmp, self.token)  # outside the repository: this run is ours to undo
             self.staging = _Tree(self.tmp_fd, self.tmp)
             self.journal_fd = os.open(
                 JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | _CLOEXEC,
                 0o600, dir_fd=self.tmp_fd,
             )  # fmt: skip
-            self._log({"out": self.out.name, "pid": os.getpid()})
+            self._log({"out": self.out.name, "pid": os.getpid(), "token": self.token})
             self._stage(writes)
             try:
                 self._commit(writes, removals)
@@ -574,6 +684,7 @@ class _Transaction:
                     os.close(fd)
             if self.tmp is not None and os.path.isdir(self.tmp) and not os.path.islink(self.tmp):
                 shutil.rmtree(self.tmp, ignore_errors=True)
+                forget_run(self.runs, self.tmp)
 
     @property
     def tree(self) -> _Tree:
@@ -766,21 +877,23 @@ def _lock(fd: int) -> bool:
     return True
 
 
-def interrupted(out: Path) -> list[str]:
-    """The temporary directories that runs killed while writing `out` left beside it (read only)."""
+def interrupted(out: Path, runs: Cache | None = None) -> list[str]:
+    """The temporary directories that runs of this machine killed while writing `out` left beside it (read only)."""
     try:
-        return recover(out, undo=False)
+        return recover(out, undo=False, runs=runs)
     except (OSError, WriteRefused):
         return []
 
 
-def recover(out: Path, undo: bool = True) -> list[str]:
-    """Undo what runs killed while writing `out` left, and remove their temporary directories.
+def recover(out: Path, undo: bool = True, runs: Cache | None = None) -> list[str]:
+    """Undo what runs of this machine killed while writing `out` left, and remove their temporary directories.
 
     Only directories beside OUT named like ours (`.OUT` + `TEMP_MARK` + ...), real directories
-    owned by this user, whose lock no live process holds, are touched. Returns the names of
-    those removed (without `undo`: of those it would undo, touching nothing). Raises
-    `WriteRefused` when one cannot be undone (it is then kept, and named).
+    owned by this user, whose lock no live process holds, and whose journal carries the token that
+    this machine recorded for them outside the repository (`runs`, cache.py), are touched: one
+    committed to the repository is never "undone" into OUT. Returns the names of those removed
+    (without `undo`: of those it would undo, touching nothing). Raises `WriteRefused` when one
+    cannot be undone, or is stale and not ours (it is then kept, and named).
     """
     removed = []
     with _Output(out) as output:
@@ -791,14 +904,14 @@ def recover(out: Path, undo: bool = True) -> list[str]:
         try:
             prefix = f".{output.real.name}{TEMP_MARK}"
             for name in sorted(n for n in os.listdir(parent_fd) if n.startswith(prefix)):
-                if _recover_one(name, output, parent_fd, undo):
+                if _recover_one(name, output, parent_fd, undo, runs):
                     removed.append(name)
         finally:
             os.close(parent_fd)
     return removed
 
 
-def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool) -> bool:
+def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool, runs: Cache | None) -> bool:
     try:
         fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
     except OSError:
@@ -807,15 +920,27 @@ def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool) -> bool
     try:
         if os.fstat(fd).st_uid != os.getuid() or not _lock(fd):
             return False  # another user's, or its run is still going
-        if not undo:
-            return True
+        token = run_token(runs, tmp)
         staging = _Tree(fd, tmp)
         try:
             lines = staging.read(JOURNAL, MAX_MANIFEST_BYTES).decode("utf-8").splitlines()
         except FileNotFoundError:
             lines = []  # killed before the journal was opened: nothing was done in OUT
         except (OSError, UnicodeDecodeError, WriteRefused):
-            return False
+            lines = None
+        if token is None and not lines and _empty(tmp):
+            lines = []  # killed between making it and recording it: nothing was done, nothing is in it
+        elif token is None or lines is None or (lines and _header_token(lines[0]) != token):
+            if not undo:
+                return False
+            raise WriteRefused(
+                codes.FOREIGN_RUN_DIRECTORY,
+                f"{tmp} looks like what a killed run of unionml generate leaves beside {output.shown}, but no run "
+                "on this machine left it (it may come from the repository); it is not undone into the output "
+                "directory: remove it (if it is yours, the previous versions of the files are in its old/)",
+            )
+        if not undo:
+            return True
         journal, committed = [], False
         for line in lines:
             try:
@@ -838,11 +963,28 @@ def _recover_one(name: str, output: _Output, parent_fd: int, undo: bool) -> bool
                 f"restore what you need, then remove {tmp}",
             )
         shutil.rmtree(tmp, ignore_errors=True)
+        forget_run(runs, tmp)
         return True
     except ValueError:
         return False
     finally:
         os.close(fd)
+
+
+def _empty(directory: Path) -> bool:
+    """Whether nothing but empty directories is below `directory` (links not followed)."""
+    for _, _, names in os.walk(directory):
+        if names:
+            return False
+    return True
+
+
+def _header_token(line: str) -> str | None:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        return None
+    return header.get("token") if isinstance(header, dict) else None
 
 
 def _opener(dir_fd: int):

@@ -1,0 +1,257 @@
+"""What this machine's generator rendered, kept outside the repository: the only fast path.
+
+A pull request controls every file in the repository, the generated project and its manifest
+included, so no file there may say "this project is up to date". The generator itself records,
+in the user's cache directory (like black's), what it rendered:
+
+- an entry per (app, output directory, options): the state of every input the render read (the
+  app, the local modules it copied, model files, the paths it probed; `sources.py`), a hash of
+  those states with everything else the output depends on (the options, the version pins, the
+  generator's own code and templates), the sha256 of every file it rendered, the manifest
+  included, and the warnings it printed;
+- a record per write in progress (`runs/`), so that a run killed while writing is undone only
+  when this machine started it (write.py's recovery).
+
+A hit means: the inputs are the ones this machine rendered from, byte for byte, and every
+generated file on disk equals what it rendered. Anything else renders and compares. An entry that
+cannot be read, is not valid JSON, names another key, or sits in a directory another user could
+write, is a miss. Entries are written to a temporary file and renamed, so concurrent runs never
+see half an entry; the oldest are pruned beyond `MAX_ENTRIES`.
+
+Where: `--cache-dir`, else `$UNIONML_CODEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/unionml-codegen`,
+else `~/.cache/unionml-codegen`. `--no-cache` (or `UNIONML_CODEGEN_NO_CACHE=1`) neither reads nor
+writes entries. A cache directory inside the app's project is never used: the pull request could
+have committed it.
+
+This module imports nothing heavy: a warm `--check` imports neither libcst nor jinja2 nor black.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
+ENV_OFF = "UNIONML_CODEGEN_NO_CACHE"
+FORMAT = 1  # bump when an entry's shape changes: older entries are then misses
+MAX_ENTRIES = 512
+MAX_ENTRY_BYTES = 8 * 1024 * 1024
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Cache:
+    """The cache directory, and whether entries are used (`enabled`); run records are kept either way."""
+
+    directory: Path
+    enabled: bool = True
+
+    @property
+    def entries(self) -> Path:
+        return self.directory / "entries"
+
+    @property
+    def runs(self) -> Path:
+        return self.directory / "runs"
+
+
+def default_directory() -> Path:
+    configured = os.environ.get(ENV_DIR)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "unionml-codegen"
+
+
+def configured(directory: str | os.PathLike | None = None, *, disabled: bool = False) -> Cache:
+    """The cache the options and environment name."""
+    off = disabled or os.environ.get(ENV_OFF, "") not in ("", "0")
+    return Cache(Path(os.path.abspath(directory if directory is not None else default_directory())), not off)
+
+
+def usable_for(cache: Cache | None, project: Path) -> Cache | None:
+    """`cache`, unless it lies inside `project` (the app's project root), where a pull request could
+    have committed it: then no cache at all, not even run records."""
+    if cache is None:
+        return None
+    real, root = os.path.realpath(cache.directory), os.path.realpath(project)
+    try:
+        if os.path.commonpath([real, root]) == root:
+            return None
+    except ValueError:  # different drives
+        pass
+    return cache
+
+
+def _private_dir(path: Path, create: bool) -> bool:
+    """Whether `path` is a real directory of this user that nobody else can write (made if `create`)."""
+    if create:
+        try:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        except OSError:
+            return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+        return False
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
+def generator_digest() -> str:
+    """A hash of the generator's own code: any change to it (not only a new version number) is a miss."""
+    content = hashlib.sha256(__version__.encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        content.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return content.hexdigest()
+
+
+def entry_key(app: Path, out: Path, setting: dict[str, object]) -> str:
+    """Which entry describes this app, output directory and options."""
+    payload = {
+        "format": FORMAT,
+        "app": os.path.realpath(app),
+        "out": os.path.realpath(out),
+        "setting": setting,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def load(cache: Cache, key: str) -> dict | None:
+    """The entry stored under `key`, or None (a miss) for anything but a well-formed entry of that key."""
+    if not cache.enabled or not _private_dir(cache.entries, create=False):
+        return None
+    path = cache.entries / f"{key}.json"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                return None
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                return None
+            entry = json.loads(handle.read(MAX_ENTRY_BYTES + 1).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not _well_formed(entry) or entry["key"] != key:
+        return None
+    try:
+        os.utime(path)  # recently used: pruned last
+    except OSError:
+        pass
+    return entry
+
+
+def _well_formed(entry: object) -> bool:
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+        return False
+    files, states = entry.get("files"), entry.get("sources")
+    return (
+        isinstance(entry.get("key"), str)
+        and isinstance(entry.get("sources_sha256"), str)
+        and isinstance(entry.get("warnings"), list)
+        and isinstance(files, dict)
+        and bool(files)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+        and isinstance(states, dict)
+        and all(isinstance(k, str) and os.path.isabs(k) and isinstance(v, str) for k, v in states.items())
+    )
+
+
+def store(cache: Cache, key: str, entry: dict) -> None:
+    """Write an entry atomically (a temporary file renamed); a cache that cannot be written is skipped."""
+    if not cache.enabled or not _private_dir(cache.entries, create=True):
+        return
+    data = json.dumps({**entry, "format": FORMAT, "key": key}, sort_keys=True).encode()
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".entry-", dir=cache.entries)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, cache.entries / f"{key}.json")
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        return
+    _prune(cache.entries)
+
+
+def _prune(directory: Path) -> None:
+    """Keep the `MAX_ENTRIES` most recently used entries."""
+    try:
+        names = [entry for entry in os.scandir(directory) if entry.name.endswith(".json")]
+        if len(names) <= MAX_ENTRIES:
+            return
+        names.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime, reverse=True)
+        for old in names[MAX_ENTRIES:]:
+            os.unlink(old.path)
+    except OSError:
+        pass
+
+
+# Records of the writes in progress (write.py's transaction and recovery)
+
+
+def _run_record(cache: Cache, tmp: Path) -> Path:
+    name = hashlib.sha256(os.path.realpath(tmp).encode()).hexdigest()[:40]
+    return cache.runs / f"{name}.json"
+
+
+def note_run(cache: Cache | None, tmp: Path, token: str) -> bool:
+    """Record that this machine is writing through the temporary directory `tmp`."""
+    if cache is None or not _private_dir(cache.runs, create=True):
+        return False
+    record = json.dumps({"tmp": os.path.realpath(tmp), "token": token}).encode()
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".run-", dir=cache.runs)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(record)
+        os.replace(temporary, _run_record(cache, tmp))
+    except OSError:
+        return False
+    return True
+
+
+def run_token(cache: Cache | None, tmp: Path) -> str | None:
+    """The token this machine recorded for a write through `tmp`, or None: not ours to undo."""
+    if cache is None or not _private_dir(cache.runs, create=False):
+        return None
+    try:
+        fd = os.open(_run_record(cache, tmp), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return None
+            record = json.loads(handle.read(4096).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("tmp") != os.path.realpath(tmp):
+        return None
+    token = record.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def forget_run(cache: Cache | None, tmp: Path) -> None:
+    if cache is None:
+        return
+    try:
+        os.unlink(_run_record(cache, tmp))
+    except OSError:
+        pass
