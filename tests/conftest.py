@@ -18,10 +18,16 @@ EXAMPLES = REPO / "examples"
 os.environ["UNIONML_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="unionml-codegen-test-cache-")
 
 
+#: The console script a user runs (`pip install` puts it beside the interpreter), else `python -m`.
+UNIONML = [str(Path(sys.executable).parent / "unionml")]
+if not os.access(UNIONML[0], os.X_OK):
+    UNIONML = [sys.executable, "-m", "unionml_codegen"]
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`python -m unionml_codegen ARGS`, as a user would run it."""
+    """`unionml ARGS`, as a user runs it (the console script)."""
     return subprocess.run(
-        [sys.executable, "-m", "unionml_codegen", *args],
+        [*UNIONML, *args],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         capture_output=True,

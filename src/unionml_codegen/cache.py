@@ -211,7 +211,7 @@ def _prune(directory: Path) -> None:
 
 
 def _run_record(cache: Cache, tmp: Path) -> Path:
-    name = hashlib.sha256(os.path.realpath(tmp).encode()).hexdigest()[:40]
+    name = hashlib.sha256(os.fsencode(os.path.realpath(tmp))).hexdigest()[:40]
     return cache.runs / f"{name}.json"
 
 

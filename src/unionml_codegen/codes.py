@@ -129,6 +129,7 @@ SQL_TASK_WITHOUT_DATABASE = _code(
     "UMG124", "sql-task-without-database", "error", "the SQLite3Task has no `task_config=` naming its database"
 )
 SQL_QUERY_INPUTS = _code("UMG125", "sql-query-inputs", "error", "the SQL query and the SQL task's inputs do not match")
+EMPTY_NAME = _code("UMG130", "empty-name", "error", "a Dataset or Model name is empty or not a string")
 
 # 2xx: schedules and cron expressions
 INVALID_CRON = _code(
@@ -232,6 +233,9 @@ MODEL_FILE_OUTSIDE_PROJECT = _code(
 UNREADABLE_MODEL_FILE = _code("UMG406", "unreadable-model-file", "error", "the model file cannot be read")
 MODEL_PATH_NOT_UTF8 = _code(
     "UMG407", "model-path-not-utf8", "error", "the model file's path has bytes that are not UTF-8"
+)
+INVALID_MODEL_VERSION = _code(
+    "UMG408", "invalid-model-version", "error", "a prediction schedule's model_version is empty or not a string"
 )
 
 # 5xx: reading the app, and the Python the generated project copies

@@ -27,6 +27,9 @@ MAX_APP_BYTES = 16 * MB  # the app and pyproject.toml
 MAX_CONFIG_BYTES = 16 * MB
 MAX_MODEL_BYTES = 512 * MB  # a vendored model file
 MARKERS = (".git", "pyproject.toml")
+#: Version-control metadata: never an input, whatever names it (a checkout's .git/config holds the token CI
+#: cloned with; a model file or a local package's file that is, or links to, one would be copied into OUT).
+VCS_METADATA = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".pijul"})
 
 
 class InputError(Exception):
@@ -65,12 +68,22 @@ def check_path(value: str, what: str) -> None:
         raise InputError(f"{what} contains a NUL character")
 
 
+def version_control_metadata(path: Path | str) -> bool:
+    """Whether `path`, as given or with its links resolved, is in (or is) a version-control directory."""
+    for form in (os.path.abspath(path), os.path.realpath(path)):
+        if VCS_METADATA & set(Path(form).parts):
+            return True
+    return False
+
+
 def read_file(path: Path, limit: int, what: str, *, note: bool = True) -> bytes:
     """The bytes of `path`, if it is a regular file of at most `limit` bytes (links followed).
 
     `note=False` for a read whose result the up-to-date check covers otherwise (version pins:
     sources.py hashes `pins.find_pins` itself)."""
     check_path(os.fspath(path), what)
+    if version_control_metadata(path):
+        raise InputError(f"{what} is version-control metadata (inside {'/'.join(sorted(VCS_METADATA))}), never an input")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # a FIFO opens at once
     try:
         fd = os.open(path, flags)

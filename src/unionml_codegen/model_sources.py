@@ -76,7 +76,17 @@ def _resolve(
     if binding is not None:
         return _vendored(binding, str(binding), schedule, schedule.position, diagnostics, app_dir, bound=True)
     if source.get("model_version") is not None:
-        return ModelReference("version", source["model_version"], app_version=source.get("app_version"))
+        version = source["model_version"]
+        if not isinstance(version, str) or not version.strip():
+            shown = "an empty string" if isinstance(version, str) else f"a {type(version).__name__}"
+            diagnostics.error(
+                codes.INVALID_MODEL_VERSION,
+                schedule.at("model_version"),
+                f"prediction schedule '{schedule.name}': model_version is {shown}; it names a training execution",
+                'give the training execution\'s name, or `model_version="latest"` for the newest successful one',
+            )
+            return None
+        return ModelReference("version", version, app_version=source.get("app_version"))
     model_file = source.get("model_file")
     if isinstance(model_file, str):
         if model_file.startswith(REMOTE_SCHEMES):

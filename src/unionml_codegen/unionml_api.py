@@ -167,8 +167,24 @@ class UnionmlReader:
                     f"Dataset(...) `{key}` must be a list of column names (strings)",
                     f'e.g. `{key}=["target"]`',
                 )
+            elif ok and key == "name" and not self._named(value, arg, "Dataset"):
+                pass
             elif ok:
                 obj.arguments[key] = value
+
+    def _named(self, value: object, arg: cst.Arg, what: str) -> bool:
+        """Whether a Dataset's or Model's `name` is a non-empty string (it names the workflows, the tasks
+        and the generated package's records); else an error at the argument."""
+        if isinstance(value, str) and value.strip():
+            return True
+        shown = "an empty string" if isinstance(value, str) else f"a {type(value).__name__}, not a string"
+        self.diagnostics.error(
+            codes.EMPTY_NAME,
+            self.pos(arg.value),
+            f"{what}(...) `name` is {shown}: unionml names the {what.lower()}'s workflows and tasks after it",
+            f'give it a name, e.g. `name="digits_{what.lower()}"`, or leave `name=` out for unionml\'s default',
+        )
+        return False
 
     def _model_arguments(self, obj: UnionObject, call: cst.Call) -> None:
         obj.arguments = {"name": "model", "hyperparameter_config": None}
@@ -191,7 +207,7 @@ class UnionmlReader:
                 obj.arguments[key] = self.bindings.code(arg.value)
             else:
                 ok, value = self.bindings.evaluate(arg.value)
-                if ok:
+                if ok and (key != "name" or self._named(value, arg, "Model")):
                     obj.arguments[key] = value
         if obj.dataset is None and not any(a.keyword and a.keyword.value == "dataset" for a in call.args):
             self.diagnostics.error(

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .project import OperateError, Project, load_project
+from .project import OperateError, Project, load_project, visible
 
 
 def project_or_exit(out: str | None) -> Project:
@@ -21,7 +21,8 @@ def project_or_exit(out: str | None) -> Project:
 
 
 def fail(exc: OperateError | str, code: int = 2):
-    click.echo(f"error: {exc}", err=True)
+    """One line on stderr, control characters escaped: a message may quote a server's reply or a file."""
+    click.echo(f"error: {visible(str(exc))}", err=True)
     sys.exit(code)
 
 

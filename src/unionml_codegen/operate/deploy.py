@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from .common import fail, project_or_exit
-from .project import OperateError, Project
+from .project import OperateError, Project, visible
 from .remote import Cluster, admin_errors, cluster_options, connect, launch_plan_versions, list_all
 
 ACTIVE, INACTIVE = 1, 0  # flyteidl admin.LaunchPlanState
@@ -169,7 +169,7 @@ def _switch(words, version, config, project, domain, state: int, command: str) -
     except OperateError as exc:
         fail(exc)
     for line in lines:
-        click.echo(line)
+        click.echo(visible(line))
 
 
 def _switch_one(cluster: Cluster, name: str, version: str | None, state: int) -> str:
@@ -245,7 +245,7 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
         return
     verb = "would deactivate" if dry_run else "deactivated"
     for plan in stale:
-        click.echo(f"{verb} {plan.id.name} (version {plan.id.version}, runs {plan.spec.workflow_id.name})")
+        click.echo(visible(f"{verb} {plan.id.name} (version {plan.id.version}, runs {plan.spec.workflow_id.name})"))
 
 
 def _stale(cluster: Cluster, generated: Project) -> list:

@@ -38,15 +38,29 @@ def utc(time: dt.datetime) -> dt.datetime:
     return time.replace(tzinfo=UTC) if time.tzinfo is None else time.astimezone(UTC)
 
 
+#: The times the commands take: wide enough for any schedule's history and future, and far enough from
+#: datetime's own limits (years 1 and 9999) that a kickoff computed from one never overflows.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc)
+LATEST = dt.datetime(8999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+
+
 def parse_time(text: str) -> dt.datetime:
-    """An ISO 8601 date or date-time (`2026-11-29`, `2026-11-29T06:00`, `...Z`, `...+01:00`) as UTC."""
+    """An ISO 8601 date or date-time (`2026-11-29`, `2026-11-29T06:00`, `...Z`, `...+01:00`) as UTC,
+    between `EARLIEST` and `LATEST`."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     try:
-        return utc(dt.datetime.fromisoformat(value))
+        time = utc(dt.datetime.fromisoformat(value))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time, e.g. 2026-11-29T06:00:00Z (UTC when no zone is given)")
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2026-11-29T06:00:00Z (UTC when no zone is given)"
+        ) from None
+    except OverflowError:  # a zone that moves it out of datetime's range: 0001-01-01T00:00:00+05:00
+        time = None
+    if time is None or not EARLIEST <= time <= LATEST:
+        raise ValueError(f"{text!r} is out of range: times from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)")
+    return time
 
 
 def rate(cadence: Cadence) -> dt.timedelta | None:

@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from .common import TIME, dump_json, out_and_schedule, iso, project_or_exit
-from .project import OperateError, Project, Schedule
+from .project import OperateError, Project, Schedule, visible
 
 PREVIEW_ITEMS = 20  # predictions shown in the text output (all of them with --json)
 
@@ -181,7 +181,7 @@ def run(words, at, as_json) -> None:
         for line in outcome.lines():
             click.echo(f"  {line}")
     if not outcome.ok:
-        click.echo(f"error: {plan.name} at {iso(at)} failed: {outcome.error}{_model_hint(plan)}", err=True)
+        click.echo(f"error: {plan.name} at {iso(at)} failed: {visible(str(outcome.error))}{_model_hint(plan)}", err=True)
         sys.exit(1)
 
 

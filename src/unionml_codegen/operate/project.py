@@ -4,6 +4,12 @@ The project directory is found the way `unionml generate` finds its output (conf
 argument; else `output` in `[tool.unionml-codegen]` of the nearest pyproject.toml; else the one
 generated project whose manifest is in the current directory or just below it. Nothing here
 imports the app, the generated package or flytekit.
+
+A pull request can change the manifest and the generated files, so before any command acts on them
+the project is verified to be exactly what `unionml generate` writes from its app now (`verify`: the
+same render and comparison as `--check`, spared only by this machine's cache): a manifest naming
+another package, a schedule switched on, or a launch plan module the generator did not write is
+refused, never acted on.
 """
 
 from __future__ import annotations
@@ -153,8 +159,9 @@ def find_project(out: str | os.PathLike | None, cwd: Path | None = None) -> Path
     raise OperateError(f"several generated projects here ({names})", "name the one to use (OUT)")
 
 
-def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None) -> Project:
-    """The project found from `out` (see `find_project`), loaded from its manifest."""
+def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None, *, verify: bool = True) -> Project:
+    """The project found from `out` (see `find_project`), loaded from its manifest once it is verified
+    to be what the generator writes from its app now (`verify=False` only reads the manifest: tests)."""
     directory = find_project(out, cwd)
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
@@ -177,12 +184,55 @@ def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None) 
             f"{directory / MANIFEST} was written by an older unionml-codegen and does not record the schedules",
             REGENERATE.format(out=directory),
         )
+    if verify:
+        verify_project(directory)
     try:
         return _project(directory, manifest)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise OperateError(
-            f"{directory / MANIFEST} is damaged ({type(exc).__name__}: {exc})", REGENERATE.format(out=directory)
+            f"{directory / MANIFEST} is damaged ({type(exc).__name__}: {visible(str(exc))})",
+            REGENERATE.format(out=directory),
         ) from None
+
+
+def verify_project(directory: Path) -> None:
+    """Refuse a project that is not, byte for byte, what `unionml generate -o DIRECTORY` writes now
+    (its app, options and model files as its manifest names them, each kept inside the project)."""
+    from ..cache import configured
+    from ..config import ConfigError, Settings, resolve
+    from ..diagnostics import AppError
+    from ..generate import Options, generate
+    from ..write import WriteRefused
+
+    regenerate = f"run `unionml generate -o {directory}`, review what it changes, and commit it"
+    try:
+        [target] = resolve(Settings(output=directory))
+        options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
+        result = generate(target.app, target.output, options, check=True, cache=configured())
+    except ConfigError as exc:
+        raise OperateError(f"{directory} cannot be verified: {visible(exc.message)}", regenerate) from None
+    except AppError as exc:
+        count = len(exc.diagnostics.errors)
+        raise OperateError(
+            f"{directory} cannot be verified: its app has {count} error{'s' if count != 1 else ''}",
+            f"`unionml generate -o {directory} --check` shows them",
+        ) from None
+    except (WriteRefused, OSError, ValueError) as exc:
+        raise OperateError(f"{directory} cannot be verified: {visible(str(exc))}", regenerate) from None
+    drift = result.drift
+    if drift is not None and not drift.clean:
+        found = drift.summary().splitlines()
+        shown = "; ".join(" ".join(line.split()) for line in found[:4]) + ("; ..." if len(found) > 4 else "")
+        raise OperateError(
+            f"{directory} is not what `unionml generate` writes from {target.app} now ({shown}); "
+            "no command acts on a project the generator did not write",
+            regenerate,
+        )
+
+
+def visible(text: str) -> str:
+    """`text` on one line, control characters escaped (text from a file or a server, never trusted)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _target(manifest: dict[str, Any] | None) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from .common import dump_json, fail, iso, out_and_schedule, project_or_exit
-from .project import OperateError, Project
+from .project import OperateError, Project, visible
 from .remote import Cluster, admin_errors, cluster_options, connect, utc
 
 SUCCEEDED = 4  # flyteidl core.WorkflowExecution.Phase
@@ -71,6 +71,9 @@ def _executions(cluster: Cluster, filters: list, limit: int) -> list:
 
 
 def _table(rows: list[dict[str, str]], columns: list[tuple[str, str]]) -> None:
+    """Rows of text from flyteadmin, each cell on one line with its control characters escaped (an
+    execution name holding ESC or a newline must neither drive the terminal nor forge a CI annotation)."""
+    rows = [{key: visible(str(value)) for key, value in row.items()} for row in rows]
     widths = {key: max([len(title)] + [len(row[key]) for row in rows]) for key, title in columns}
     click.echo("  ".join(title.ljust(widths[key]) for key, title in columns).rstrip())
     for row in rows:
