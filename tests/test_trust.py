@@ -517,3 +517,20 @@ def test_an_error_quoting_a_file_or_a_server_is_one_line():
     result = CliRunner().invoke(command)
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "\x1b" not in result.output
+
+
+def test_fetch_model_writes_whole_files_or_nothing(deployed, tmp_path):
+    from datetime import datetime, timezone
+
+    root, project, standin, config = deployed
+    execution = standin.fire("weekly_retraining", datetime(2026, 11, 16, 3, tzinfo=timezone.utc))
+    (tmp_path / "afile").write_text("a file, not a directory\n")
+    for output, message in ((tmp_path / "afile" / "model.joblib", "cannot write"), (Path("/dev/full"), "not a regular file")):
+        result = run_cli("fetch-model", str(project), execution, "-o", str(output), "--config", str(config))
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (tmp_path / "afile").read_text() == "a file, not a directory\n"
+    good = tmp_path / "models" / "model.joblib"
+    result = run_cli("fetch-model", str(project), execution, "-o", str(good), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in good.parent.iterdir()) == ["model.joblib"]  # no temporary file left

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,8 +265,33 @@ def _workflow_outputs(generated: Project, workflow: str) -> dict[str, Any]:
 
 
 def save_like_unionml(model: Any, hyperparameters: dict, path: Path) -> str:
-    """Write `model` as unionml 0.2.1's default saver does; returns the flavour written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `model` as unionml 0.2.1's default saver does; returns the flavour written.
+
+    The saver writes a temporary file beside `path`, renamed over it once complete: a failed write (a full
+    disk, a parent that is a file) leaves no partial model, and whatever was at `path` stays as it was.
+    Only a regular file (or nothing) at `path` is replaced, never a device such as /dev/full."""
+    if os.path.lexists(path) and not (os.path.isfile(path) and not os.path.islink(path)):
+        raise OperateError(f"{path} exists and is not a regular file", "give -o a file path to write the model to")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "give -o a writable file path") from None
+    try:
+        flavour = _save(model, hyperparameters, Path(temporary))
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "nothing was written there") from None
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+    return flavour
+
+
+def _save(model: Any, hyperparameters: dict, path: Path) -> str:
     module = type(model).__module__.split(".")[0]
     if module == "sklearn" or hasattr(model, "get_params"):
         import joblib
