@@ -80,7 +80,11 @@ def repo(tmp_path):
         root = tmp_path / "repo"
         shutil.copytree(EXAMPLES / case, root / case)
         target = 'target = "flyte2"' if out == "flyte2" else ""
-        args = (EXAMPLES / case / "generate.args").read_text().split() if (EXAMPLES / case / "generate.args").exists() else []
+        args = (
+            (EXAMPLES / case / "generate.args").read_text().split()
+            if (EXAMPLES / case / "generate.args").exists()
+            else []
+        )
         models = {a.split("=", 1)[0]: a.split("=", 1)[1].replace(f"examples/{case}/", "") for a in args if "=" in a}
         lines = "".join(f'{name} = "{case}/{path}"\n' for name, path in models.items())
         config = HOOKS_CONFIG.format(case=case, out=out, target=target)
@@ -312,7 +316,11 @@ def deployed(tmp_path_factory):
     shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch")
     project = root / "digits_batch" / "flyte"
     app = root / "digits_batch" / "app.py"  # the app keeps one schedule off on deploy
-    app.write_text(app.read_text().replace('    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'))
+    app.write_text(
+        app.read_text().replace(
+            '    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'
+        )
+    )
     assert "activate_on_deploy=False" in app.read_text()
     assert run_cli("generate", str(app), "-o", str(project)).returncode == 0
     with FlyteAdminStandin(root / "blob") as standin:
@@ -332,8 +340,10 @@ def deployed(tmp_path_factory):
         (("deploy", "--version", "v2"), lambda m: [s.update(activate_on_deploy=True) for s in m["schedules"]
                                                    if s["name"] == "daily_predictions"]),  # fmt: skip
         (("deactivate-schedules",), lambda m: m["schedules"][0].update(name="payments_nightly")),
-        (("list-scheduled-training-runs", "weekly_retraining"), lambda m: m["schedules"][0]["launch_plan"].update(
-            module="evil_mod")),
+        (
+            ("list-scheduled-training-runs", "weekly_retraining"),
+            lambda m: m["schedules"][0]["launch_plan"].update(module="evil_mod"),
+        ),
     ],
 )
 def test_the_cluster_commands_refuse_a_manifest_the_generator_did_not_write(deployed, tmp_path, command, change):
@@ -525,7 +535,10 @@ def test_fetch_model_writes_whole_files_or_nothing(deployed, tmp_path):
     root, project, standin, config = deployed
     execution = standin.fire("weekly_retraining", datetime(2026, 11, 16, 3, tzinfo=timezone.utc))
     (tmp_path / "afile").write_text("a file, not a directory\n")
-    for output, message in ((tmp_path / "afile" / "model.joblib", "cannot write"), (Path("/dev/full"), "not a regular file")):
+    for output, message in (
+        (tmp_path / "afile" / "model.joblib", "cannot write"),
+        (Path("/dev/full"), "not a regular file"),
+    ):
         result = run_cli("fetch-model", str(project), execution, "-o", str(output), "--config", str(config))
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -534,3 +547,35 @@ def test_fetch_model_writes_whole_files_or_nothing(deployed, tmp_path):
     result = run_cli("fetch-model", str(project), execution, "-o", str(good), "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in good.parent.iterdir()) == ["model.joblib"]  # no temporary file left
+
+
+# "Ours to remove" is never decided from the manifest alone
+
+
+def test_a_manifest_listing_a_persons_file_cannot_make_generate_remove_it(repo, tmp_path):
+    root = repo("digits")
+    out = root / "digits" / "flyte"
+    (out / "NOTES.md").write_text("my notes\n")
+    (out / "digits" / "data.csv").write_text("a,b\n")
+    forge(out, {"NOTES.md": b"my notes\n", "digits/data.csv": b"a,b\n"})  # listed, with their true hashes
+    for cache in ("none", "warm"):
+        code, _, stderr = _run(root, cache=cache)
+        assert code == 0, stderr
+        assert (out / "NOTES.md").read_text() == "my notes\n" and (out / "digits" / "data.csv").exists()
+
+
+def test_a_file_no_longer_generated_is_removed_on_a_machine_that_never_wrote_it(repo, tmp_path):
+    """No record of this machine: a listed file is removed when it has the manifest's bytes and says it is generated."""
+    root = repo("digits")
+    out = root / "digits" / "flyte"
+    app = root / "digits" / "app.py"
+    before = set(read_tree(out))
+    fresh = tmp_path / "fresh-cache"
+    text = app.read_text()
+    start = text.index('model.schedule_training(\n    name="fixed_rate_training_schedule"')
+    end = text.index(")\n", start) + 2
+    app.write_text(text[:start] + text[end:])  # the only fixed-rate schedule goes: kickoff.py is no longer generated
+    result = run_cli("generate", "--cache-dir", str(fresh), cwd=root)
+    assert result.returncode == 0 and "removed" in result.stderr, result.stderr
+    gone = before - set(read_tree(out))
+    assert "digits/kickoff.py" in gone

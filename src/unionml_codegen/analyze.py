@@ -14,14 +14,14 @@ from typing import Iterator
 
 import libcst as cst
 
-from . import codes
+from . import codes, local_modules
 from .diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
-from .inputs import MAX_APP_BYTES, InputError, inside, project_root, read_file
+from .local_modules import BESIDE, LocalModules, find_local_modules
 from .names import requirement_module
 from .python_check import check_module
 from .pins import find_pins
-from .sources import note_probe, note_tree, unrecorded
+from .sources import unrecorded
 from .slicing import Slice, slice_module
 from .spec import App, Code, Component, DatasetSpec, Import, ModelSpec
 
@@ -102,17 +102,27 @@ def _read_module(
     # `import a.b` binds `a`, while the slice records the name it uses as `a.b`
     used_names = {n.split(".")[0] for n in sliced.imports | roots}
     used_imports = {extraction.imports[n] for n in used_names if n in extraction.imports}
-    _check_imports(used_imports, diagnostics)
-    local, third_party = _classify_modules(used_imports, app_dir)
-    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | local
+    requests = _requests(used_imports, sliced.code, extraction.tree, source, diagnostics)
+    _check_imports(requests, diagnostics)
+    if app_dir is None:
+        found = LocalModules()
+        for request in requests:
+            top = request.module.split(".")[0]
+            if request.relative or not top:
+                found.tops.add(top or (request.names or ("",))[0])
+            elif top not in sys.stdlib_module_names and top != "unionml":
+                found.third_party.add(requirement_module(request.module))
+    else:
+        found = find_local_modules(requests, app_dir / PurePath(display_path).name, BESIDE, diagnostics)
+    third_party = found.third_party
+    app_modules = {b.top_level_module for b in extraction.imports.values() if not b.level} | found.tops
     app_modules |= {module.split(".")[0] for module in third_party}
     package = _checked_package(package, app_modules, derived_package, diagnostics)
-    local_files: dict[str, bytes] = {}
-    if app_dir is not None and out_dir is not None:
-        _check_out_dir(out_dir, app_dir, local, diagnostics)
-    if app_dir is not None:
-        local_files = _copied_modules(used_imports, local, app_dir, package, display_path, diagnostics)
-    third_party |= _imports_of(local_files, app_dir, local)
+    if out_dir is not None:
+        _check_out_dir(out_dir, found.packages, diagnostics)
+    local_files = {(f"{package}/{path.removeprefix(BESIDE)}" if path.startswith(BESIDE) else path): data
+                   for path, data in found.files.items()}  # fmt: skip
+    _check_copied(local_files, package, display_path, diagnostics)
     return App(
         path=display_path,
         package=package,
@@ -123,7 +133,7 @@ def _read_module(
         components_code=sliced.code,
         component_names=sliced.defined,
         third_party_modules=frozenset(third_party),
-        local_modules=tuple(sorted(local)),
+        local_modules=tuple(sorted(found.tops)),
         local_files=local_files,
         class_bases=_class_bases(extraction),
         left_out=frozenset(sliced.left_out),
@@ -223,42 +233,124 @@ def _components_code(
     return sliced, roots
 
 
-def _check_imports(used_imports: set[Import], diagnostics: Diagnostics) -> None:
+def _requests(
+    used_imports: set[Import], code: str, tree: ast.Module, source: str, diagnostics: Diagnostics
+) -> list[local_modules.Request]:
+    """The imports the generated components run: the module-level ones they use, and every import
+    inside the code they need (a component's own `import scipy.stats`), each at its line in the app.
+
+    `importlib.import_module("name")` and `__import__("name")` with a constant name count as
+    `import name`; any other is a warning: the generator cannot know what it imports."""
+    places = _import_places(tree, source)
+    requests = [_request(binding.module, binding.name, binding.level, places) for binding in used_imports]
+    try:
+        sliced = ast.parse(code)
+    except (SyntaxError, ValueError):  # the generated code is checked later (GeneratedCodeError)
+        return sorted(set(requests), key=_request_order)
+    for node in ast.walk(sliced):
+        if isinstance(node, ast.Import):
+            requests.extend(_request(alias.name, None, 0, places) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names = [alias.name for alias in node.names if alias.name != "*"]
+            requests.extend(_request(node.module or "", name, node.level, places) for name in names)
+        elif isinstance(node, ast.Call) and _dynamic_import(node.func):
+            name = _constant_module(node)
+            if name is not None:
+                requests.append(_request(name, None, 0, places, ast.unparse(node)))
+                continue
+            diagnostics.warning(
+                codes.DYNAMIC_IMPORT,
+                places.get(("call", ast.unparse(node)), Position(1, 1)),
+                f"the components import a module chosen at run time (`{ast.unparse(node)}`); the generator "
+                "cannot know which, so it copies no module and lists no requirement for it",
+                "import the module with an `import` statement, or add its distribution to the task image yourself",
+            )
+    return sorted(set(requests), key=_request_order)
+
+
+def _request_order(request: local_modules.Request) -> tuple:
+    return (request.position.line, request.position.column, request.statement, request.module, request.names or ())
+
+
+def _request(module: str, name: str | None, level: int, places: dict, statement: str | None = None):
+    if statement is None:
+        statement = f"from {'.' * level}{module} import {name}" if name is not None else f"import {module}"
+    position = places.get(("import", level, module, name), Position(1, 1))
+    names = (name,) if name is not None else None
+    return local_modules.Request(module, names, position, statement, relative=level == 1, level=level)
+
+
+def _import_places(tree: ast.Module, source: str) -> dict:
+    """Where each import (and each dynamic import call) first appears in the app."""
+    lines = source.splitlines()
+    places: dict = {}
+
+    def at(node: ast.AST) -> Position:
+        line = node.lineno
+        prefix = lines[line - 1].encode()[: node.col_offset] if 0 < line <= len(lines) else b""
+        return Position(line, len(prefix.decode(errors="ignore")) + 1)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                places.setdefault(("import", 0, alias.name, None), at(node))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                places.setdefault(("import", node.level, node.module or "", alias.name), at(node))
+        elif isinstance(node, ast.Call) and _dynamic_import(node.func):
+            places.setdefault(("call", ast.unparse(node)), at(node))
+            name = _constant_module(node)
+            if name is not None:
+                places.setdefault(("import", 0, name, None), at(node))
+    return places
+
+
+def _dynamic_import(func: ast.expr) -> bool:
+    """`importlib.import_module`, `import_module` or `__import__` (by their usual spellings)."""
+    if isinstance(func, ast.Name):
+        return func.id in ("__import__", "import_module")
+    return isinstance(func, ast.Attribute) and func.attr == "import_module" and ast.unparse(func.value) == "importlib"
+
+
+def _constant_module(call: ast.Call) -> str | None:
+    """The module a dynamic import names as a constant absolute name, or None."""
+    if len(call.args) != 1 or call.keywords:
+        return None
+    first = call.args[0]
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        name = first.value
+        if name and all(part.isidentifier() for part in name.split(".")):
+            return name
+    return None
+
+
+def _check_imports(requests: list[local_modules.Request], diagnostics: Diagnostics) -> None:
     """The components may not import unionml, nor reach outside the app's directory."""
-    for binding in sorted(used_imports, key=lambda b: b.statement):
-        if binding.top_level_module == "unionml":
+    for request in requests:
+        if not request.level and request.module.split(".")[0] == "unionml":
             diagnostics.error(
                 codes.UNIONML_IN_COMPONENTS,
-                Position(1, 1),
-                f"the components use unionml ({binding.statement}); the generated project must not depend on it",
+                request.position,
+                f"the components use unionml ({request.statement}); the generated project must not depend on it",
                 "use flytekit or plain Python in the components",
             )
-    for binding in sorted(used_imports, key=lambda b: b.statement):
-        if binding.level > 1:
+    for request in requests:
+        if request.level > 1:
             diagnostics.error(
                 codes.IMPORT_OUTSIDE_APP,
-                Position(1, 1),
-                f"the components use {binding.statement}, which reaches outside the app's directory",
+                request.position,
+                f"the components use {request.statement}, which reaches outside the app's directory",
                 "import the module by its absolute name (modules next to the app are copied into the project)",
             )
 
 
-def _copied_modules(
-    used_imports: set[Import], local: set[str], app_dir: Path, package: str, display_path: str, diagnostics: Diagnostics
-) -> dict[str, bytes]:
-    """The app's own modules the components import, by their path in the project; each must compile.
-
-    Absolute imports (`import helpers`) find the copy at the project root, relative ones
-    (`from .helpers import x`) the copy beside components.py in the package."""
-    relative = {(b.module.split(".")[0] if b.module else b.name) for b in used_imports if b.level == 1}
-    local_files = _local_files(local - relative, app_dir, "", diagnostics)
-    local_files.update(_local_files(relative, app_dir, f"{package}/", diagnostics))
+def _check_copied(local_files: dict[str, bytes], package: str, display_path: str, diagnostics: Diagnostics) -> None:
+    """The app's own modules are copied as they are: CPython must accept them."""
     shown_dir = PurePath(display_path).parent
-    for path in sorted(local_files):  # they are copied as they are: CPython must accept them
+    for path in sorted(local_files):
         if path.endswith(".py"):
             relative_path = path.removeprefix(f"{package}/") if path.startswith(f"{package}/") else path
             check_module(local_files[path], str(shown_dir / relative_path), diagnostics)
-    return local_files
 
 
 def _components(obj: UnionObject, extraction: Extraction, diagnostics: Diagnostics) -> dict[str, Component]:
@@ -377,87 +469,9 @@ def _names(value) -> tuple[str, ...] | None:
     return tuple(str(v) for v in value)
 
 
-def _classify_modules(imports, app_dir: Path | None) -> tuple[set[str], set[str]]:
-    local: set[str] = set()
-    third_party: set[str] = set()
-    for binding in imports:
-        top = binding.top_level_module
-        if binding.level or not top:
-            local.add(top or binding.name or "")
-        elif top in sys.stdlib_module_names:
-            continue
-        elif app_dir is not None and _local_module(app_dir, top):
-            local.add(top)
-        else:
-            third_party.add(requirement_module(binding.module))
-    return local, third_party
-
-
 def _pins(app_dir: Path) -> dict[str, str]:
     with unrecorded():  # the next run's check without parsing recomputes the pins (sources.sources_key)
         return find_pins(app_dir)
-
-
-def _local_module(app_dir: Path, top: str) -> bool:
-    """Whether `top` is a module beside the app (both candidates noted for the next run's check)."""
-    single, package = app_dir / f"{top}.py", app_dir / top / "__init__.py"
-    note_probe(single)
-    note_probe(package)
-    return single.is_file() or package.is_file()
-
-
-def _local_files(modules: set[str], app_dir: Path, prefix: str, diagnostics: Diagnostics) -> dict[str, bytes]:
-    """The files of the modules next to the app that the components import, by their path in OUT.
-
-    Each is read only if it resolves (links included) inside the app's project and is a regular
-    file of bounded size (docs/security.md); anything else is an error naming it.
-    """
-    files: dict[str, bytes] = {}
-    root = project_root(app_dir)
-    for module in sorted(modules):
-        single = app_dir / f"{module}.py"
-        note_probe(single)
-        if not single.is_file():
-            note_tree(app_dir / module)
-        candidates = [single] if single.is_file() else sorted((app_dir / module).rglob("*"))
-        for path in candidates:
-            relative = path.relative_to(app_dir)
-            if "__pycache__" in relative.parts or path.suffix == ".pyc" or path.is_dir():
-                continue
-            what = f"the local module file {relative.as_posix()!r}"
-            try:
-                if not inside(path, root):
-                    raise InputError(f"{what} is outside the app's project ({root})")
-                files[prefix + relative.as_posix()] = read_file(path, MAX_APP_BYTES, what)
-            except InputError as exc:
-                diagnostics.error(
-                    codes.UNREADABLE_LOCAL_MODULE,
-                    Position(1, 1),
-                    f"{exc}; the components import it, so it would be copied into the project",
-                    "local modules are copied as they are: keep them regular files inside the project",
-                )
-    return files
-
-
-def _imports_of(files: dict[str, bytes], app_dir: Path | None, local: set[str]) -> set[str]:
-    """Third-party modules the copied local modules import (read with `ast`: they are copied as they are)."""
-    found: set[str] = set()
-    for path, data in files.items():
-        if not path.endswith(".py"):
-            continue
-        try:
-            tree = ast.parse(data)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                if top not in sys.stdlib_module_names and top not in local and top != "unionml":
-                    found.add(requirement_module(name))
-    return found
 
 
 #: modules the generated project itself may import, besides the standard library
@@ -480,10 +494,15 @@ PROJECT_MODULES = frozenset(
 
 def package_name(app_path: Path) -> str:
     """The generated package's name: the app's file name (or, for a generic `app.py`, its
-    directory's name), made a valid Python identifier that names no module the project imports
+    directory's name; for a generic name inside a package, its dotted module name, `pkg/main.py` ->
+    `pkg_main`), made a valid Python identifier that names no module the project imports
     (`datetime/app.py` -> `datetime_app`; `read_app` adds the suffix for the app's own imports)."""
     path = app_path.resolve()
     stem = path.stem if path.stem not in ("app", "main", "__init__") else (path.parent.name or path.stem)
+    if path.stem in ("app", "main", "__init__"):
+        root = local_modules.import_root(path.parent)
+        if root != path.parent:
+            stem = local_modules.app_module(path, root).replace(".", "_")
     name = re.sub(r"\W", "_", stem, flags=re.ASCII).strip("_").lower() or "app"
     if name[0].isdigit() or keyword.iskeyword(name):
         name = f"app_{name}"
@@ -532,17 +551,15 @@ def _checked_package(package: str, app_modules: set[str], derived: bool, diagnos
     return package
 
 
-def _check_out_dir(out_dir: Path, app_dir: Path, local: set[str], diagnostics: Diagnostics) -> None:
+def _check_out_dir(out_dir: Path, packages: set[Path], diagnostics: Diagnostics) -> None:
     """The output must not lie inside a local package that is copied into it (it would copy itself)."""
     out = out_dir.resolve()
-    for module in sorted(local):
-        directory = (app_dir / module).resolve()
-        note_probe(directory / "__init__.py")
-        if (directory / "__init__.py").is_file() and out.is_relative_to(directory):
+    for directory in sorted(packages):
+        if out.is_relative_to(directory.resolve()):
             diagnostics.error(
                 codes.OUTPUT_INSIDE_PACKAGE,
                 Position(1, 1),
-                f"the output directory {out_dir} is inside the package {module!r}, which the components import "
-                "and the generated project copies",
-                f"write the project outside {module}/ (for example next to the app)",
+                f"the output directory {out_dir} is inside the package {directory.name!r}, which the components "
+                "import and the generated project copies",
+                f"write the project outside {directory.name}/ (for example next to the app)",
             )

@@ -207,6 +207,45 @@ def _prune(directory: Path) -> None:
         pass
 
 
+# What this machine last wrote into each output directory: the files a later write may remove
+
+
+def _written_record(cache: Cache, out: Path) -> Path:
+    return cache.directory / "outputs" / (hashlib.sha256(os.fsencode(os.path.realpath(out))).hexdigest() + ".json")
+
+
+def note_written(cache: Cache | None, out: Path, files: dict[str, str]) -> None:
+    """Record the files (path -> sha256) that OUT holds as this machine's generator wrote or found them."""
+    if cache is None or not _private_dir(cache.directory / "outputs", create=True):
+        return
+    data = json.dumps({"out": os.path.realpath(out), "files": files}, sort_keys=True).encode()
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".out-", dir=cache.directory / "outputs")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, _written_record(cache, out))
+    except OSError:
+        pass
+
+
+def last_written(cache: Cache | None, out: Path) -> dict[str, str]:
+    """The files this machine last recorded for OUT (empty when it never did)."""
+    if cache is None or not _private_dir(cache.directory / "outputs", create=False):
+        return {}
+    try:
+        fd = os.open(_written_record(cache, out), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return {}
+            record = json.loads(handle.read(MAX_ENTRY_BYTES).decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = record.get("files") if isinstance(record, dict) and record.get("out") == os.path.realpath(out) else None
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 # Records of the writes in progress (write.py's transaction and recovery)
 
 

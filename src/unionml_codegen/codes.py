@@ -265,6 +265,18 @@ HELPER_IN_WITH_BLOCK = _code(
 UNREADABLE_LOCAL_MODULE = _code(
     "UMG511", "unreadable-local-module", "error", "a local module the components import cannot be copied"
 )
+MISSING_LOCAL_MODULE = _code(
+    "UMG512",
+    "missing-local-module",
+    "error",
+    "an import names a submodule of the app's own package that does not exist",
+)
+LOCAL_MODULE_IMPORTS_APP = _code(
+    "UMG513", "local-module-imports-app", "error", "a module the components need imports the app's own module"
+)
+DYNAMIC_IMPORT = _code(
+    "UMG514", "dynamic-import", "warning", "the components import a module whose name is known only at run time"
+)
 
 # 6xx: the output directory and writing
 OUTPUT_TOO_BROAD = _code(

@@ -185,6 +185,7 @@ def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Res
 
 def remember(cache: Cache, app_path: Path, out_dir: Path, options: Options, result: Result) -> None:
     """Record in this machine's cache that OUT now holds exactly what `result` rendered."""
+    caching.note_written(cache, out_dir, {path: digest(content) for path, content in sorted(result.files.items())})
     if not cache.enabled or any(state == sources.UNSTABLE for state in result.notes.values()):
         return
     setting = _setting(app_path, out_dir, options)
@@ -285,7 +286,8 @@ def generate(
         if result.drift.clean and cache is not None:
             remember(cache, app_path, out_dir, options, result)
     else:
-        result.changes = write(result.files, out_dir, force=force, runs=cache)
+        written = caching.last_written(cache, out_dir)
+        result.changes = write(result.files, out_dir, force=force, runs=cache, written=written)
         if cache is not None:
             remember(cache, app_path, out_dir, options, result)
     return result
