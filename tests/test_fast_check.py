@@ -313,3 +313,107 @@ def test_a_cache_entry_records_warnings_with_codes_and_one_without_is_not_replay
     code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(directory),
                                        cwd=app_dir)  # fmt: skip
     assert code == 0 and "libcst" in heavy and "warning:" in stderr
+
+
+# The command line's warm lane (quick.py): answered before click, the reader or the renderer is imported
+
+_QUICK = """
+import json, sys
+from unionml_codegen import quick
+ok = quick.answered(json.loads(sys.argv[1]))
+ours = sorted(m for m in sys.modules if m.startswith("unionml_codegen"))
+print(json.dumps({"ok": ok, "ours": ours, "click": "click" in sys.modules, "pathlib": "pathlib" in sys.modules}))
+"""
+
+
+def _quick(*args: str, cwd: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _QUICK, json.dumps(args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "stderr": proc.stderr}
+
+
+def test_a_clean_check_is_answered_by_the_warm_lane_with_the_same_words(tmp_path):
+    app_dir = tmp_path / "digits"
+    app_dir.mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir).returncode == 0
+    assert not _quick("generate", "app.py", "-o", "flyte", "--check", cwd=app_dir)["ok"]  # nothing recorded yet
+    full = run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=app_dir)
+    assert full.returncode == 0, full.stderr
+    report = _quick("generate", "app.py", "-o", "flyte", "--check", cwd=app_dir)
+    assert report["ok"] and report["stderr"] == full.stderr and "warning:" in full.stderr
+    assert report["ours"] == ["unionml_codegen", "unionml_codegen.quick", "unionml_codegen.states"]
+    assert not report["click"] and not report["pathlib"]
+    cold = run_cli("generate", "app.py", "-o", "flyte", "--check", "--no-cache", cwd=app_dir)
+    assert (cold.returncode, cold.stderr) == (0, full.stderr)  # the same words as a render and comparison
+
+
+QUICK_EDITS = {
+    "a pyproject.toml appears in the working directory": lambda d: (d / "pyproject.toml").write_text(
+        '[tool.unionml-codegen]\nimage = "other:1"\n'
+    ),
+    "a directory appears where manifests are discovered": lambda d: (d / "other").mkdir(),
+    "a pins file appears beside the app": lambda d: (d / "requirements.txt").write_text("pandas==2.2.3\n"),
+    "the app": lambda d: _append(d / "app.py", "\n# a comment\n"),
+    "a generated file": lambda d: _append(d / "flyte" / "Dockerfile", "\n"),
+    "a module in OUT": lambda d: (d / "flyte" / "sklearn.py").write_text("X = 1\n"),
+    "a leftover beside OUT": lambda d: (d / ".flyte.unionml-codegen-tmp-x").mkdir(),
+    "the record itself": None,
+}
+
+
+@pytest.mark.parametrize("edit", sorted(QUICK_EDITS))
+def test_the_warm_lane_never_answers_for_a_changed_tree(tmp_path, edit):
+    app_dir = tmp_path / "digits"
+    app_dir.mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    cache_dir = tmp_path / "cache"
+    args = ("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(cache_dir))
+    assert run_cli(*args[:4], "--cache-dir", str(cache_dir), cwd=app_dir).returncode == 0
+    assert run_cli(*args, cwd=app_dir).returncode == 0
+    assert _quick(*args, cwd=app_dir)["ok"]
+    if QUICK_EDITS[edit] is None:
+        [record] = (cache_dir / "invocations").glob("*.json")
+        record.write_text(record.read_text()[:-10])
+    else:
+        QUICK_EDITS[edit](app_dir)
+    assert not _quick(*args, cwd=app_dir)["ok"]
+
+
+def test_the_warm_lane_takes_only_arguments_it_knows(tmp_path):
+    for args in (
+        ("generate", "app.py", "-o", "flyte"),  # not a check: writes
+        ("generate", "app.py", "-o", "flyte", "--check", "--no-cache"),
+        ("generate", "app.py", "-o", "flyte", "--check", "--force"),
+        ("generate", "app.py", "-o", "flyte", "--check", "--help"),
+        ("schedules", "flyte"),
+    ):
+        assert not _quick(*args, cwd=tmp_path)["ok"]
+
+
+def test_a_record_in_a_cache_inside_the_project_is_never_used(tmp_path):
+    app_dir = tmp_path / "digits"
+    app_dir.mkdir()
+    (app_dir / ".git").mkdir()
+    shutil.copy(EXAMPLES / "digits" / "app.py", app_dir / "app.py")
+    inside = app_dir / ".cache"
+    outside = tmp_path / "cache"
+    args = ["generate", "app.py", "-o", "flyte", "--check"]
+    assert run_cli(*args[:4], cwd=app_dir).returncode == 0
+    assert run_cli(*args, "--cache-dir", str(outside), cwd=app_dir).returncode == 0
+    from unionml_codegen import quick
+
+    [record] = (outside / "invocations").glob("*.json")
+    (inside / "invocations").mkdir(parents=True, mode=0o700)
+    os.chmod(inside, 0o700)
+    key = quick.invocation_key([*args, "--cache-dir", str(inside)], str(app_dir))
+    shutil.copy(record, inside / "invocations" / f"{key}.json")  # a pull request commits a record, well keyed
+    assert not _quick(*args, "--cache-dir", str(inside), cwd=app_dir)["ok"]
+    shutil.move(inside, outside.parent / "moved")  # the same record, outside the project: it would be taken
+    moved = outside.parent / "moved"
+    key = quick.invocation_key([*args, "--cache-dir", str(moved)], str(app_dir))
+    shutil.copy(record, moved / "invocations" / f"{key}.json")
+    assert _quick(*args, "--cache-dir", str(moved), cwd=app_dir)["ok"]

@@ -36,16 +36,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from .quick import cache_directory, code_digest
 
 ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
 ENV_OFF = "UNIONML_CODEGEN_NO_CACHE"
 FORMAT = 1  # bump when an entry's shape changes: older entries are then misses
 MAX_ENTRIES = 512
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
-
-_PACKAGE = Path(__file__).resolve().parent
-
 
 @dataclass(frozen=True)
 class Cache:
@@ -64,11 +61,7 @@ class Cache:
 
 
 def default_directory() -> Path:
-    configured = os.environ.get(ENV_DIR)
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "unionml-codegen"
+    return Path(cache_directory())
 
 
 def configured(directory: str | os.PathLike | None = None, *, disabled: bool = False) -> Cache:
@@ -108,13 +101,9 @@ def _private_dir(path: Path, create: bool) -> bool:
 
 
 def generator_digest() -> str:
-    """A hash of the generator's own code: any change to it (not only a new version number) is a miss."""
-    content = hashlib.sha256(__version__.encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        content.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return content.hexdigest()
+    """A hash of the generator's own code and templates: any change to them (not only a new version number)
+    is a miss."""
+    return code_digest()
 
 
 def entry_key(app: Path, out: Path, setting: dict[str, object]) -> str:

@@ -130,11 +130,37 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
 
     cache = configured(cache_dir, disabled=no_cache)
     rerun = _rerun_command(app, out, models, image, package, target)
-    exits = [_run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache) for target in targets]
-    sys.exit(max(exits))
+    said: list[str] = []
+    runs = [_run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said) for target in targets]
+    if (check or diff) and all(code == 0 and result is not None for code, result in runs) and cache.enabled:
+        from .quick import remember  # the warm lane's record of this clean run (quick.py)
+
+        remember(
+            sys.argv[1:],
+            os.getcwd(),
+            [
+                {"app": os.path.abspath(t.app), "out": os.path.realpath(t.output), "sources": r.notes,
+                 "files": r.file_hashes()}
+                for t, (_, r) in zip(targets, runs)
+            ],
+            "".join(said),
+        )  # fmt: skip
+    sys.exit(max(code for code, _ in runs))
 
 
-def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache) -> int:
+def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str]):
+    """Generate or check one target: (exit code, the result when there is one). What it prints on stderr
+    is also kept in `said`, for the warm lane's record of a clean check."""
+
+    def echo(text: str, err: bool = False, nl: bool = True) -> None:
+        if err:
+            said.append(text + ("\n" if nl else ""))
+        click.echo(text, err=err, nl=nl)
+
+    return _generate_one(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo)
+
+
+def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo):
     from .generate import Options
     from .generate import generate as run
     from .write import RollbackFailed, WriteRefused, interrupted
@@ -142,63 +168,63 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache) -> 
     options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
     out = target.output
     if os.path.islink(out) and os.path.isdir(out):
-        click.echo(
+        echo(
             f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True
         )
     try:
         result = run(target.app, out, options, check=check, diff=diff, force=force, cache=cache)
     except AppError as exc:
-        click.echo(exc.diagnostics.render(exc.source), err=True)
+        echo(exc.diagnostics.render(exc.source), err=True)
         count = len(exc.diagnostics.errors)
-        click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
-        return 2
+        echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
+        return 2, None
     except WriteRefused as exc:
-        click.echo(plain_error(exc.code, exc.message), err=True)
-        return 2
+        echo(plain_error(exc.code, exc.message), err=True)
+        return 2, None
     except RuntimeError as exc:
         render = sys.modules.get("unionml_codegen.render")  # not imported: none of its errors was raised
         if render is None or not isinstance(exc, render.GeneratedCodeError):
             raise
         message = f"{exc}; nothing was written. This is a bug in unionml-codegen: please report it with the app"
-        click.echo(f"internal {plain_error(codes.INTERNAL_ERROR, message)}", err=True)
-        return 2
+        echo(f"internal {plain_error(codes.INTERNAL_ERROR, message)}", err=True)
+        return 2, None
     except RollbackFailed as exc:
-        click.echo(plain_error(codes.ROLLBACK_INCOMPLETE, exc.strerror), err=True)
-        return 2
+        echo(plain_error(codes.ROLLBACK_INCOMPLETE, exc.strerror), err=True)
+        return 2, None
     except OSError as exc:
-        click.echo(plain_error(codes.CANNOT_WRITE, f"cannot write {out}: {exc}"), err=True)
-        click.echo(f"{out} was left as it was", err=True)
-        return 2
+        echo(plain_error(codes.CANNOT_WRITE, f"cannot write {out}: {exc}"), err=True)
+        echo(f"{out} was left as it was", err=True)
+        return 2, None
     except KeyboardInterrupt:
-        click.echo(f"interrupted; {out} was left as it was", err=True)
+        echo(f"interrupted; {out} was left as it was", err=True)
         sys.exit(130)
     if result.diagnostics.items:
-        click.echo(result.diagnostics.render(result.source), err=True)
+        echo(result.diagnostics.render(result.source), err=True)
     if result.drift is not None:
         for text in result.drift.diffs:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
         if not result.drift.clean:
-            click.echo(f"{out} is out of date:\n{result.drift.summary()}", err=True)
+            echo(f"{out} is out of date:\n{result.drift.summary()}", err=True)
             ours = set(interrupted(out, runs=cache))
             for name in result.drift.leftovers:
                 if name in ours:
-                    click.echo(f"note: a run killed while writing {out} left {name} beside it; "
+                    echo(f"note: a run killed while writing {out} left {name} beside it; "
                                "the next `unionml generate` undoes what it did", err=True)  # fmt: skip
                 else:
-                    click.echo(f"note: no run on this machine left {name} beside {out}; remove it", err=True)
-            click.echo(f"run: {rerun}", err=True)
-            return 1
-        click.echo(f"{out} is up to date", err=True)
-        return 0
+                    echo(f"note: no run on this machine left {name} beside {out}; remove it", err=True)
+            echo(f"run: {rerun}", err=True)
+            return 1, result
+        echo(f"{out} is up to date", err=True)
+        return 0, result
     changes = result.changes
     if changes is None or changes.clean:
-        click.echo(f"{out} is up to date; nothing was written", err=True)
+        echo(f"{out} is up to date; nothing was written", err=True)
     else:
         parts = [f"{len(changes.changed)} updated", f"{len(changes.missing)} created"]
         if changes.extra:
             parts.append(f"{len(changes.extra)} removed ({', '.join(changes.extra)})")
-        click.echo(f"wrote {out}: {', '.join(parts)}", err=True)
-    return 0
+        echo(f"wrote {out}: {', '.join(parts)}", err=True)
+    return 0, result
 
 
 def _rerun_command(app, out, models: dict[str, str], image, package, target=None) -> str:

@@ -51,6 +51,11 @@ class Result:
     reused: bool = False  # this machine's cache vouched for OUT: nothing was rendered
     source: str | None = None  # the app's text, to show the lines warnings point at
     notes: dict[str, str] = field(default_factory=dict)  # the inputs the render read: absolute path -> state
+    hashes: dict[str, str] = field(default_factory=dict)  # reused: the sha256 of every file the cache vouched for
+
+    def file_hashes(self) -> dict[str, str]:
+        """The sha256 of every generated file, by path (the manifest included)."""
+        return self.hashes or {path: digest(content) for path, content in sorted(self.files.items())}
 
 
 def render_app(
@@ -180,7 +185,7 @@ def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Res
             source = read_app_source(app_path)
         except InputError:
             return None
-    return Result({}, diagnostics, reused=True, source=source)
+    return Result({}, diagnostics, reused=True, source=source, notes=entry["sources"], hashes=entry["files"])
 
 
 def remember(cache: Cache, app_path: Path, out_dir: Path, options: Options, result: Result) -> None:

@@ -20,13 +20,14 @@ import os
 import stat
 from pathlib import Path
 
+from . import states
 from .sources import note_read
 
 MB = 1024 * 1024
 MAX_APP_BYTES = 16 * MB  # the app and pyproject.toml
 MAX_CONFIG_BYTES = 16 * MB
 MAX_MODEL_BYTES = 512 * MB  # a vendored model file
-MARKERS = (".git", "pyproject.toml")
+MARKERS = states.MARKERS
 #: Version-control metadata: never an input, whatever names it (a checkout's .git/config holds the token CI
 #: cloned with; a model file or a local package's file that is, or links to, one would be copied into OUT).
 VCS_METADATA = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".pijul"})
@@ -37,20 +38,8 @@ class InputError(Exception):
 
 
 def project_root(directory: Path) -> Path:
-    """The project that `directory` belongs to, links resolved.
-
-    The nearest directory at or above `directory` that holds `.git` or `pyproject.toml`, unless
-    that is the file system's root or the home directory (a dotfiles repository there must not
-    make every file of the user's "the project"); without one, `directory` itself.
-    """
-    start = Path(os.path.realpath(directory))
-    home = os.path.realpath(os.path.expanduser("~"))
-    for candidate in [start, *start.parents]:
-        if any(os.path.lexists(candidate / marker) for marker in MARKERS):
-            if candidate == candidate.parent or str(candidate) == home:
-                break
-            return candidate
-    return start
+    """The project that `directory` belongs to, links resolved (states.project_root)."""
+    return Path(states.project_root(directory))
 
 
 def inside(path: Path, root: Path) -> bool:

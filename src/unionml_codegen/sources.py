@@ -31,10 +31,8 @@ from pathlib import Path
 from typing import Iterator
 
 from . import __version__
-from .codes import REGISTRY
-from .diagnostics import Diagnostic, Position
+from .states import MAX_SOURCE_BYTES, file_state, tree_state  # noqa: F401 (the states, shared with quick.py)
 
-MAX_SOURCE_BYTES = 512 * 1024 * 1024  # the largest input read (a model file, inputs.MAX_MODEL_BYTES)
 UNSTABLE = "unstable"  # read twice with different contents: never matches
 
 _recording: dict[str, str] | None = None  # absolute path (parents resolved) -> state
@@ -94,57 +92,6 @@ def _located(path: Path | str) -> str:
     """`path` absolute, its parent directories' links resolved (a link itself stays a link)."""
     absolute = os.path.abspath(path)
     return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
-
-
-def file_state(path: Path | str) -> str:
-    """What is at `path`: "missing", "dir", "other" (never opened) or "sha256:..." of a regular file;
-    prefixed with "link:" when `path` is a symbolic link (where it points decides what may be read)."""
-    try:
-        if os.path.islink(path):
-            return "link:" + _target_state(path)
-    except (OSError, ValueError):
-        return "unreadable"
-    return _target_state(path)
-
-
-def _target_state(path: Path | str) -> str:
-    try:
-        info = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return "missing"
-    except (OSError, ValueError):
-        return "unreadable"
-    if stat.S_ISDIR(info.st_mode):
-        return "dir"
-    if not stat.S_ISREG(info.st_mode):
-        return "other"
-    if info.st_size > MAX_SOURCE_BYTES:
-        return "too-large"
-    content = hashlib.sha256()
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return "other"
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                content.update(block)
-    except OSError:
-        return "unreadable"
-    return "sha256:" + content.hexdigest()
-
-
-def tree_state(directory: Path | str) -> str:
-    """The files below a local package directory, as `analyze` lists them to copy them."""
-    root = Path(directory)
-    try:
-        names = sorted(
-            path.relative_to(root).as_posix()
-            for path in root.rglob("*")
-            if "__pycache__" not in path.relative_to(root).parts and path.suffix != ".pyc" and not path.is_dir()
-        )
-    except OSError:
-        return "unreadable"
-    return "tree:" + hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
 def current_states(recorded: dict[str, str]) -> dict[str, str]:
@@ -213,8 +160,11 @@ def recorded_warnings(diagnostics) -> list[dict[str, object]]:
     ]
 
 
-def replayed_warnings(recorded: object, path: str) -> list[Diagnostic] | None:
+def replayed_warnings(recorded: object, path: str) -> list | None:
     """The recorded warnings as diagnostics of `path`; None when the record is not one we wrote."""
+    from .codes import REGISTRY  # not on quick.py's path, which replays a record's text as it was printed
+    from .diagnostics import Diagnostic, Position
+
     if not isinstance(recorded, list):
         return None
     warnings = []

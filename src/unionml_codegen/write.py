@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import codes
+from . import quick
 from .cache import Cache, forget_run, note_run, run_token
 
 try:
@@ -59,9 +60,9 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-MANIFEST = ".unionml-codegen.json"
-_IGNORED_PARTS = {"__pycache__", ".pytest_cache"}
-TEMP_MARK = ".unionml-codegen-tmp-"  # prefix (after ".OUT") of the temporary directory beside OUT
+MANIFEST = quick.MANIFEST
+_IGNORED_PARTS = set(quick.SKIPPED_DIRS)
+TEMP_MARK = quick.TEMP_MARK  # prefix (after ".OUT") of the temporary directory beside OUT
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -393,12 +394,8 @@ def compare(files: dict[str, str | bytes], out: Path, diff: bool = False) -> Dri
     return drift
 
 
-#: What Python imports, or runs at start-up (`.pth`), from a directory on its path.
-MODULE_SUFFIXES = (".py", ".pyw", ".pyc", ".pyo", ".so", ".pyd", ".pth")
-
-
 def foreign_modules(out: Path, owned) -> list[str]:
-    """The Python modules below `out` that are not in `owned` (paths relative to `out`)."""
+    """The Python modules below `out` that are not in `owned` (paths relative to `out`; quick.py)."""
     try:
         with _Output(out) as output:
             return _foreign_modules(output, owned)
@@ -407,44 +404,10 @@ def foreign_modules(out: Path, owned) -> list[str]:
 
 
 def _foreign_modules(output: _Output, owned) -> list[str]:
-    """Modules below OUT that the generator does not write: the project root and every package below it
-    are on the import path of `unionml run`, `deploy`, `pyflyte register` and the image, so such a module
-    is imported with the generated code (or shadows a third-party one). Listed without following links;
-    caches (`__pycache__`) and hidden directories (never importable by name) are skipped."""
-    if output.tree is None:
-        return []
-    found: list[str] = []
-    pending = [""]
-    while pending:
-        relative = pending.pop()
-        try:
-            fd = output.tree.open_dir(relative)
-        except (OSError, LinkRefused):
-            continue
-        try:
-            names = sorted(os.listdir(fd))
-            for name in names:
-                path = f"{relative}/{name}" if relative else name
-                kind = _kind(fd, name)
-                if kind == "dir":
-                    if name not in _IGNORED_PARTS and not name.startswith("."):
-                        pending.append(path)
-                elif name.endswith(MODULE_SUFFIXES) and path not in owned and path != MANIFEST:
-                    found.append(path)
-        finally:
-            os.close(fd)
-    return sorted(found)
+    return [] if output.fd is None else quick.foreign_modules(output.fd, owned)
 
 
-def leftover_runs(out: Path) -> list[str]:
-    """The entries beside `out` named like the temporary directory of a write (`.OUT` + `TEMP_MARK` + ...):
-    a run still writing, one that was killed, or something committed to look like one."""
-    real = Path(os.path.realpath(out))
-    prefix = f".{real.name}{TEMP_MARK}"
-    try:
-        return sorted(name for name in os.listdir(real.parent) if name.startswith(prefix))
-    except OSError:
-        return []
+leftover_runs = quick.leftover_runs
 
 
 def _compare(files: dict[str, str | bytes], scan: _Scan, owned: dict[str, str], diff: bool) -> Drift:
