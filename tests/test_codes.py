@@ -246,5 +246,3 @@ def test_the_cli_prints_the_codes_of_several_areas_after_the_message(tmp_path):
         "app.py:1:1: error: --model nope=...: the app has no prediction schedule named 'nope' [UMG401]"
         in binding.stderr
     )
-
-

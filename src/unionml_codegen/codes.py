@@ -115,6 +115,9 @@ COMPONENT_LEFT_OUT = _code(
     "UMG116", "component-left-out", "warning", "an optional component uses a unionml object and is left out"
 )
 INVALID_PACKAGE_NAME = _code("UMG117", "invalid-package-name", "error", "the generated package's name cannot work")
+UNKNOWN_REGISTRATION = _code(
+    "UMG118", "unknown-registration", "error", "a component is registered through an attribute unionml does not have"
+)
 SQL_TASK_NOT_A_NAME = _code(
     "UMG120", "sql-task-not-a-name", "error", "a SQL dataset is not given a SQL task assigned to a name"
 )

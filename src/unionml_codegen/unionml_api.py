@@ -8,6 +8,7 @@ not None) is an error, since the generator cannot know whether it runs.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -23,6 +24,40 @@ from .sql_tasks import DATASET_FACTORIES, SqlTasks
 DATASET_CLASSES = frozenset({"unionml.Dataset", "unionml.dataset.Dataset"})
 MODEL_CLASSES = frozenset({"unionml.Model", "unionml.model.Model"})
 SCHEDULE_METHODS = {"schedule_training": "training", "schedule_prediction": "prediction"}
+
+#: The attributes of unionml 0.2.1's Dataset and Model (their classes' and what `__init__` sets): any
+#: other, `@dataset.spliter` or `@model.evaluate`, stops unionml with AttributeError at import.
+ATTRIBUTES = {
+    "dataset": frozenset(
+        "_default_feature_loader _default_feature_transformer _default_loader _default_parser _default_splitter "
+        "_from_flytekit_task _kwarg_to_dataclass_field dataset_datatype dataset_datatype_source dataset_task "
+        "feature_loader feature_transformer feature_type find_lhs from_sqlalchemy_task from_sqlite_task get_data "
+        "get_features instantiated_in lhs loader loader_kwargs_type location parser parser_kwargs "
+        "parser_kwargs_type parser_return_types reader reader_input_types splitter splitter_kwargs "
+        "splitter_kwargs_type _dataset_datatype _dataset_task _feature_loader _feature_transformer _features "
+        "_instantiated_in _lhs _loader _loader_kwargs_type _module_file _parser _parser_feature_key "
+        "_parser_kwargs_type _random_state _reader _reader_input_types _reader_task_kwargs _shuffle _splitter "
+        "_splitter_kwargs_type _targets _test_size name".split()
+    ),
+    "model": frozenset(
+        "_default_init _default_loader _default_saver _remote _remote_fetch_output _remote_load_model_artifact "
+        "add_predictor_schedule add_trainer_schedule artifact config_file dataset dockerfile evaluator find_lhs "
+        "hyperparameter_type init instantiated_in lhs load load_from_env loader location model_type predict "
+        "predict_callbacks predict_from_features_task predict_from_features_workflow "
+        "predict_from_features_workflow_name predict_task predict_workflow predict_workflow_name "
+        "prediction_schedule_names prediction_schedules prediction_type predictor registry remote "
+        "remote_activate_schedules remote_deactivate_schedules remote_deploy remote_fetch_model "
+        "remote_fetch_predictions remote_list_model_versions remote_list_prediction_ids "
+        "remote_list_scheduled_prediction_runs remote_list_scheduled_training_runs remote_load remote_predict "
+        "remote_train remote_wait resolve_model_artifact save saver schedule_prediction schedule_training serve "
+        "train train_task train_workflow train_workflow_name trainer trainer_params training_schedule_names "
+        "training_schedules __remote__ _artifact _config_file _dataset _dockerfile _domain _hyperparameter_config "
+        "_hyperparameter_type _image_name _init _init_callable _instantiated_in _launchplan_cache _lhs _loader "
+        "_module_file _patch_destination_dir _predict_callbacks _predict_from_features_task _predict_task "
+        "_predict_task_kwargs _prediction_schedules _project _registry _saver _train_task _train_task_kwargs "
+        "_training_schedules name".split()
+    ),
+}
 
 _ONCE_HINT = (
     "call it at the module's top level (a `with` or `try` body, or a `for` loop over a literal list, "
@@ -260,6 +295,8 @@ class UnionmlReader:
                 continue
             obj, role = target
             self.registration_nodes.add(decorator)
+            if context is None and not self._registers(obj, role, decorator, "@"):
+                continue  # (in a function, the name may be another object: no more than a role is checked)
             if context is not None:
                 self._conditional(decorator, f"{obj.variable}.{role}", context)
                 continue
@@ -272,6 +309,8 @@ class UnionmlReader:
             return
         assert isinstance(expr, cst.Call)
         obj, method = target
+        if context is None and method not in ATTRIBUTES[obj.kind] and not self._registers(obj, method, expr, ""):
+            return  # (in a function, `model.fit(...)` is a call on a parameter or local of that name)
         is_component = method in (DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS)
         if method in SCHEDULE_METHODS and obj.kind == "model":
             if context is not None:
@@ -288,6 +327,34 @@ class UnionmlReader:
             self._register_by_call(obj, method, expr)
         elif method == "train" and obj.kind == "model" and context is None:
             self.train_calls[obj.variable] = self.pos(expr)
+
+    def _registers(self, obj: UnionObject, attribute: str, node: cst.CSTNode, spelling: str) -> bool:
+        """Whether `obj.attribute` used as a decorator (`spelling` "@") or called is a component
+        registration; else an error at it, with the nearest registration (or attribute) as the hint.
+
+        unionml 0.2.1 stops at import on an attribute its objects do not have; the generator would
+        drop the function without a word and train with unionml's default component instead."""
+        roles = DATASET_COMPONENTS if obj.kind == "dataset" else MODEL_COMPONENTS
+        if attribute in roles:
+            return True
+        kind = "Dataset" if obj.kind == "dataset" else "Model"
+        near = difflib.get_close_matches(attribute, roles, n=1) or difflib.get_close_matches(
+            attribute, sorted(a for a in ATTRIBUTES[obj.kind] if not a.startswith("_")), n=1
+        )
+        shown = f"{spelling}{obj.variable}.{attribute}"
+        if attribute in ATTRIBUTES[obj.kind]:
+            message = f"`{shown}` is not a component registration: {kind}.{attribute} registers no function"
+        else:
+            message = (
+                f"`{shown}`: unionml's {kind} has no attribute {attribute!r} (unionml stops with AttributeError "
+                "when it imports the app)"
+            )
+        registrations = ", ".join(f"`{spelling}{obj.variable}.{role}`" for role in roles)
+        hint = (
+            f"did you mean `{spelling}{obj.variable}.{near[0]}`?" if near else f"register with one of {registrations}"
+        )
+        self.diagnostics.error(codes.UNKNOWN_REGISTRATION, self.pos(node), message, hint)
+        return False
 
     def _nested_calls(self, expr: cst.BaseExpression, context: str | None) -> None:
         """Schedule and registration calls buried in an expression (a comprehension, a lambda,

@@ -22,9 +22,7 @@ def reader(count: int = 300) -> pd.DataFrame:
 
 
 @model.trainer
-def trainer(
-    estimator: RandomForestClassifier, features: pd.DataFrame, target: pd.DataFrame
-) -> RandomForestClassifier:
+def trainer(estimator: RandomForestClassifier, features: pd.DataFrame, target: pd.DataFrame) -> RandomForestClassifier:
     return fit_forest(estimator, features / SCALE, target)
 
 
