@@ -50,6 +50,28 @@ class _Commands(click.Group):
             self.add_command(command, name)
         return super().get_command(ctx, name)
 
+    #: Commands unionml 0.2.1's own CLI defines that this one does not: forwarded to it when it is installed.
+    UNIONML_ONLY = ("init", "train", "predict", "serve", "list-prediction-ids")
+    #: Names both define: unionml's takes an app (`app.py`, `app:model`), this one a generated project.
+    SHARED = (
+        "deploy", "activate-schedules", "deactivate-schedules", "list-scheduled-training-runs",
+        "list-scheduled-prediction-runs", "list-model-versions", "fetch-model", "fetch-predictions",
+    )  # fmt: skip
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else None
+        if name in self.UNIONML_ONLY and name not in self.commands:
+            return name, _forwarded(name), args[1:]
+        if name in self.SHARED and _unionml_style_app(args[1:]):
+            if _unionml_installed():
+                return name, _forwarded(name), args[1:]
+            app = next(w for w in args[1:] if not w.startswith("-") and (w.endswith(".py") or ":" in w))
+            raise click.UsageError(
+                f"`unionml {name} {app}` is unionml's form, and unionml is not installed; this command operates "
+                f"a generated project: `unionml generate {app.split(':')[0]} -o flyte`, then `unionml {name} flyte`"
+            )
+        return super().resolve_command(ctx, args)
+
     def load_all(self) -> None:
         """Import every command (for tools that read `commands`, like mkdocs-click's CLI reference)."""
         with click.Context(self) as ctx:
@@ -57,8 +79,67 @@ class _Commands(click.Group):
                 self.get_command(ctx, name)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="unionml-codegen")
+def _unionml_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("unionml") is not None
+
+
+def _unionml_style_app(words: list[str]) -> bool:
+    """Whether the first argument names an app the way unionml's own commands take it (`app.py`, `app:model`)
+    rather than a generated project's directory."""
+    from .write import MANIFEST
+
+    positional = [word for word in words if not word.startswith("-")]
+    if any(os.path.isfile(os.path.join(word, MANIFEST)) for word in positional):
+        return False  # a generated project is named: this program's command
+    return any(word.endswith(".py") or (":" in word and not os.path.exists(word)) for word in positional)
+
+
+def _forwarded(name: str) -> click.Command:
+    """A command that hands its arguments, untouched, to unionml's own CLI."""
+
+    @click.command(
+        name,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+        add_help_option=False,
+    )
+    @click.pass_context
+    def forward(ctx: click.Context) -> None:
+        if not _unionml_installed():
+            raise click.UsageError(
+                f"`unionml {name}` is a command of unionml's own CLI, and unionml is not installed "
+                "(pip install unionml==0.2.1)"
+            )
+        from unionml.cli import app as unionml_app
+
+        unionml_app.main(args=[name, *ctx.args], prog_name="unionml")
+
+    return forward
+
+
+def _version_message() -> str:
+    from . import __version__
+
+    text = f"unionml-codegen {__version__} (this `unionml` command"
+    try:
+        from importlib.metadata import version
+
+        return text + f"; commands it does not define go to unionml {version('unionml')})"
+    except Exception:  # importlib.metadata.PackageNotFoundError: unionml is not installed
+        return text + ")"
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="unionml's own commands (init, train, predict, serve, list-prediction-ids), and deploy, "
+    "activate-schedules, ... given an app the way unionml takes it (app.py, app:model), are forwarded to "
+    "unionml's CLI when unionml is installed. `unionml-codegen` is this command under a name no other "
+    "package installs.",
+)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, help="Show which program answers, and exit.",
+              callback=lambda ctx, param, value: (click.echo(_version_message()), ctx.exit()) if value else None)  # fmt: skip
 def main() -> None:
     """Generate reviewable Flyte projects from UnionML apps."""
 
@@ -131,7 +212,9 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
     cache = configured(cache_dir, disabled=no_cache)
     rerun = _rerun_command(app, out, models, image, package, target)
     said: list[str] = []
-    runs = [_run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said) for target in targets]
+    runs = [
+        _run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said) for target in targets
+    ]
     if (check or diff) and all(code == 0 and result is not None for code, result in runs) and cache.enabled:
         from .quick import remember  # the warm lane's record of this clean run (quick.py)
 
@@ -168,9 +251,7 @@ def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, c
     options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
     out = target.output
     if os.path.islink(out) and os.path.isdir(out):
-        echo(
-            f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True
-        )
+        echo(f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True)
     try:
         result = run(target.app, out, options, check=check, diff=diff, force=force, cache=cache)
     except AppError as exc:
