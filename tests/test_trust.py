@@ -579,3 +579,37 @@ def test_a_file_no_longer_generated_is_removed_on_a_machine_that_never_wrote_it(
     assert result.returncode == 0 and "removed" in result.stderr, result.stderr
     gone = before - set(read_tree(out))
     assert "digits/kickoff.py" in gone
+
+
+# Issue 21, item 2: a binding the manifest remembers for a schedule that is gone is dropped, not an error
+
+
+def _seed_guide(tmp_path: Path) -> tuple[Path, list[str]]:
+    work = tmp_path / "seed_guide"
+    shutil.copytree(EXAMPLES / "seed_guide", work, ignore=shutil.ignore_patterns("flyte", "flyte2"))
+    words = (EXAMPLES / "seed_guide" / "generate.args").read_text().replace("examples/seed_guide/", "").split()
+    assert run_cli("generate", "app.py", "-o", "flyte", *words, cwd=work).returncode == 0
+    return work, words
+
+
+def _drop_schedule(app: Path, name: str) -> None:
+    text = app.read_text()
+    start = text.index(f'    name="{name}",')
+    start = text.rindex("model.schedule_prediction(", 0, start)
+    end = text.index(")\n", start) + 2
+    app.write_text(text[:start] + text[end:])
+
+
+def test_a_remembered_binding_of_a_removed_schedule_is_dropped_with_a_warning(tmp_path):
+    work, words = _seed_guide(tmp_path)
+    _drop_schedule(work / "app.py", "daily_predictions_with_model_object")
+    result = run_cli("generate", "app.py", "-o", "flyte", cwd=work)  # the bindings come from the manifest
+    assert result.returncode == 0 and "[UMG409]" in result.stderr and "UMG401" not in result.stderr, result.stderr
+    manifest = json.loads((work / "flyte" / MANIFEST).read_text())
+    assert "daily_predictions_with_model_object" not in manifest["options"]["models"]
+    assert "daily_predictions" in manifest["options"]["models"]  # the others are kept
+    check = run_cli("generate", "app.py", "-o", "flyte", "--check", cwd=work)
+    assert check.returncode == 0 and "UMG409" not in check.stderr, check.stderr
+    typed = run_cli("generate", "app.py", "-o", "flyte", "--model",
+                    "daily_predictions_with_model_object=model.joblib", cwd=work)  # fmt: skip
+    assert typed.returncode == 2 and "[UMG401]" in typed.stderr  # a flag the user typed is still an error

@@ -248,7 +248,8 @@ def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, c
     from .generate import generate as run
     from .write import RollbackFailed, WriteRefused, interrupted
 
-    options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
+    options = Options(image=target.image, package=target.package, models=target.models, target=target.target,
+                      remembered=target.remembered)  # fmt: skip
     out = target.output
     if os.path.islink(out) and os.path.isdir(out):
         echo(f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True)

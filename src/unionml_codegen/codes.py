@@ -243,6 +243,9 @@ INVALID_MODEL_VERSION = _code(
 
 # 5xx: reading the app, and the Python the generated project copies
 UNREADABLE_APP = _code("UMG501", "unreadable-app", "error", "the app file cannot be read")
+STALE_MODEL_BINDING = _code(
+    "UMG409", "stale-model-binding", "warning", "a --model binding the manifest remembers names a schedule now gone"
+)
 INVALID_PYTHON = _code("UMG502", "invalid-python", "error", "CPython rejects the app or a module copied beside it")
 NESTED_TOO_DEEPLY = _code("UMG503", "nested-too-deeply", "error", "the code is nested deeper than the generator reads")
 PARSER_LIMITATION = _code(

@@ -77,6 +77,7 @@ class Target:
     models: dict[str, str]  # schedule name -> model file, relative to the current directory
     origin: str  # where the app and output came from, for messages
     target: str = DEFAULT_TARGET  # flyte1 or flyte2
+    remembered: frozenset[str] = frozenset()  # bindings only the manifest gave: dropped if their schedule is gone
 
 
 def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
@@ -105,10 +106,12 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
             recorded = manifest_settings(settings.output)
         except ConfigError:  # e.g. a model bound outside the project: the command line alone decides
             recorded = None
+        remembered: frozenset[str] = frozenset()
         if recorded is not None and recorded.app is not None and _same(recorded.app, settings.app):
             # the package the manifest records is the derived one unless it was given: leave it derived
+            remembered = frozenset(recorded.models) - frozenset(settings.models)
             settings = settings.over(replace(recorded, package=None))
-        return [_target(settings, cwd, origin)]
+        return [_target(settings, cwd, origin, remembered)]
     if settings.output is not None:
         recorded = manifest_settings(settings.output)
         if recorded is None:
@@ -117,7 +120,8 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
                 f"no app: {_shown(settings.output / MANIFEST, cwd)} does not name one; "
                 f"pass APP, or set app in [tool.{TABLE}] of pyproject.toml",
             )
-        return [_target(settings.over(recorded), cwd, _shown(settings.output / MANIFEST, cwd))]
+        remembered = frozenset(recorded.models) - frozenset(settings.models)
+        return [_target(settings.over(recorded), cwd, _shown(settings.output / MANIFEST, cwd), remembered)]
     found = discover(cwd)
     if not found:
         raise ConfigError(
@@ -126,7 +130,11 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
             f"set app and output in [tool.{TABLE}] of pyproject.toml, or run this in the directory "
             f"that holds a generated project (one with {MANIFEST})",
         )
-    return [_target(settings.over(recorded), cwd, _shown(recorded.output / MANIFEST, cwd)) for recorded in found]
+    return [
+        _target(settings.over(recorded), cwd, _shown(recorded.output / MANIFEST, cwd),
+                frozenset(recorded.models) - frozenset(settings.models))
+        for recorded in found
+    ]  # fmt: skip
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -264,7 +272,7 @@ def _toml_module():
     return tomllib
 
 
-def _target(settings: Settings, cwd: Path, origin: str) -> Target:
+def _target(settings: Settings, cwd: Path, origin: str, remembered: frozenset[str] = frozenset()) -> Target:
     assert settings.app is not None and settings.output is not None
     return Target(
         app=Path(_shown(settings.app, cwd)),
@@ -274,6 +282,7 @@ def _target(settings: Settings, cwd: Path, origin: str) -> Target:
         models={name: _shown(path, cwd) for name, path in sorted(settings.models.items())},
         origin=origin,
         target=settings.target if settings.target is not None else DEFAULT_TARGET,
+        remembered=remembered,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__, cache as caching, codes, sources
@@ -36,6 +36,9 @@ class Options:
     package: str | None = None
     models: dict[str, str] = field(default_factory=dict)  # --model SCHEDULE=PATH (relative to the cwd)
     target: str = DEFAULT_TARGET  # --target: flyte1 (flytekit 1.x) or flyte2 (the flyte 2.x SDK)
+    # the --model bindings only a manifest gave (config.py): one whose prediction schedule the app no longer
+    # has is dropped with a warning, not refused as a flag the user typed
+    remembered: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -90,6 +93,7 @@ def render_app(
             keep_sql_tasks=keep_sql_tasks,
         )
         if app is not None and not diagnostics.errors:
+            options = _without_stale_bindings(app, options, diagnostics)
             bindings = {name: Path(path) for name, path in options.models.items()}
             app = validate(app, diagnostics, bindings, app_path.parent, target=options.target)
     if app is None or diagnostics.errors:
@@ -120,6 +124,23 @@ def render_app(
         **(schedules_record(app) if options.target == DEFAULT_TARGET else {}),
     }
     return Result(with_manifest(files, record), diagnostics, source=source, notes=dict(notes))
+
+
+def _without_stale_bindings(app, options: Options, diagnostics: Diagnostics) -> Options:
+    """`options` without the bindings the manifest remembered for prediction schedules the app no longer has."""
+    predictions = {schedule.name for schedule in app.schedules if schedule.kind == "prediction"}
+    stale = sorted(name for name in options.remembered if name in options.models and name not in predictions)
+    for name in stale:
+        diagnostics.warning(
+            codes.STALE_MODEL_BINDING,
+            Position(1, 1),
+            f"the project's manifest binds a model file to '{name}' (--model {name}=...), and the app has no "
+            "prediction schedule of that name any more: the binding is dropped",
+            "nothing to do: the regenerated manifest no longer records it",
+        )
+    if not stale:
+        return options
+    return replace(options, models={k: v for k, v in options.models.items() if k not in stale})
 
 
 _READ_HINT = (
@@ -155,6 +176,8 @@ def _setting(app_path: Path, out_dir: Path, options: Options) -> dict[str, objec
         "package": options.package,
         "models": models,
     }
+    if options.remembered:  # a binding only the manifest gave is dropped where a typed one is an error
+        setting["remembered"] = sorted(options.remembered)
     return {**setting, **_target_option(options)}
 
 

@@ -207,7 +207,8 @@ def verify_project(directory: Path) -> None:
     regenerate = f"run `unionml generate -o {directory}`, review what it changes, and commit it"
     try:
         [target] = resolve(Settings(output=directory))
-        options = Options(image=target.image, package=target.package, models=target.models, target=target.target)
+        options = Options(image=target.image, package=target.package, models=target.models, target=target.target,
+                          remembered=target.remembered)  # fmt: skip
         result = generate(target.app, target.output, options, check=True, cache=configured())
     except ConfigError as exc:
         raise OperateError(f"{directory} cannot be verified: {visible(exc.message)}", regenerate) from None
