@@ -445,6 +445,8 @@ def test_times_near_the_limits_of_datetime_are_usage_errors(tmp_path, args):
         ("digits", 'Model(name="digits_classifier"', 'Model(name=""', "UMG130"),
         ("digits", 'Dataset(name="digits_dataset"', 'Dataset(name="  "', "UMG130"),
         ("digits_batch", 'model_version="latest"', 'model_version=""', "UMG408"),
+        ("digits_batch", 'model_version="latest"', 'model_version="<MODEL_VERSION>"', "UMG408"),  # issue 21, item 11
+        ("digits_batch", 'model_version="latest"', 'model_version="{version}"', "UMG408"),
     ],
 )
 def test_an_empty_name_or_model_version_is_refused_at_its_line(tmp_path, example, old, new, code):

@@ -238,7 +238,7 @@ MODEL_PATH_NOT_UTF8 = _code(
     "UMG407", "model-path-not-utf8", "error", "the model file's path has bytes that are not UTF-8"
 )
 INVALID_MODEL_VERSION = _code(
-    "UMG408", "invalid-model-version", "error", "a prediction schedule's model_version is empty or not a string"
+    "UMG408", "invalid-model-version", "error", "a prediction schedule's model_version is empty, a placeholder or not a string"
 )
 
 # 5xx: reading the app, and the Python the generated project copies

@@ -59,6 +59,15 @@ def resolve_models(
     return references
 
 
+_PLACEHOLDER = re.compile(r"^\s*(<[^<>]*>|\{[^{}]*\}|\$\{[^{}]*\})\s*$")
+
+
+def _placeholder(version: str) -> bool:
+    """Whether a model version is a template's placeholder (`"<MODEL_VERSION>"`, `"{version}"`, `"${VERSION}"`)
+    rather than a training execution's name: every run would fail to find it."""
+    return _PLACEHOLDER.match(version) is not None
+
+
 def _resolve(
     schedule: Schedule, binding: Path | None, app_dir: Path, diagnostics: Diagnostics
 ) -> ModelReference | None:
@@ -77,8 +86,11 @@ def _resolve(
         return _vendored(binding, str(binding), schedule, schedule.position, diagnostics, app_dir, bound=True)
     if source.get("model_version") is not None:
         version = source["model_version"]
-        if not isinstance(version, str) or not version.strip():
-            shown = "an empty string" if isinstance(version, str) else f"a {type(version).__name__}"
+        if not isinstance(version, str) or not version.strip() or _placeholder(version):
+            shown = (
+                f"{version!r}, a placeholder" if isinstance(version, str) and version.strip()
+                else "an empty string" if isinstance(version, str) else f"a {type(version).__name__}"
+            )  # fmt: skip
             diagnostics.error(
                 codes.INVALID_MODEL_VERSION,
                 schedule.at("model_version"),
