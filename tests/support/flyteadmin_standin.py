@@ -11,8 +11,12 @@ flyteorg/flyte (read for facts, nothing copied):
   must name a registered workflow and pass flyteadmin's launch-plan rules
   (launch_plan_validator.go, checked by ``flyte_package.flyteadmin_problems``, first problem wins);
   new launch plans are INACTIVE.
-* ``UpdateLaunchPlan``: activating a version deactivates every other version of that name
-  (launch_plan_manager.go enableLaunchPlan); deactivating touches only that version.
+* ``UpdateLaunchPlan``: activating a version reads one ACTIVE version of the name and later, with no
+  lock between, sets it INACTIVE and the new one ACTIVE (launch_plan_manager.go enableLaunchPlan), so
+  concurrent activations can leave two ACTIVE versions (``serialize_activation`` turns that off,
+  ``activation_gap`` forces it); deactivating touches only that version.
+* Faults: every call passes through ``faults`` (faults.py), which a test arms to fail, delay, hang
+  or lose the reply of the Nth call.
 * Lists (``ListTasks`` / ``ListWorkflows`` / ``ListLaunchPlans`` / ``ListActiveLaunchPlans`` /
   ``ListExecutions``): project and domain required, limit > 0, the filter grammar of
   pkg/manager/impl/util/filters.go (``func(field,value)`` joined by ``+``; ``eq ne gt gte lt lte
@@ -68,6 +72,7 @@ from flyteidl.core import compiler_pb2, execution_pb2 as core_execution_pb2, ide
 from flyteidl.service import admin_pb2_grpc
 from google.protobuf import timestamp_pb2
 
+from .faults import FaultInjector
 from .flyte_package import flyteadmin_problems
 
 __all__ = ["FlyteAdminStandin", "StandinError", "scheduled_execution_name"]
@@ -205,12 +210,19 @@ class FlyteAdminStandin:
         self._last = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
         self._server: grpc.Server | None = None
         self.port: int | None = None
+        self.faults = FaultInjector()  # every call passes through it; a test arms faults (faults.py)
+        # Activation as flyteadmin does it: read the ACTIVE version (Limit 1), write later, nothing held
+        # between. `serialize_activation = True` holds one lock over the read and the write (a kinder server);
+        # `activation_gap`, when set, is called between the read and the write (a test forces a race with it).
+        self.serialize_activation = False
+        self.activation_gap: Callable[[Key], None] | None = None
+        self._activation_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------------------------
     # Serving
 
     def start(self) -> "FlyteAdminStandin":
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), interceptors=[self.faults])
         admin_pb2_grpc.add_AdminServiceServicer_to_server(_Servicer(self), self._server)
         self.port = self._server.add_insecure_port("127.0.0.1:0")
         self._server.start()
@@ -218,6 +230,7 @@ class FlyteAdminStandin:
 
     def stop(self) -> None:
         if self._server is not None:
+            self.faults.release()  # calls held by a `hang` fault end
             self._server.stop(grace=None).wait()
             self._server = None
 
@@ -508,17 +521,42 @@ class FlyteAdminStandin:
             self.launch_plans[key] = _LaunchPlanRow(self._next_id(), now, now, ident, spec, launch_plan_pb2.INACTIVE)
 
     def update_launch_plan(self, request: launch_plan_pb2.LaunchPlanUpdateRequest) -> None:
+        """flyteadmin's UpdateLaunchPlan (launch_plan_manager.go enableLaunchPlan/disableLaunchPlan, v1.16.8):
+        activating reads ONE ACTIVE version of the name (a List with Limit 1 and no ORDER BY: possibly the
+        version being activated itself), then in a later transaction sets that one INACTIVE and the requested
+        one ACTIVE. Nothing locks the name between the read and the write, so two activations at once can leave
+        two ACTIVE versions, and a later activation then deactivates only one of them."""
+        if request.state != launch_plan_pb2.ACTIVE:
+            with self._lock:
+                row = self._launch_plan_row(request.id)
+                row.state, row.updated_at = request.state, self._now()
+            return
+        if self.serialize_activation:
+            with self._activation_lock:
+                self._activate(request)
+        else:
+            self._activate(request)
+
+    def _launch_plan_row(self, ident) -> _LaunchPlanRow:
+        key = _key(ident)
+        row = self.launch_plans.get(key)
+        if row is None:
+            raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type LAUNCH_PLAN with identifier {key}")
+        return row
+
+    def _activate(self, request: launch_plan_pb2.LaunchPlanUpdateRequest) -> None:
+        key = _key(request.id)
         with self._lock:
-            key = _key(request.id)
-            row = self.launch_plans.get(key)
-            if row is None:
-                raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type LAUNCH_PLAN with identifier {key}")
+            row = self._launch_plan_row(request.id)
+            formerly = next((other for other_key, other in self.launch_plans.items()
+                             if other_key[:3] == key[:3] and other.state == launch_plan_pb2.ACTIVE), None)  # fmt: skip
+        if self.activation_gap is not None:
+            self.activation_gap(key)
+        with self._lock:  # SetActive: one transaction, with what was read before
             now = self._now()
-            if request.state == launch_plan_pb2.ACTIVE:
-                for other_key, other in self.launch_plans.items():
-                    if other_key[:3] == key[:3] and other_key != key and other.state == launch_plan_pb2.ACTIVE:
-                        other.state, other.updated_at = launch_plan_pb2.INACTIVE, now
-            row.state, row.updated_at = request.state, now
+            if formerly is not None:
+                formerly.state, formerly.updated_at = launch_plan_pb2.INACTIVE, now
+            row.state, row.updated_at = launch_plan_pb2.ACTIVE, now
 
     def create_execution(self, request: execution_pb2.ExecutionCreateRequest) -> identifier_pb2.WorkflowExecutionIdentifier:
         self._check_namespace(request.project, request.domain)
