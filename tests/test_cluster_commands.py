@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from .conftest import EXAMPLES, run_cli, run_python
 from .support.flyte_package import literal_to_python
-from .support.flyteadmin_standin import FlyteAdminStandin
+from .support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
@@ -34,7 +34,11 @@ def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
     shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch")
     app = root / "digits_batch" / "app.py"  # the app says not to activate one schedule on deploy
-    app.write_text(app.read_text().replace('    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'))
+    app.write_text(
+        app.read_text().replace(
+            '    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'
+        )
+    )
     generated = run_cli("generate", str(app), "-o", str(root / "digits_batch" / "flyte"))
     assert generated.returncode == 0 and "activate_on_deploy=False" in app.read_text(), generated.stderr
     project = root / "digits_batch" / "flyte"
@@ -67,7 +71,8 @@ def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_sai
     assert cluster.deployed.returncode == 0, cluster.deployed.stderr
     assert cluster.deployed.stdout.splitlines() == [
         "registered digits_batch version v1 in flytesnacks/development: 7 tasks, 5 workflows, 8 launch plans",
-        "activated: weekly_retraining, hourly_predictions_with_latest_model",
+        "weekly_retraining: ACTIVE at version v1",
+        "hourly_predictions_with_latest_model: ACTIVE at version v1",
         "not activated (activate_on_deploy=False): daily_predictions",
     ]
     active = {name for (name, _), state in cluster.states_after_deploy.items() if state == "ACTIVE"}
@@ -78,7 +83,9 @@ def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_sai
 
 def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cluster):
     standin = cluster.standin
-    result = run_cli("deploy", str(cluster.project), "--version", "v2", "--no-schedule", "--config", str(cluster.config))
+    result = run_cli(
+        "deploy", str(cluster.project), "--version", "v2", "--no-schedule", "--config", str(cluster.config)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == f"not activated (--no-schedule): {', '.join(SCHEDULES)}"
     assert standin.active() == {"weekly_retraining": "v1", "hourly_predictions_with_latest_model": "v1"}  # unchanged
@@ -132,7 +139,9 @@ def _register_schedule(standin, name: str, workflow: str) -> None:
         if workflow != "digits_batch.workflows.digits_classifier_train":
             admin.CreateWorkflow(workflow_pb2.WorkflowCreateRequest(id=ident(identifier_pb2.WORKFLOW, workflow),
                                                                     spec=train.spec))  # fmt: skip
-        admin.CreateLaunchPlan(launch_plan_pb2.LaunchPlanCreateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name), spec=spec))
+        admin.CreateLaunchPlan(
+            launch_plan_pb2.LaunchPlanCreateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name), spec=spec)
+        )
         admin.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name),
                                                                        state=launch_plan_pb2.ACTIVE))  # fmt: skip
 
@@ -262,27 +271,60 @@ def test_generated_model_registry_resolves_versions_over_grpc_and_names_what_to_
         f"LookupError: model version '{cluster.latest_prediction}' is execution {cluster.latest_prediction} of "
         "hourly_predictions_with_latest_model, not a training run of this model"
     )
-    assert found["unreachable"].startswith("cannot read model version 'latest' in flytesnacks/development from flyteadmin")
-    assert "set FLYTE_PLATFORM_URL" in found["unreachable"] and "schedule the prediction with a model_file" in found["unreachable"]
+    assert found["unreachable"].startswith(
+        "cannot read model version 'latest' in flytesnacks/development from flyteadmin"
+    )
+    assert (
+        "set FLYTE_PLATFORM_URL" in found["unreachable"]
+        and "schedule the prediction with a model_file" in found["unreachable"]
+    )
 
 
-def test_backfill_remote_starts_one_execution_per_kickoff_with_its_kickoff_input(cluster):
+def test_backfill_remote_runs_the_active_version_names_executions_as_the_scheduler_and_resumes(cluster):
     standin = cluster.standin
+    args = ("backfill", str(cluster.project), "weekly_retraining", "--remote", "--from", "2026-11-01",
+            "--to", "2026-11-16T23:00:00")  # fmt: skip
+    # weekly_retraining was deactivated above: no ACTIVE version, so nothing to choose without --version
+    refused = unionml(cluster, *args, ok=False)
+    assert refused.stderr.startswith("error: schedule 'weekly_retraining' has no ACTIVE version in "
+                                     "flytesnacks/development (deployed: v2, v1)")  # fmt: skip
+    # the ACTIVE version is the older one: the backfill runs it, not the newest registered, and says so
+    unionml(cluster, "activate-schedules", str(cluster.project), "weekly_retraining", "--version", "v1")
     before = set(standin.executions)
-    result = unionml(cluster, "backfill", str(cluster.project), "weekly_retraining", "--remote",
-                     "--from", "2026-11-01", "--to", "2026-11-16T23:00:00", "--json")  # fmt: skip
-    record = json.loads(result.stdout)
+    record = json.loads(unionml(cluster, *args, "--json").stdout)
     mondays = [datetime(2026, 11, day, 3, tzinfo=timezone.utc) for day in (2, 9, 16)]
     assert [run["kickoff"] for run in record["runs"]] == [_iso(t) for t in mondays]
-    assert (record["ok"], record["failed"]) == (3, 0)
+    assert (record["version"], record["version_from"]) == ("v1", "active")
+    assert (record["ok"], record["started"], record["already_there"], record["failed"]) == (3, 3, 0, 0)
     created = {key[2]: standin.executions[key] for key in set(standin.executions) - before}
-    assert set(created) == {run["execution"] for run in record["runs"]}
-    for run, kickoff in zip(record["runs"], mondays):
+    for run, kickoff in zip(record["runs"], mondays):  # named as flyteadmin's scheduler names that kickoff
+        assert run["execution"] == scheduled_execution_name(
+            "flytesnacks", "development", "weekly_retraining", "v1", kickoff
+        )
         row = created[run["execution"]]
-        newest = max(version for name, version in standin.launch_plan_states() if name == "weekly_retraining")
-        assert row.launch_plan[2:] == ("weekly_retraining", newest)  # the newest deployed version
+        assert row.launch_plan[2:] == ("weekly_retraining", "v1") and run["status"] == "started"
         assert literal_to_python(row.user_inputs.literals["time"]) == kickoff
         assert row.spec.metadata.mode == 0  # MANUAL: started by hand, not by the scheduler
+    assert set(created) == {run["execution"] for run in record["runs"]}
+    # the same range again starts nothing: every kickoff is already there
+    again = unionml(cluster, *args)
+    assert (
+        again.stdout.splitlines()[0] == "weekly_retraining: version v1 (the ACTIVE version) in flytesnacks/development"
+    )
+    assert again.stdout.splitlines()[1:3] == [
+        f"{_iso(mondays[0])}  already there",
+        f"  execution {record['runs'][0]['execution']} of version v1 was already there (QUEUED, started by manual)",
+    ]
+    assert again.stdout.splitlines()[-1] == "weekly_retraining: 0 started, 3 already there, 0 failed"
+    assert {key[2] for key in set(standin.executions) - before} == set(created)
+    # a kickoff the scheduler already ran at that version is recognised as there (the scheduler's own name)
+    fired = scheduled_execution_name("flytesnacks", "development", "weekly_retraining", "v1", TRAINED_AT[0])
+    assert fired == cluster.trainings[0]
+    there = json.loads(unionml(cluster, "backfill", str(cluster.project), "weekly_retraining", "--remote",
+                               "--from", "2026-11-23", "--to", "2026-11-23T04:00:00", "--json").stdout)  # fmt: skip
+    assert [(r["status"], r["execution"]) for r in there["runs"]] == [("already_there", fired)]
+    assert there["runs"][0]["outputs"]["started_by"] == "schedule"
+
     # a fixed-rate schedule gets its kickoff as the workflow's kickoff_time (the scheduler gives it none)
     before = set(standin.executions)
     result = unionml(cluster, "backfill", str(cluster.project), "hourly_predictions_with_latest_model", "--remote",
@@ -291,9 +333,9 @@ def test_backfill_remote_starts_one_execution_per_kickoff_with_its_kickoff_input
     kickoffs = [literal_to_python(row.user_inputs.literals["kickoff_time"]) for row in created]
     assert kickoffs == [LATEST_AT, LATEST_AT + timedelta(hours=1)]
     version = created[0].launch_plan[3]
-    assert result.stdout.splitlines()[:4] == [
+    assert result.stdout.splitlines()[1:5] == [
         line for row, at in zip(created, kickoffs)
-        for line in (f"{_iso(at)}  ok", f"  execution {row.ident.name} of version {version}: QUEUED")
+        for line in (f"{_iso(at)}  started", f"  started execution {row.ident.name} of version {version}")
     ]  # fmt: skip
     listed = json.loads(unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project),
                                 "hourly_predictions_with_latest_model", "--json").stdout)  # fmt: skip
@@ -325,10 +367,15 @@ def test_a_cluster_command_says_how_to_install_flytekit_and_names_an_unreachable
     result = CliRunner().invoke(main, ["deactivate-schedules", str(cluster.project), "--config", str(closed)])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (")
-    assert result.stderr.rstrip().endswith("check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL")
+    assert result.stderr.rstrip().endswith(
+        "check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL"
+    )
     missing = unionml(cluster, "fetch-predictions", str(cluster.project), "f0000000000000000000", ok=False)
-    assert missing.stderr.startswith(f"error: flyteadmin at {cluster.standin.endpoint} refused the request (NOT_FOUND): ")
+    assert missing.stderr.startswith(
+        f"error: flyteadmin at {cluster.standin.endpoint} has no such entity (GetExecution: "
+    )
     assert "f0000000000000000000" in missing.stderr and "Traceback" not in missing.output
+    assert len(missing.stderr.splitlines()) == 1
 
 
 HELP = """

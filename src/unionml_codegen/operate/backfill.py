@@ -70,7 +70,11 @@ def backfill(ctx, words, start, end, activated, continue_on_error, as_json, **op
 def run_kickoffs(
     runner: Runner, schedule: Schedule, kickoffs: list[dt.datetime], *, continue_on_error: bool, as_json: bool
 ) -> int:
-    """Runs the kickoffs in order, prints each outcome and a summary; the exit code."""
+    """Runs the kickoffs in order, prints each outcome and a summary; the exit code.
+
+    A runner with `streams = True` (the cluster's) has each kickoff's lines printed as it happens, and
+    reports a status per kickoff (`started`, `already there`, `FAILED`): an interrupted backfill has said
+    what it did, and a rerun resumes it."""
     if not kickoffs:
         click.echo(f"no kickoff of {schedule.name} ({schedule.cadence}) in the range", err=True)
         if as_json:
@@ -80,36 +84,57 @@ def run_kickoffs(
         runner.prepare()
     except OperateError as exc:
         fail(exc)
+    streams = getattr(runner, "streams", False)
     outcomes: list[Outcome] = []
-    label = f"{schedule.name}: {len(kickoffs)} kickoff{'s' if len(kickoffs) != 1 else ''} {runner.where}"
-    with click.progressbar(
-        kickoffs, label=label, file=sys.stderr, item_show_func=lambda t: iso(t) if t else None
-    ) as bar:
-        for kickoff in bar:
+    if streams:
+        click.echo(getattr(runner, "heading")(), err=as_json)
+        for kickoff in kickoffs:
             outcome = runner.run(kickoff)
             outcomes.append(outcome)
+            if not as_json:
+                _echo_outcome(outcome)
             if not outcome.ok and not continue_on_error:
                 break
+    else:
+        label = f"{schedule.name}: {len(kickoffs)} kickoff{'s' if len(kickoffs) != 1 else ''} {runner.where}"
+        with click.progressbar(
+            kickoffs, label=label, file=sys.stderr, item_show_func=lambda t: iso(t) if t else None
+        ) as bar:
+            for kickoff in bar:
+                outcome = runner.run(kickoff)
+                outcomes.append(outcome)
+                if not outcome.ok and not continue_on_error:
+                    break
     ok = sum(o.ok for o in outcomes)
     failed = len(outcomes) - ok
     skipped = len(kickoffs) - len(outcomes)
+    counts = {}
+    if streams:
+        statuses = [getattr(o, "status") for o in outcomes]
+        counts = {"started": statuses.count("started"), "already_there": statuses.count("already there")}
     if as_json:
-        dump_json(
-            {
-                "schedule": schedule.name,
-                "runs": [o.json() for o in outcomes],
-                "ok": ok,
-                "failed": failed,
-                "skipped": skipped,
-            }
+        record = {"schedule": schedule.name, **(getattr(runner, "summary")() if streams else {}),
+                  "runs": [o.json() for o in outcomes], "ok": ok, **counts, "failed": failed, "skipped": skipped}  # fmt: skip
+        dump_json(record)
+    elif not streams:
+        for outcome in outcomes:
+            _echo_outcome(outcome)
+    if streams:
+        summary = (
+            f"{schedule.name}: {counts['started']} started, {counts['already_there']} already there, {failed} failed"
         )
     else:
-        for outcome in outcomes:
-            click.echo(f"{iso(outcome.kickoff)}  {'ok' if outcome.ok else 'FAILED'}")
-            for line in outcome.lines():
-                click.echo(f"  {line}")
-    summary = f"{schedule.name}: {ok} ok, {failed} failed"
+        summary = f"{schedule.name}: {ok} ok, {failed} failed"
     if skipped:
         summary += f", {skipped} not run (stopped at the first failure; --continue-on-error runs them all)"
+    if streams and (failed or skipped):
+        summary += "; rerun the same command to start the rest: kickoffs already started are not started again"
     click.echo(summary, err=as_json)  # after the runs; beside the JSON, on stderr
     return 1 if failed else 0
+
+
+def _echo_outcome(outcome: Outcome) -> None:
+    status = getattr(outcome, "status", None) or ("ok" if outcome.ok else "FAILED")
+    click.echo(f"{iso(outcome.kickoff)}  {status}")
+    for line in outcome.lines():
+        click.echo(f"  {line}")

@@ -7,6 +7,19 @@ code in the task image (the generated Dockerfile copies the project), then activ
 the app said `activate_on_deploy=True` for: by the manifest, not by `auto_activate`, so that
 `--no-schedule` activates none. Activating a version deactivates the schedule's other versions
 (flyteadmin); a schedule not activated keeps whatever version was active before.
+
+Activation converges. flyteadmin (launch_plan_manager.go enableLaunchPlan, v1.16.8) reads ONE ACTIVE
+version of the name and deactivates it in a later write, with no lock between: two activations at once
+can leave two ACTIVE versions, and a later activation deactivates only one of them. So each activation
+here first deactivates the extra ACTIVE versions an earlier race left, activates, then reads the
+versions back: if more than one is ACTIVE (another activation crossed this one), every participant
+keeps the same one, the version registered last, and deactivates the others; a command whose version
+lost says so and exits 1. Each schedule's line is printed as it is switched.
+
+Partial failures: a command cut part way (flyteadmin unreachable, a refusal, a deadline) says what was
+registered and switched before it stopped and what was not; every step is safe to repeat (an entity
+registered again with the same content is ALREADY_EXISTS, activating the ACTIVE version is a no-op), so
+rerunning the same command finishes it.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import click
 
 from .common import fail, project_or_exit
 from .project import OperateError, Project, visible
-from .remote import Cluster, admin_errors, cluster_options, connect, launch_plan_versions, list_all
+from .remote import Cluster, admin_errors, cluster_options, connect, launch_plan_versions, list_all, rpc_code
 
 ACTIVE, INACTIVE = 1, 0  # flyteidl admin.LaunchPlanState
 
@@ -36,29 +49,63 @@ def deploy(out, version, no_schedule, image, config, project, domain) -> None:
 
     Like `pyflyte register --copy none --version V`: the code runs from the task image (build and push
     the project's Dockerfile first). Schedules whose app said `activate_on_deploy=True` are activated
-    unless --no-schedule is given.
+    unless --no-schedule is given. Rerunning a deploy that failed part way finishes it.
     """
     generated = project_or_exit(out)
     image = image or generated.image
     if not image:
         fail(OperateError("the project records no task image", "pass --image IMAGE"))
+    wanted = [s.name for s in generated.schedules if s.activate_on_deploy and not no_schedule]
+    left = [s.name for s in generated.schedules if s.name not in wanted]
+    progress = Progress()
     try:
         cluster = connect(config, project, domain, "deploy")
         entities = _load_entities(generated, cluster, version, image)
         with admin_errors(cluster):
-            counts = _register(cluster, entities, version)
-            activated, left = _activate_on_deploy(cluster, generated, version, no_schedule)
+            _register(cluster, entities, version, progress)
     except OperateError as exc:
-        fail(exc)
+        fail(progress.failed(exc, wanted, f"`unionml deploy` of version {version}"))
+    counts = progress.counts
     click.echo(
         f"registered {generated.package} version {version} in {project}/{domain}: "
         f"{counts['task']} tasks, {counts['workflow']} workflows, {counts['launch_plan']} launch plans"
     )
-    if activated:
-        click.echo(f"activated: {', '.join(activated)}")
+    lost = _switch_all(cluster, [(name, version) for name in wanted], ACTIVE, progress,
+                       f"`unionml deploy` of version {version}")  # fmt: skip
     if left:
         reason = "--no-schedule" if no_schedule else "activate_on_deploy=False"
         click.echo(f"not activated ({reason}): {', '.join(left)}")
+    if lost:
+        sys.exit(1)
+
+
+class Progress:
+    """What a command did before it stopped, for the message of a partial failure."""
+
+    def __init__(self) -> None:
+        self.counts = {"task": 0, "workflow": 0, "launch_plan": 0}
+        self.totals = dict(self.counts)
+        self.switched: list[str] = []
+        self.registering = True
+
+    def failed(self, exc: OperateError, schedules: list[str], command: str) -> OperateError:
+        done = [name for name in schedules if name in self.switched]
+        todo = [name for name in schedules if name not in self.switched]
+        parts = []
+        if self.registering and sum(self.totals.values()):
+            registered = sum(self.counts.values())
+            parts.append(f"registered {registered} of {sum(self.totals.values())} entities "
+                         f"({self.counts['task']}/{self.totals['task']} tasks, "
+                         f"{self.counts['workflow']}/{self.totals['workflow']} workflows, "
+                         f"{self.counts['launch_plan']}/{self.totals['launch_plan']} launch plans)")  # fmt: skip
+        elif not self.registering and sum(self.totals.values()):
+            parts.append("registered every entity")
+        if schedules and (done or not self.registering or sum(self.totals.values())):
+            parts.append(f"switched: {', '.join(done) or 'none'}; not switched: {', '.join(todo) or 'none'}")
+        if not parts:
+            return exc
+        return OperateError(f"{exc.message} ({'; '.join(parts)})",
+                            f"rerun {command} to finish it: what is done already is kept")  # fmt: skip
 
 
 def _load_entities(generated: Project, cluster: Cluster, version: str, image: str) -> list:
@@ -94,47 +141,60 @@ def _load_entities(generated: Project, cluster: Cluster, version: str, image: st
     return entities
 
 
-def _register(cluster: Cluster, entities: list, version: str) -> dict[str, int]:
-    from flytekit.exceptions.user import FlyteEntityAlreadyExistsException
+def _register(cluster: Cluster, entities: list, version: str, progress: Progress) -> None:
     from flytekit.models import launch_plan as launch_plan_models
     from flytekit.models import task as task_models
     from flytekit.models.admin import workflow as workflow_models
     from flytekit.models.core.identifier import Identifier, ResourceType
 
-    counts = {"task": 0, "workflow": 0, "launch_plan": 0}
+    counts = progress.counts
 
     def ident(kind: int, name: str) -> Identifier:
         return Identifier(kind, cluster.project, cluster.domain, name, version)
 
-    def rank(entity) -> int:  # what an entity refers to is registered before it, as pyflyte does
-        return (
-            0
-            if isinstance(entity, task_models.TaskSpec)
-            else 1 if isinstance(entity, workflow_models.WorkflowSpec) else 2
-        )
+    def kind(entity) -> str:  # what an entity refers to is registered before it, as pyflyte does
+        if isinstance(entity, task_models.TaskSpec):
+            return "task"
+        return "workflow" if isinstance(entity, workflow_models.WorkflowSpec) else "launch_plan"
 
-    for entity in sorted(entities, key=rank):
+    ordered = sorted(entities, key=lambda entity: ("task", "workflow", "launch_plan").index(kind(entity)))
+    for entity in ordered:
+        progress.totals[kind(entity)] += 1
+    for entity in ordered:
+        what = kind(entity)
         try:
-            if isinstance(entity, task_models.TaskSpec):
-                counts["task"] += 1
+            if what == "task":
                 cluster.client.create_task(ident(ResourceType.TASK, entity.template.id.name), entity)
-            elif isinstance(entity, workflow_models.WorkflowSpec):
-                counts["workflow"] += 1
+            elif what == "workflow":
                 cluster.client.create_workflow(ident(ResourceType.WORKFLOW, entity.template.id.name), entity)
             elif isinstance(entity, launch_plan_models.LaunchPlan):
-                counts["launch_plan"] += 1
                 cluster.client.create_launch_plan(ident(ResourceType.LAUNCH_PLAN, entity.id.name), entity.spec)
-        except FlyteEntityAlreadyExistsException:
-            pass  # the same entity at this version: registering again is a no-op, as with pyflyte
-    return counts
+        except Exception as exc:
+            if rpc_code(exc) != "ALREADY_EXISTS":
+                raise
+            # registered before (an earlier run of this deploy, or a create whose reply was lost and was
+            # retried): as pyflyte, a no-op
+        counts[what] += 1
+    progress.registering = False
 
 
-def _activate_on_deploy(cluster: Cluster, generated: Project, version: str, no_schedule: bool):
-    wanted = [s.name for s in generated.schedules if s.activate_on_deploy and not no_schedule]
-    left = [s.name for s in generated.schedules if s.name not in wanted]
-    for name in wanted:
-        _set_state(cluster, name, version, ACTIVE)
-    return wanted, left
+def _switch_all(cluster: Cluster, targets: list[tuple[str, str | None]], state: int, progress: Progress,
+                command: str) -> list[str]:  # fmt: skip
+    """Switch each (name, version), printing each schedule's line as it happens; the names whose version lost
+    a race (another activation won). A failure part way is a one-line error naming what was switched."""
+    lost = []
+    try:
+        with admin_errors(cluster):
+            for name, version in targets:
+                line, won = (_activate(cluster, name, version) if state == ACTIVE
+                             else (_deactivate(cluster, name, version), True))  # fmt: skip
+                progress.switched.append(name)
+                click.echo(visible(line))
+                if not won:
+                    lost.append(name)
+    except OperateError as exc:
+        fail(progress.failed(exc, [name for name, _ in targets], command))
+    return lost
 
 
 def _set_state(cluster: Cluster, name: str, version: str, state: int) -> None:
@@ -162,29 +222,60 @@ def _switch(words, version, config, project, domain, state: int, command: str) -
     try:
         schedules = generated.named(tuple(names))
         cluster = connect(config, project, domain, command)
-        lines = []
-        with admin_errors(cluster):
-            for schedule in schedules:
-                lines.append(_switch_one(cluster, schedule.name, version, state))
     except OperateError as exc:
         fail(exc)
-    for line in lines:
-        click.echo(visible(line))
+    progress = Progress()
+    shown = " ".join(["unionml", command, *words] + ([f"--version {version}"] if version else []))
+    lost = _switch_all(cluster, [(schedule.name, version) for schedule in schedules], state, progress, f"`{shown}`")
+    if lost:
+        sys.exit(1)
 
 
-def _switch_one(cluster: Cluster, name: str, version: str | None, state: int) -> str:
-    versions = launch_plan_versions(cluster, name)
+def _versions(cluster: Cluster, name: str) -> list:
+    versions = launch_plan_versions(cluster, name)  # newest registered first
     if not versions:
         raise OperateError(
             f"schedule {name!r} is not deployed in {cluster.project}/{cluster.domain}",
             "run `unionml deploy OUT --version V` first (or pass the --project/--domain it was deployed to)",
         )
-    if state == ACTIVE:
-        target = version or versions[0].id.version  # the deployed (newest) version
-        if target not in {plan.id.version for plan in versions}:
-            raise OperateError(f"schedule {name!r} has no version {target!r} in {cluster.project}/{cluster.domain}")
-        _set_state(cluster, name, target, ACTIVE)
-        return f"{name}: ACTIVE at version {target}"
+    return versions
+
+
+def _activate(cluster: Cluster, name: str, version: str | None) -> tuple[str, bool]:
+    """Activate name@version (default: the newest registered) so that exactly one version ends ACTIVE.
+    Returns the schedule's line and whether `version` is the one ACTIVE."""
+    plans = _versions(cluster, name)
+    target = version or plans[0].id.version
+    if target not in {plan.id.version for plan in plans}:
+        raise OperateError(f"schedule {name!r} has no version {target!r} in {cluster.project}/{cluster.domain}")
+    active = [plan.id.version for plan in plans if plan.closure.state == ACTIVE]
+    others = [v for v in active if v != target]
+    # an earlier race left several ACTIVE: flyteadmin deactivates only one per activation, so clear the rest
+    # first (keeping one, or none when the target is ACTIVE already, so the schedule never stops firing)
+    extra = others if target in active else others[1:]
+    cleared = []
+    for other in extra:
+        _set_state(cluster, name, other, INACTIVE)
+        cleared.append(other)
+    _set_state(cluster, name, target, ACTIVE)
+    active = [plan.id.version for plan in _versions(cluster, name) if plan.closure.state == ACTIVE]
+    if len(active) > 1:  # another activation crossed this one: all keep the version registered last
+        for other in active[1:]:
+            _set_state(cluster, name, other, INACTIVE)
+            cleared.append(other)
+        active = active[:1]
+    also = f" (deactivated {', '.join(sorted(set(cleared)))}: ACTIVE too)" if cleared and active == [target] else ""
+    if active == [target]:
+        return f"{name}: ACTIVE at version {target}{also}", True
+    if active:
+        return (f"{name}: version {active[0]} is ACTIVE, not {target}: another activation of {name} ran at the "
+                f"same time and was registered later; rerun to make {target} ACTIVE"), False  # fmt: skip
+    return (f"{name}: no version is ACTIVE: another command deactivated {target} at the same time; rerun to make "
+            f"{target} ACTIVE"), False  # fmt: skip
+
+
+def _deactivate(cluster: Cluster, name: str, version: str | None) -> str:
+    versions = _versions(cluster, name)
     active = [plan.id.version for plan in versions if plan.closure.state == ACTIVE]
     if version is not None:
         active = [v for v in active if v == version]
@@ -233,9 +324,6 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
         cluster = connect(config, project, domain, "prune-schedules")
         with admin_errors(cluster):
             stale = _stale(cluster, generated)
-            if not dry_run:
-                for plan in stale:
-                    _set_state(cluster, plan.id.name, plan.id.version, INACTIVE)
     except OperateError as exc:
         fail(exc)
     if not stale:
@@ -244,8 +332,20 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
         )
         return
     verb = "would deactivate" if dry_run else "deactivated"
-    for plan in stale:
-        click.echo(visible(f"{verb} {plan.id.name} (version {plan.id.version}, runs {plan.spec.workflow_id.name})"))
+    done: list[str] = []
+    try:
+        with admin_errors(cluster):
+            for plan in stale:
+                if not dry_run:
+                    _set_state(cluster, plan.id.name, plan.id.version, INACTIVE)
+                done.append(plan.id.name)
+                click.echo(
+                    visible(f"{verb} {plan.id.name} (version {plan.id.version}, runs {plan.spec.workflow_id.name})")
+                )
+    except OperateError as exc:
+        todo = [plan.id.name for plan in stale if plan.id.name not in done]
+        fail(OperateError(f"{exc.message} (deactivated: {', '.join(done) or 'none'}; not deactivated: {', '.join(todo)})",
+                          "rerun `unionml prune-schedules` to finish it"))  # fmt: skip
 
 
 def _stale(cluster: Cluster, generated: Project) -> list:
