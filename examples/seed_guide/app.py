@@ -103,8 +103,8 @@ model.schedule_prediction(
     name="daily_predictions_with_remote_model",
     expression="0 0 * * *",
     reader_time_arg="time",
-    model_version="<MODEL_VERSION>",
-    app_version="<APP_VERSION>",
+    model_version="f3c9a1e7b2d4c6e8a0b1",  # a training execution, as `unionml list-model-versions` names it
+    app_version="v1",
     loader_kwargs={},
     labeled=False,
 )

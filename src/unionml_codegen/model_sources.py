@@ -98,7 +98,17 @@ def _resolve(
                 'give the training execution\'s name, or `model_version="latest"` for the newest successful one',
             )
             return None
-        return ModelReference("version", version, app_version=source.get("app_version"))
+        app_version = source.get("app_version")
+        if isinstance(app_version, str) and _placeholder(app_version):
+            diagnostics.error(
+                codes.INVALID_MODEL_VERSION,
+                schedule.at("app_version"),
+                f"prediction schedule '{schedule.name}': app_version is {app_version!r}, a placeholder; it names "
+                "the deployed version whose training execution the model comes from",
+                "give the version the project was deployed with (`unionml deploy OUT --version V`), or leave it out",
+            )
+            return None
+        return ModelReference("version", version, app_version=app_version)
     model_file = source.get("model_file")
     if isinstance(model_file, str):
         if model_file.startswith(REMOTE_SCHEMES):

@@ -87,8 +87,8 @@ daily_predictions_with_remote_model = LaunchPlan.get_or_create(
     name="daily_predictions_with_remote_model",
     schedule=CronSchedule(schedule="0 0 * * *", kickoff_time_input_arg="time"),
     fixed_inputs={
-        "model_version": "<MODEL_VERSION>",
-        "app_version": "<APP_VERSION>",
+        "model_version": "f3c9a1e7b2d4c6e8a0b1",
+        "app_version": "v1",
         "labeled": False,
     },
     auto_activate=True,

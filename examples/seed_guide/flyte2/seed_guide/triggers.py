@@ -95,8 +95,8 @@ daily_predictions_with_remote_model = flyte.Trigger(
     automation=flyte.Cron("0 0 * * *", timezone="UTC"),
     inputs={
         "time": flyte.TriggerTime,
-        "model_version": "<MODEL_VERSION>",
-        "app_version": "<APP_VERSION>",
+        "model_version": "f3c9a1e7b2d4c6e8a0b1",
+        "app_version": "v1",
         "labeled": False,
     },
     auto_activate=True,
