@@ -8,6 +8,7 @@ With several generated projects (found by their manifests), the highest code of 
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -184,7 +185,10 @@ def _package(ctx, param, value: str | None) -> str | None:
               help="Where this machine records what it rendered (the only thing that can spare a render); "
                    "never inside the app's project.  [default: ~/.cache/unionml-codegen]")  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="Neither use nor write the cache: always render and compare.")
-def generate(app, out, models, image, package, target, check, diff, force, cache_dir, no_cache) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document on stdout: per project, what happened, the files that differ (with "
+                   "--diff, the diffs) and every diagnostic. Messages stay on stderr.")  # fmt: skip
+def generate(app, out, models, image, package, target, check, diff, force, cache_dir, no_cache, as_json) -> None:
     """Generate a Flyte project from the UnionML app APP, without importing it.
 
     With no APP or -o, they come from [tool.unionml-codegen] in the nearest pyproject.toml
@@ -206,15 +210,23 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
         targets = resolve(cli)
     except ConfigError as exc:
         click.echo(plain_error(exc.code, exc.message), err=True)
+        if as_json:
+            click.echo(json.dumps({"exit": 2, "error": {"code": str(exc.code), "message": exc.message},
+                                   "projects": []}, indent=2))  # fmt: skip
         sys.exit(2)
     from .cache import configured
 
     cache = configured(cache_dir, disabled=no_cache)
     rerun = _rerun_command(app, out, models, image, package, target)
     said: list[str] = []
-    runs = [
-        _run(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said) for target in targets
-    ]
+    reports: list[dict] = []
+    runs = []
+    for one in targets:
+        reports.append({})
+        runs.append(_run(one, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said,
+                         report=reports[-1], as_json=as_json))  # fmt: skip
+    if as_json:
+        click.echo(json.dumps({"exit": max(code for code, _ in runs), "projects": reports}, indent=2))
     if (check or diff) and all(code == 0 and result is not None for code, result in runs) and cache.enabled:
         from .quick import remember  # the warm lane's record of this clean run (quick.py)
 
@@ -231,19 +243,43 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
     sys.exit(max(code for code, _ in runs))
 
 
-def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str]):
+def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str], report: dict,
+         as_json: bool = False):  # fmt: skip
     """Generate or check one target: (exit code, the result when there is one). What it prints on stderr
-    is also kept in `said`, for the warm lane's record of a clean check."""
+    is also kept in `said`, for the warm lane's record of a clean check; `report` gets what --json prints."""
 
     def echo(text: str, err: bool = False, nl: bool = True) -> None:
         if err:
             said.append(text + ("\n" if nl else ""))
+        elif as_json:
+            return  # stdout carries only the JSON document: the diffs are in it
         click.echo(text, err=err, nl=nl)
 
-    return _generate_one(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo)
+    report.update(app=str(target.app), output=str(target.output), target=target.target)
+    code, result = _generate_one(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo,
+                                 report=report)  # fmt: skip
+    report["exit"] = code
+    if result is not None:
+        report["diagnostics"] = [_diagnostic(d) for d in result.diagnostics.items]
+        drift = result.drift if result.drift is not None else result.changes
+        if drift is not None:
+            report.update(changed=drift.changed, missing=drift.missing, extra=drift.extra, unowned=drift.unowned,
+                          interrupted=drift.leftovers)  # fmt: skip
+            if diff:
+                report["diffs"] = drift.diffs
+        if drift is None or drift.clean:
+            report["status"] = "up to date"
+        else:
+            report["status"] = "out of date" if result.drift is not None else "written"
+    return code, result
 
 
-def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo):
+def _diagnostic(d) -> dict:
+    return {"path": d.path, "line": d.position.line, "column": d.position.column, "severity": d.severity,
+            "code": d.code, "message": d.message, "hint": d.hint}  # fmt: skip
+
+
+def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo, report: dict):
     from .generate import Options
     from .generate import generate as run
     from .write import RollbackFailed, WriteRefused, interrupted
@@ -256,11 +292,13 @@ def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, c
     try:
         result = run(target.app, out, options, check=check, diff=diff, force=force, cache=cache)
     except AppError as exc:
+        report.update(status="error", diagnostics=[_diagnostic(d) for d in exc.diagnostics.items])
         echo(exc.diagnostics.render(exc.source), err=True)
         count = len(exc.diagnostics.errors)
         echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
         return 2, None
     except WriteRefused as exc:
+        report.update(status="refused", error={"code": str(exc.code), "message": exc.message})
         echo(plain_error(exc.code, exc.message), err=True)
         return 2, None
     except RuntimeError as exc:
@@ -274,7 +312,9 @@ def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, c
         echo(plain_error(codes.ROLLBACK_INCOMPLETE, exc.strerror), err=True)
         return 2, None
     except OSError as exc:
-        echo(plain_error(codes.CANNOT_WRITE, f"cannot write {out}: {exc}"), err=True)
+        message = f"cannot write {out}: {exc}"
+        report.update(status="refused", error={"code": str(codes.CANNOT_WRITE), "message": message})
+        echo(plain_error(codes.CANNOT_WRITE, message), err=True)
         echo(f"{out} was left as it was", err=True)
         return 2, None
     except KeyboardInterrupt:
