@@ -169,7 +169,7 @@ def test_every_call_has_a_deadline_and_the_retryable_codes_are_retried(cluster):
     assert "; 3 attempts)" in down.stderr and len(down.stderr.splitlines()) == 1
 
 
-def _activate_raw(standin, name: str, version: str) -> None:
+def _activate_raw(standin, name: str, version: str, state: str = "ACTIVE") -> None:
     from flyteidl.admin import launch_plan_pb2
     from flyteidl.core import identifier_pb2
     from flyteidl.service import admin_pb2_grpc
@@ -178,7 +178,7 @@ def _activate_raw(standin, name: str, version: str) -> None:
                                       domain="development", name=name, version=version)  # fmt: skip
     with grpc.insecure_channel(standin.endpoint) as channel:
         admin_pb2_grpc.AdminServiceStub(channel).UpdateLaunchPlan(
-            launch_plan_pb2.LaunchPlanUpdateRequest(id=ident, state=launch_plan_pb2.ACTIVE)
+            launch_plan_pb2.LaunchPlanUpdateRequest(id=ident, state=launch_plan_pb2.LaunchPlanState.Value(state))
         )
 
 
@@ -235,8 +235,9 @@ def test_activation_converges_when_a_race_left_two_active_versions(cluster):
 
 def test_two_activate_commands_at_once_end_with_one_active_version_and_the_loser_says_so(cluster):
     standin = cluster.standin
-    for name in SCHEDULES:
-        _activate_raw(standin, name, "v1")
+    for name in SCHEDULES:  # none ACTIVE: both activations read "nothing to deactivate", both write ACTIVE
+        for version in _active_versions(standin, name):
+            _activate_raw(standin, name, version, "INACTIVE")
     barrier = threading.Barrier(2, timeout=60)
 
     def gap(key):
