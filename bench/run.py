@@ -59,7 +59,7 @@ for s in app.model.training_schedules:
     try:
         create_scheduled_launchplan(workflow, s.name, expression=s.expression, offset=s.offset,
                                     fixed_rate=s.fixed_rate, time_arg=s.time_arg, inputs=s.inputs)
-    except Exception as exc:  # unionml 0.2.1's training schedules fail to build on flytekit 1.16
+    except Exception as exc:  # kept from when a schedule failed to build; on flytekit 1.16.31 they build
         pass
 """
 
