@@ -222,7 +222,7 @@ def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_train
     and trains exactly as the cron plan given that kickoff as its input."""
     from flytekit.models import filters
 
-    at = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)  # day 20: the reader's cutoff is 900 + 30 * 20 rows
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)  # day 20: the reader's cutoff is 900 + 25 * 20 rows
     fixed = standin.fire("fixed_rate_training_schedule", at, project="seed_guide", run=False)
     cron = standin.fire("non_standard_training_schedule", at, project="seed_guide", run=False)
     standin.run_executions(fixed, cron, project="seed_guide")

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from .conftest import EXAMPLES, REPO, run_cli
+from .conftest import EXAMPLES, REPO, run_cli, run_python
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 from .test_examples import _packaged
 
@@ -135,3 +135,15 @@ def test_seed_guide_with_model_bindings_generates_all_seven_schedules(seed_app, 
     entities = load_entities(package(out, "seed", output=tmp_path / "seed.tgz"))
     scheduled = _assert_seven_schedules(entities, out / "seed")
     assert scheduled["cron_daily_training"].fixed_inputs["hyperparameters"] == {"C": 0.1}
+
+
+def test_the_example_has_rows_to_predict_on_every_day_of_the_month(tmp_path):
+    """Issue 21, item 15: the reader ran out of rows on the 30th (`Found array with 0 sample(s)`)."""
+    code = (
+        "import sys; from datetime import datetime; sys.path.insert(0, 'flyte')\n"
+        "from seed_guide.components import reader\n"
+        "sizes = [len(reader(datetime(2026, 12, day), labeled=False)) for day in range(1, 32)]\n"
+        "assert sizes == [50] * 31, sizes\n"
+        "assert all(len(reader(datetime(2026, 12, day))) > 0 for day in (1, 30, 31))\n"
+    )
+    run_python(code, cwd=EXAMPLES / "seed_guide")
