@@ -115,6 +115,12 @@ COMPONENT_LEFT_OUT = _code(
     "UMG116", "component-left-out", "warning", "an optional component uses a unionml object and is left out"
 )
 INVALID_PACKAGE_NAME = _code("UMG117", "invalid-package-name", "error", "the generated package's name cannot work")
+PREDICTIONS_LEFT_OUT = _code(
+    "UMG119",
+    "predictions-left-out",
+    "warning",
+    "a predictor's output type Flyte cannot carry leaves out the predict workflows no schedule runs",
+)
 UNKNOWN_REGISTRATION = _code(
     "UMG118", "unknown-registration", "error", "a component is registered through an attribute unionml does not have"
 )
@@ -279,6 +285,12 @@ MISSING_LOCAL_MODULE = _code(
 )
 LOCAL_MODULE_IMPORTS_APP = _code(
     "UMG513", "local-module-imports-app", "error", "a module the components need imports the app's own module"
+)
+BOUND_IN_LEFT_OUT_CODE = _code(
+    "UMG515",
+    "bound-in-left-out-code",
+    "error",
+    "the components use a name bound only in code the project leaves out (the `__main__` block, a `:=` in Dataset(...))",
 )
 DYNAMIC_IMPORT = _code(
     "UMG514", "dynamic-import", "warning", "the components import a module whose name is known only at run time"

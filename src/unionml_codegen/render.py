@@ -301,7 +301,7 @@ class _ModelView:
         self.references = {
             s.name: app.model_references[s.name] for s in self.schedules if s.name in app.model_references
         }
-        keys = {("train", None), ("predict", None)}
+        keys = {("train", None), ("predict", None)} if self.predicts else {("train", None)}
         for schedule in self.schedules:
             keys.add(self.variant_key(schedule))
         self.variants: dict[tuple[str, str | None], Variant] = {}
@@ -328,9 +328,15 @@ class _ModelView:
         return not all(role in roles for role in ("loader", "splitter", "parser", "feature_loader"))
 
     @property
+    def predicts(self) -> bool:
+        """Whether the project has unionml's predict workflows (not when no schedule predicts and the
+        predictor's output is a type Flyte cannot carry: validate._task_outputs)."""
+        return (self.model.variable, "predict") not in self.app.left_out
+
+    @property
     def serves_features(self) -> bool:
         """Whether the project has unionml's `predict_from_features` (not when its feature loader was left out)."""
-        return (self.dataset.variable, "feature_loader") not in self.app.left_out
+        return self.predicts and (self.dataset.variable, "feature_loader") not in self.app.left_out
 
     @property
     def uses_kickoff(self) -> bool:

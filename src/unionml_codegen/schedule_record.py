@@ -48,7 +48,8 @@ def schedules_record(app: App) -> dict[str, Any]:
             {
                 "name": view.model.name,
                 "training_workflow": registered(view.variants[("train", None)].name),
-                "prediction_workflow": registered(view.variants[("predict", None)].name),
+                # null when the predict workflows are left out (render._ModelView.predicts)
+                "prediction_workflow": registered(view.variants[("predict", None)].name) if view.predicts else None,
                 "training_workflows": training,
                 "prediction_workflows": prediction,
             }

@@ -122,20 +122,27 @@ def slice_module(
 
     union_objects = set(extraction.objects)
     object_statements = {binder for name in union_objects for binder in binders.get(name, ())}
+    # `if __name__ == "__main__":` runs when the app is run as a script, never when unionml imports it
+    main_blocks = {number for number, statement in kept if _is_main_block(statement)}
+    left_out_binders: dict[cst.CSTNode, tuple[str, int]] = {}  # reads of names bound only in left-out code
 
     def closure(names: set[str]) -> tuple[set[int], list[tuple[str, cst.CSTNode]]]:
         """The statements `names` need, and the uses of the unionml objects among them."""
         needed: set[int] = set()
         object_uses: list[tuple[str, cst.CSTNode]] = []
         pending = sorted({binder for name in names for binder in binders.get(name, ())} - object_statements)
+        pending = [binder for binder in pending if binder not in main_blocks]
         while pending:
             current = pending.pop()
             if current in needed:
                 continue
             needed.add(current)
             for name, binder, reference in sorted(uses.get(current, ()), key=lambda u: (u[1], u[0])):
-                if binder in object_statements or name in union_objects:
+                if name in union_objects:
                     object_uses.append((name, reference))
+                elif binder in object_statements or binder in main_blocks:
+                    if not binders[name] - object_statements - main_blocks:
+                        left_out_binders.setdefault(reference, (name, binder))  # bound nowhere else: an error
                 elif binder != current and binder not in needed:
                     pending.append(binder)
         return needed, object_uses
@@ -169,6 +176,24 @@ def slice_module(
         needed |= extra
         replacements.update(found for _, _, found in found_all)  # type: ignore[misc]
 
+    for reference, (name, binder) in sorted(left_out_binders.items(), key=lambda item: position(item[0])):
+        line = position(module.body[binder]).line
+        if binder in main_blocks:
+            message = (
+                f"'{name}' is bound only in the `if __name__ == \"__main__\":` block (line {line}), which runs when "
+                "the app is run as a script, never when unionml imports it; the generated project leaves the block out"
+            )
+        else:
+            message = (
+                f"'{name}' is bound only inside the statement that creates a unionml object (line {line}, by `:=`), "
+                "which the generated project leaves out"
+            )
+        diagnostics.error(
+            codes.BOUND_IN_LEFT_OUT_CODE,
+            position(reference),
+            message,
+            f"bind '{name}' at the module's top level, on a statement of its own (`{name} = ...`), and use it from there",
+        )
     checked_elsewhere = set(roots).union(*(optional or {}).values())  # analyze reports those (signatures)
     _report_unbound(scopes, where, needed, checked_elsewhere, position, diagnostics)
 
@@ -200,6 +225,22 @@ def slice_module(
         or (statements & needed and _bound_kept(name, kept_imports))
     )
     return Slice(code, defined, frozenset(kept_imports), left_out)
+
+
+def _is_main_block(statement: cst.CSTNode) -> bool:
+    """`if __name__ == "__main__":` without `else`/`elif` (an `else` runs on import)."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    test = statement.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = [test.left, target.comparator]
+    names = [side for side in sides if isinstance(side, cst.Name) and side.value == "__name__"]
+    strings = [side for side in sides if isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__"]
+    return len(names) == 1 and len(strings) == 1
 
 
 #: names every module has that libcst's builtin scope does not list

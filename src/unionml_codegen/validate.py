@@ -56,7 +56,9 @@ def validate(
     seen: dict[str, Schedule] = {}
     schedules = []
     input_types: dict[tuple[str, str], dict[str, FlyteType]] = {}  # by (model, kind): the same for each schedule
-    _components(app, diagnostics)
+    unpredicted = _components(app, diagnostics)
+    if unpredicted:  # their predict workflows are left out (render.py, `_ModelView.predicts`)
+        app = dataclasses.replace(app, left_out=app.left_out | {(variable, "predict") for variable in unpredicted})
     app = _defaults(app, diagnostics)
     check_names(app, diagnostics)
     for schedule in app.schedules:
@@ -362,7 +364,8 @@ def _workflow_parameters(app: App, diagnostics: Diagnostics) -> None:
                 )
 
 
-def _components(app: App, diagnostics: Diagnostics) -> None:
+def _components(app: App, diagnostics: Diagnostics) -> set[str]:
+    """Checks the components; returns the models whose predict workflows are left out (_task_outputs)."""
     """Task options flytekit's `@task` takes, and input types it can carry."""
     _workflow_parameters(app, diagnostics)
     specs = [*app.datasets.values(), *app.models.values()]
@@ -410,19 +413,24 @@ def _components(app: App, diagnostics: Diagnostics) -> None:
                     f"'{parameter.name}' cannot become a workflow input: {reason}",
                     "annotate it with a parameterized type, e.g. List[int] or Dict[str, float]",
                 )
-    _task_outputs(app, diagnostics)
+    unpredicted = _task_outputs(app, diagnostics)
     for dataset in app.datasets.values():
         _dataset_values(app, dataset, diagnostics)
+    return unpredicted
 
 
 #: Components whose return annotation becomes a task output type in the generated workflows.
 TASK_OUTPUTS = {"dataset": ("reader",), "model": ("trainer", "predictor")}
 
 
-def _task_outputs(app: App, diagnostics: Diagnostics) -> None:
+def _task_outputs(app: App, diagnostics: Diagnostics) -> set[str]:
     """A bare `list` or a tuple returned by the reader, trainer or predictor would become a task output
     that `pyflyte package` refuses (a local run does not notice); unionml passes the same annotation to
-    flytekit, so the app fails there too."""
+    flytekit, so the app fails there too. A predictor's output is needed only by the predict workflows:
+    when no schedule predicts with the model, they are left out with a warning (unionml 0.2.1 trains
+    such an app; only its predict workflow fails), and the model is returned."""
+    unpredicted: set[str] = set()
+    predicting = {schedule.model for schedule in app.schedules if schedule.kind == "prediction"}
     for kind, specs in (("dataset", app.datasets.values()), ("model", app.models.values())):
         for spec in specs:
             for role in TASK_OUTPUTS[kind]:
@@ -431,14 +439,26 @@ def _task_outputs(app: App, diagnostics: Diagnostics) -> None:
                 if returns is None or (role == "reader" and spec.reader_is_task):
                     continue
                 reason = unsupported_annotation(read_annotation(returns, app.imports))
-                if reason is not None:
-                    diagnostics.error(
-                        codes.UNSUPPORTED_TYPE,
+                if reason is None:
+                    continue
+                what = f"the {kind} {role} '{component.function.name}' returns `{returns.text}`"
+                if role == "predictor" and spec.variable not in predicting:
+                    unpredicted.add(spec.variable)
+                    diagnostics.warning(
+                        codes.PREDICTIONS_LEFT_OUT,
                         component.function.position,
-                        f"the {kind} {role} '{component.function.name}' returns `{returns.text}`, which becomes a "
-                        f"task output: {reason}",
-                        "annotate it with a parameterized type, e.g. `List[float]` (from typing)",
+                        f"{what}, which a predict task cannot output ({reason}); no schedule predicts with the model "
+                        f"'{spec.name}', so its predict workflows are left out of the project",
+                        "annotate it with a parameterized type, e.g. `List[float]` (from typing), to keep them",
                     )
+                    continue
+                diagnostics.error(
+                    codes.UNSUPPORTED_TYPE,
+                    component.function.position,
+                    f"{what}, which becomes a task output: {reason}",
+                    "annotate it with a parameterized type, e.g. `List[float]` (from typing)",
+                )
+    return unpredicted
 
 
 def _defaults(app: App, diagnostics: Diagnostics) -> App:
