@@ -183,7 +183,11 @@ def _activate_raw(standin, name: str, version: str, state: str = "ACTIVE") -> No
 
 
 def _race(standin, name: str, versions: tuple[str, str]) -> None:
-    """Two activations of `name` at once, as flyteadmin lets them cross: both read before either writes."""
+    """Two activations of `name` at once, as flyteadmin lets them cross: both read before either writes. From
+    no ACTIVE version, so both read nothing to deactivate and both versions end ACTIVE whatever the order of
+    the writes."""
+    for version in _active_versions(standin, name):
+        _activate_raw(standin, name, version, "INACTIVE")
     barrier = threading.Barrier(2, timeout=60)
     standin.activation_gap = lambda key: barrier.wait()
     threads = [threading.Thread(target=_activate_raw, args=(standin, name, version)) for version in versions]
