@@ -11,13 +11,19 @@ time as a UTC datetime and calls the workflow. A fixed-rate plan, which the sche
 kickoff input, gets the time through its workflow's `kickoff_time` input (the time it reads from the
 execution's `scheduled_at` on a cluster).
 
+What the project's code prints while it is imported and run (an app's reader printing "Downloading...")
+goes to stderr, from Python and from native code alike, so stdout carries only the command's own
+output (`--json`: one document).
+
 flytekit and the generated package are imported here only, on the first run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -88,7 +94,8 @@ class LocalRunner:
             sys.path.insert(0, directory)
         module_name = self.schedule.launch_plan_module
         try:
-            module = importlib.import_module(module_name)
+            with app_output_to_stderr():
+                module = importlib.import_module(module_name)
         except ImportError as exc:
             raise OperateError(
                 f"cannot import {module_name} from {self.project.directory}: {exc}",
@@ -129,7 +136,8 @@ class LocalRunner:
         self.prepare()
         inputs = self.inputs(at)
         try:
-            result = self._plan.workflow(**inputs)
+            with app_output_to_stderr():
+                result = self._plan.workflow(**inputs)
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -144,6 +152,28 @@ class LocalRunner:
                 "metrics": jsonable(result.metrics),
             }
         return {"predictions": jsonable(result)}
+
+
+@contextlib.contextmanager
+def app_output_to_stderr():
+    """Inside the block, what is written to stdout goes to stderr: `print` (sys.stdout) and, where
+    stdout is a file descriptor, what native code or a child process writes to descriptor 1."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1: only Python's stdout to move
+        saved = None
+    try:
+        if saved is not None:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 @click.command("run")
@@ -181,7 +211,9 @@ def run(words, at, as_json) -> None:
         for line in outcome.lines():
             click.echo(f"  {line}")
     if not outcome.ok:
-        click.echo(f"error: {plan.name} at {iso(at)} failed: {visible(str(outcome.error))}{_model_hint(plan)}", err=True)
+        click.echo(
+            f"error: {plan.name} at {iso(at)} failed: {visible(str(outcome.error))}{_model_hint(plan)}", err=True
+        )
         sys.exit(1)
 
 
