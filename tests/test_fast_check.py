@@ -305,7 +305,10 @@ def test_a_cache_entry_records_warnings_with_codes_and_one_without_is_not_replay
     assert run_cli("generate", "app.py", "-o", "flyte", "--cache-dir", str(directory), cwd=app_dir).returncode == 0
     [entry] = _entries(directory)
     data = json.loads(entry.read_text())
-    assert data["warnings"] and sources.replayed_warnings(data["warnings"], "app.py")[0].code == data["warnings"][0]["code"]
+    assert (
+        data["warnings"]
+        and sources.replayed_warnings(data["warnings"], "app.py")[0].code == data["warnings"][0]["code"]
+    )
     for warning in data["warnings"]:
         del warning["code"]
     assert sources.replayed_warnings(data["warnings"], "app.py") is None

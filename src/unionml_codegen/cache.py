@@ -44,6 +44,7 @@ FORMAT = 1  # bump when an entry's shape changes: older entries are then misses
 MAX_ENTRIES = 512
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 
+
 @dataclass(frozen=True)
 class Cache:
     """The cache directory, and whether entries are used (`enabled`); run records are kept either way."""

@@ -72,7 +72,9 @@ def read_file(path: Path, limit: int, what: str, *, note: bool = True) -> bytes:
     sources.py hashes `pins.find_pins` itself)."""
     check_path(os.fspath(path), what)
     if version_control_metadata(path):
-        raise InputError(f"{what} is version-control metadata (inside {'/'.join(sorted(VCS_METADATA))}), never an input")
+        raise InputError(
+            f"{what} is version-control metadata (inside {'/'.join(sorted(VCS_METADATA))}), never an input"
+        )
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # a FIFO opens at once
     try:
         fd = os.open(path, flags)
