@@ -23,6 +23,7 @@ from .python_check import check_module
 from .pins import find_pins
 from .sources import unrecorded
 from .slicing import Slice, slice_module
+from .sql_tasks import check_changes as check_sql_task_changes
 from .spec import App, Code, Component, DatasetSpec, Import, ModelSpec
 
 REQUIRED = {"dataset": ("reader",), "model": ("trainer", "predictor", "evaluator")}
@@ -98,6 +99,9 @@ def _read_module(
 ) -> App | None:
     extraction = extract(module, tree, source, diagnostics)
     datasets, models = _specs(extraction, diagnostics)
+    sql_tasks = [(d.sql_task, d.position) for d in datasets.values() if d.sql_task is not None]
+    if sql_tasks:
+        check_sql_task_changes(extraction.tree, source, sql_tasks, diagnostics)
     sliced, roots = _components_code(extraction, datasets, models, keep_sql_tasks, diagnostics)
     # `import a.b` binds `a`, while the slice records the name it uses as `a.b`
     used_names = {n.split(".")[0] for n in sliced.imports | roots}

@@ -138,6 +138,12 @@ SQL_TASK_WITHOUT_DATABASE = _code(
     "UMG124", "sql-task-without-database", "error", "the SQLite3Task has no `task_config=` naming its database"
 )
 SQL_QUERY_INPUTS = _code("UMG125", "sql-query-inputs", "error", "the SQL query and the SQL task's inputs do not match")
+SQL_TASK_CHANGED = _code(
+    "UMG126",
+    "sql-task-changed",
+    "error",
+    "a dataset's SQL task is rebound or changed in a way the generator cannot follow",
+)
 EMPTY_NAME = _code("UMG130", "empty-name", "error", "a Dataset or Model name is empty or not a string")
 
 # 2xx: schedules and cron expressions

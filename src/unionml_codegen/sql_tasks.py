@@ -15,6 +15,7 @@ from the query template and `SQLite3Config(uri=..., compressed=...)` read here a
 
 from __future__ import annotations
 
+import ast
 import re
 import reprlib
 from dataclasses import replace
@@ -244,3 +245,103 @@ class SqlTasks:
 def _absent(arg: cst.Arg | None) -> bool:
     """An argument not given, or given as None (what flytekit's constructors default to)."""
     return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+
+
+def check_changes(tree: ast.Module, source: str, tasks: list[tuple[SqlTask, Position]], diagnostics) -> None:
+    """What the generator cannot follow of a dataset's SQL task (`tasks`: each task read, with where its
+    `Dataset.from_sqlite_task(...)` call is), each an error at its line: the task's name bound again between
+    its constructor and that call other than by a plain assignment, which the walker follows (a `for`
+    loop, unpacking, `:=`, `with ... as`, an import, a `def`, `del`), and any change of the task object's
+    attributes at the module's level (`task._query_template = ...`, `setattr(task, ...)`,
+    `task.task_config.uri = ...`), which the flytekit task would run with."""
+    lines = source.splitlines()
+
+    def at(node: ast.AST) -> Position:
+        prefix = lines[node.lineno - 1].encode()[: node.col_offset] if 0 < node.lineno <= len(lines) else b""
+        return Position(node.lineno, len(prefix.decode(errors="ignore")) + 1)
+
+    for task, call in tasks:
+        name, start = task.variable, task.position.line
+        reported: set[int] = set()
+        for node, how in _module_level_changes(tree, name):
+            line = node.lineno
+            if line <= start or line in reported:
+                continue
+            if how == "attribute":
+                what = (
+                    f"the SQL task '{name}' is changed here; the generator reads the task as its constructor builds it"
+                )
+                hint = f"pass everything to the constructor (line {start}) instead of changing the task afterwards"
+            elif line < call.line:
+                what = (
+                    f"the SQL task '{name}' is bound again here ({how}) before `Dataset.from_sqlite_task({name}, ...)` "
+                    f"(line {call.line}); the generator cannot follow which task the dataset reads"
+                )
+                hint = f"give the other task a name of its own, or assign `{name} = SQLite3Task(...)` plainly"
+            else:
+                continue
+            reported.add(line)
+            diagnostics.error(codes.SQL_TASK_CHANGED, at(node), what, hint)
+
+
+def _module_level_changes(tree: ast.Module, name: str):
+    """(node, how) for each binding of `name` other than a plain assignment to names, and each change of
+    an attribute of `name`, in the code that runs at import (function bodies are left out)."""
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name == name:
+                yield node, "a `def`"
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            yield node, "a `class`"
+        plain = isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets)
+        plain = plain or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and plain:
+            stack.append(node.value)  # its targets are followed by the walker
+            continue
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _binds(node.target, name):
+            yield node, "a `for` loop"
+        elif isinstance(node, ast.Assign) and any(_binds(t, name) for t in node.targets):
+            yield node, "unpacking"
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            yield node, "an augmented assignment"
+        elif isinstance(node, ast.NamedExpr) and node.target.id == name:
+            yield node, "`:=`"
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None and _binds(node.optional_vars, name):
+            yield node.optional_vars, "`with ... as`"
+        elif isinstance(node, ast.ExceptHandler) and node.name == name:
+            yield node, "`except ... as`"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
+                yield node, "an import"
+        elif isinstance(node, ast.Delete) and any(_binds(t, name) for t in node.targets):
+            yield node, "`del`"
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) and _root(node) == name:
+            yield node, "attribute"
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "delattr")
+            and node.args
+            and _root(node.args[0]) == name
+        ):
+            yield node, "attribute"
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _binds(target: ast.AST, name: str) -> bool:
+    """Whether an assignment target binds (or `del` unbinds) `name` itself."""
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del)) for n in ast.walk(target)
+    )
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
