@@ -24,6 +24,24 @@ if not os.access(UNIONML[0], os.X_OK):
     UNIONML = [sys.executable, "-m", "unionml_codegen"]
 
 
+#: Test modules that run what the generator writes (pyflyte, unionml, flytekit executions, PyTorch, Keras, the
+#: Flyte 2 SDK, the stand-ins, pre-commit, the docs site, fuzzing): the `slow` lane. `scripts/test -m "not slow"`
+#: is the inner loop; CI runs everything.
+SLOW_MODULES = {
+    "test_app_packages", "test_check_fuzz", "test_cluster_commands", "test_cluster_faults", "test_docs_site",
+    "test_examples",
+    "test_fixed_kickoff", "test_flyte2", "test_flyteadmin_standin", "test_fuzz", "test_keras", "test_kill",
+    "test_matches_unionml", "test_operate_run", "test_precommit", "test_predictions", "test_pytorch",
+    "test_real_apps", "test_seed_guide", "test_sql_datasets", "test_trust",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`unionml ARGS`, as a user runs it (the console script)."""
     return subprocess.run(
