@@ -44,8 +44,9 @@ def registered(standin, tmp_path_factory):
 
     (digits' schedules are three of the seed guide's; tests/test_cluster_commands.py deploys digits_batch.)
     """
-    project_dir = tmp_path_factory.mktemp("seed_guide") / "flyte"
-    shutil.copytree(EXAMPLES / "seed_guide" / "flyte", project_dir)
+    app_dir = tmp_path_factory.mktemp("seed_guide") / "seed_guide"  # the app too: commands verify the project
+    shutil.copytree(EXAMPLES / "seed_guide", app_dir, ignore=shutil.ignore_patterns("flyte2", "__pycache__"))
+    project_dir = app_dir / "flyte"
     standin.add_image(IMAGE, project_dir)
     return pyflyte_register(standin.config, project_dir, "seed_guide", "v1", "seed_guide")
 

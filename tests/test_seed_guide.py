@@ -85,7 +85,7 @@ def _assert_seven_schedules(entities, package_dir):
     assert scheduled["daily_predictions"].fixed_inputs["labeled"] is False
     remote = scheduled["daily_predictions_with_remote_model"]
     assert remote.fixed_inputs["model_version"] == "f3c9a1e7b2d4c6e8a0b1"
-    assert remote.fixed_inputs["app_version"] == "v1"
+    assert remote.fixed_inputs["app_version"] == "3f9c2e1"
     assert scheduled["fixed_rate_training_schedule"].schedule_kind == "fixed_rate"
     assert scheduled["fixed_rate_training_schedule"].kickoff_time_input_arg is None
     for name in ("cron_daily_training", "non_standard_training_schedule"):
@@ -125,7 +125,7 @@ def test_seed_guide_with_model_bindings_generates_all_seven_schedules(seed_app, 
     # the guide's placeholders, filled in as a user does: a training execution and the version deployed
     text = seed_app.read_text()
     assert '"<MODEL_VERSION>"' in text and '"<APP_VERSION>"' in text
-    seed_app.write_text(text.replace('"<MODEL_VERSION>"', '"f3c9a1e7b2d4c6e8a0b1"').replace('"<APP_VERSION>"', '"v1"'))
+    seed_app.write_text(text.replace('"<MODEL_VERSION>"', '"f3c9a1e7b2d4c6e8a0b1"').replace('"<APP_VERSION>"', '"3f9c2e1"'))
     bindings = []
     for name in UNKNOWABLE:
         bindings += ["--model", f"{name}=../model.joblib"]

@@ -104,7 +104,7 @@ model.schedule_prediction(
     expression="0 0 * * *",
     reader_time_arg="time",
     model_version="f3c9a1e7b2d4c6e8a0b1",  # a training execution, as `unionml list-model-versions` names it
-    app_version="v1",
+    app_version="3f9c2e1",  # the version it was deployed with: `unionml deploy OUT --version 3f9c2e1`
     loader_kwargs={},
     labeled=False,
 )

@@ -88,7 +88,7 @@ daily_predictions_with_remote_model = LaunchPlan.get_or_create(
     schedule=CronSchedule(schedule="0 0 * * *", kickoff_time_input_arg="time"),
     fixed_inputs={
         "model_version": "f3c9a1e7b2d4c6e8a0b1",
-        "app_version": "v1",
+        "app_version": "3f9c2e1",
         "labeled": False,
     },
     auto_activate=True,

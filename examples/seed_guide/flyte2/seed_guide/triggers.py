@@ -96,7 +96,7 @@ daily_predictions_with_remote_model = flyte.Trigger(
     inputs={
         "time": flyte.TriggerTime,
         "model_version": "f3c9a1e7b2d4c6e8a0b1",
-        "app_version": "v1",
+        "app_version": "3f9c2e1",
         "labeled": False,
     },
     auto_activate=True,
