@@ -249,15 +249,18 @@ UNREADABLE_MODEL_FILE = _code("UMG406", "unreadable-model-file", "error", "the m
 MODEL_PATH_NOT_UTF8 = _code(
     "UMG407", "model-path-not-utf8", "error", "the model file's path has bytes that are not UTF-8"
 )
+STALE_MODEL_BINDING = _code(
+    "UMG409", "stale-model-binding", "warning", "a --model binding the manifest remembers names a schedule now gone"
+)
 INVALID_MODEL_VERSION = _code(
-    "UMG408", "invalid-model-version", "error", "a prediction schedule's model_version is empty, a placeholder or not a string"
+    "UMG408",
+    "invalid-model-version",
+    "error",
+    "a prediction schedule's model_version is empty, a placeholder or not a string",
 )
 
 # 5xx: reading the app, and the Python the generated project copies
 UNREADABLE_APP = _code("UMG501", "unreadable-app", "error", "the app file cannot be read")
-STALE_MODEL_BINDING = _code(
-    "UMG409", "stale-model-binding", "warning", "a --model binding the manifest remembers names a schedule now gone"
-)
 INVALID_PYTHON = _code("UMG502", "invalid-python", "error", "CPython rejects the app or a module copied beside it")
 NESTED_TOO_DEEPLY = _code("UMG503", "nested-too-deeply", "error", "the code is nested deeper than the generator reads")
 PARSER_LIMITATION = _code(
