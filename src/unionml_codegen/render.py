@@ -6,6 +6,8 @@ which only lay out text. Python files are formatted with black, once each.
 
 from __future__ import annotations
 
+import hashlib
+
 import functools
 import textwrap
 from dataclasses import dataclass, field
@@ -430,14 +432,29 @@ class _CodeCopier:
         return self(code) or ""
 
     def task_options(self, component: Component) -> str:
-        """The `@task(...)` arguments of a component's task: its own, and unionml's resources."""
+        """The `@task(...)` arguments of a component's task: its own, and unionml's resources. `cache=True`
+        without `cache_version` (which flytekit refuses at import, as unionml 0.2.1 does) is given the version
+        of the code the project copies (`code_version`), so the cache follows the app's code."""
         options = [f"{key}={self(code)}" for key, code in component.task_options]
         given = {key for key, _ in component.task_options}
+        cache = dict(component.task_options).get("cache")
+        if cache is not None and cache.text == "True" and "cache_version" not in given:
+            options.append(f"cache_version={literal(code_version(self.app))}")
         for key in ("requests", "limits"):
             if key not in given and "resources" not in given:  # flytekit refuses resources= with either
                 self.uses_resources = True
                 options.append(f"{key}={DEFAULT_RESOURCES.format(Resources=self.n['Resources'])}")
         return ", ".join(options)
+
+
+def code_version(app: App) -> str:
+    """A version of the code the generated tasks run: the components' code and the local modules copied with
+    it. A task cached without a version of its own is cached under this one, so changing the app's code (a
+    reader, a helper it calls) never brings back a result the old code computed."""
+    content = hashlib.sha256(app.components_code.encode())
+    for path, data in sorted(app.local_files.items()):
+        content.update(b"\0" + path.encode() + b"\0" + data)
+    return "code-" + content.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

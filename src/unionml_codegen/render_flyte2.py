@@ -29,6 +29,7 @@ from .names import Imports, Namespace, distribution, identifier, literal, markdo
 from .pins import pinned
 from .render import (
     GENERATOR,
+    code_version,
     ModelContext,
     RenderOptions,
     model_context,
@@ -233,13 +234,15 @@ class _Flyte2Copier(_CodeCopier):
                      if key in options]  # fmt: skip
             if cache.text != "True":
                 result.append('cache="disable"')
-            elif not extra:
-                result.append('cache="auto"')  # a version from the task's source, as flytekit's without cache_version
             else:
+                # "auto" hashes only the generated wrapper's body (`return components.reader(...)`): the salt is
+                # the version of the code the project copies (render.code_version), as flyte1's cache_version
                 arguments = {"cache_version": "version_override", "cache_serialize": "serialize",
                              "cache_ignore_input_vars": "ignored_inputs"}  # fmt: skip
                 behavior = '"override"' if "cache_version" in options else '"auto"'
                 parts = [f"behavior={behavior}"] + [f"{arguments[key]}={self(code)}" for key, code in extra]
+                if "cache_version" not in options:
+                    parts.append(f"salt={literal(code_version(self.app))}")
                 result.append(f"cache={flyte}.Cache({', '.join(parts)})")
         for key in ("retries", "timeout", "interruptible"):
             if key in options:
