@@ -305,3 +305,110 @@ def test_a_deploy_cut_part_way_says_what_was_done_and_a_rerun_finishes_it(cluste
     ]
     assert {name: _active_versions(standin, name) for name in SCHEDULES} == {name: ["v3"] for name in SCHEDULES}
     assert len([key for key in standin.launch_plans if key[3] == "v3"]) == 8
+
+
+# --------------------------------------------------------------------------------------------------
+# Registration: ALREADY_EXISTS is "already registered" only when the server's copy is ours (defect 8)
+
+
+def _plans_of(standin, version: str) -> set[str]:
+    return {key[2] for key in standin.launch_plans if key[:2] == ("flytesnacks", "development") and key[3] == version}
+
+
+def test_deploy_answered_already_exists_for_a_launch_plan_it_does_not_have_registers_it(cluster):
+    standin, faults = cluster.standin, cluster.standin.faults
+    # the 3rd CreateLaunchPlan is answered ALREADY_EXISTS and nothing is applied (a proxy, a fault): the plan
+    # is not there, and a deploy that took the answer for "registered" would activate a schedule that is missing
+    faults.add("fail", "CreateLaunchPlan", nth=3, code=grpc.StatusCode.ALREADY_EXISTS)
+    result = unionml(cluster, "deploy", str(cluster.project), "--version", "v4", "--no-schedule")
+    assert result.stdout.splitlines()[0] == (
+        "registered digits_batch version v4 in flytesnacks/development: 7 tasks, 5 workflows, 8 launch plans"
+    )
+    assert len(_plans_of(standin, "v4")) == 8 and faults.count("GetLaunchPlan") >= 1
+
+
+def test_deploy_racing_another_registration_of_the_same_version_fails_naming_the_launch_plan(cluster):
+    standin = cluster.standin
+    racing = threading.Event()
+
+    def gap(key):  # while deploy's CreateLaunchPlan of daily_predictions@v5 sits between check and insert,
+        if key[0] != "launch_plan" or key[3] != "daily_predictions" or racing.is_set():
+            return  # another registration of daily_predictions@v5, with other content, gets in first
+        racing.set()
+        from flyteidl.admin import launch_plan_pb2
+
+        other = launch_plan_pb2.LaunchPlanSpec()
+        other.CopyFrom(standin.launch_plans[("flytesnacks", "development", "daily_predictions", "v1")].spec)
+        other.workflow_id.version = "v5"
+        other.labels.values["registered-by"] = "someone-else"
+        ident = standin.launch_plans[("flytesnacks", "development", "daily_predictions", "v1")].ident
+        request = launch_plan_pb2.LaunchPlanCreateRequest(id=ident, spec=other)
+        request.id.version = "v5"
+        standin.create_launch_plan(request)
+
+    standin.registration_gap = gap
+    try:
+        result = unionml(cluster, "deploy", str(cluster.project), "--version", "v5", code=2)
+    finally:
+        standin.registration_gap = None
+    assert racing.is_set() and result.stdout == ""
+    assert result.stderr == (
+        "error: launch plan daily_predictions version v5 is registered in flytesnacks/development with other content "
+        "than this project's launch plan (registered from other code, or by another deploy of the same version at "
+        "the same time); nothing was activated; deploy a new version (--version V); a version's entities cannot "
+        "change once registered\n"
+    )
+    assert "v5" not in standin.active().values()  # the other registration's plan was not activated
+    # a rerun is refused the same way (flyteadmin: a different structure is INVALID_ARGUMENT), naming it
+    again = unionml(cluster, "deploy", str(cluster.project), "--version", "v5", code=2)
+    assert again.stderr.startswith("error: launch plan daily_predictions version v5 is registered in ")
+    assert "v5" not in standin.active().values()
+
+
+def test_the_standin_registers_as_flyteadmin_by_digest_and_check_then_insert(cluster):
+    from flyteidl.admin import task_pb2, workflow_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    standin = cluster.standin
+    task_key = next(key for key in standin.tasks if key[3] == "v1")
+    with grpc.insecure_channel(standin.endpoint) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+
+        def create_task(change) -> grpc.StatusCode:
+            spec = task_pb2.TaskSpec()
+            spec.CopyFrom(standin.tasks[task_key].spec)
+            change(spec)
+            with pytest.raises(grpc.RpcError) as refused:
+                admin.CreateTask(task_pb2.TaskCreateRequest(id=spec.template.id, spec=spec))
+            return refused.value.code()
+
+        # the docstring is stored apart from the compiled task: not in the digest, so identical
+        assert create_task(lambda spec: setattr(spec.description.long_description, "value", "new words")) == (
+            grpc.StatusCode.ALREADY_EXISTS
+        )
+        assert create_task(lambda spec: spec.template.container.args.append("--more")) == (
+            grpc.StatusCode.INVALID_ARGUMENT
+        )
+        # a workflow is checked, then inserted: a racing create with other content gets in between, and this one
+        # gets the database's ALREADY_EXISTS although its content differs
+        workflow_key = next(key for key in standin.workflows if key[3] == "v1")
+        original = standin.workflows.pop(workflow_key)
+        other = workflow_pb2.WorkflowSpec()
+        other.CopyFrom(original.spec)
+        other.template.metadata_defaults.interruptible = not other.template.metadata_defaults.interruptible
+
+        def gap(key):
+            standin.registration_gap = None
+            standin.create_workflow(workflow_pb2.WorkflowCreateRequest(id=other.template.id, spec=other))
+
+        standin.registration_gap = gap
+        try:
+            with pytest.raises(grpc.RpcError) as raced:
+                admin.CreateWorkflow(
+                    workflow_pb2.WorkflowCreateRequest(id=original.spec.template.id, spec=original.spec)
+                )
+        finally:
+            standin.registration_gap = None
+            standin.workflows[workflow_key] = original
+        assert raced.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert raced.value.details().startswith("value with matching already exists")

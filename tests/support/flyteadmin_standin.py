@@ -7,7 +7,11 @@ to it exactly as to flyteadmin. What it reproduces, from the flyteadmin source a
 flyteorg/flyte (read for facts, nothing copied):
 
 * Registration (``CreateTask`` / ``CreateWorkflow`` / ``CreateLaunchPlan``): an identical entity
-  again is ALREADY_EXISTS, a different one under the same identifier INVALID_ARGUMENT; a launch plan
+  again is ALREADY_EXISTS, a different one under the same identifier INVALID_ARGUMENT, "identical"
+  meaning the same digest of the compiled entity (util/digests.go: the docstring is not in it); a
+  workflow or launch plan is checked, then inserted with nothing held between, so a racing create of
+  the same identifier gets ALREADY_EXISTS whatever its spec (``serialize_registration`` turns that
+  off, ``registration_gap`` forces it); a launch plan
   must name a registered workflow and pass flyteadmin's launch-plan rules
   (launch_plan_validator.go, checked by ``flyte_package.flyteadmin_problems``, first problem wins);
   new launch plans are INACTIVE.
@@ -45,8 +49,10 @@ data proxy uploads (register with ``--copy none``), sub-workflows, branches, dyn
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -94,7 +100,8 @@ COLUMNS = {
     "workflow": _BASE
     | {"project", "domain", "name", "version", "typed_interface", "remote_closure_identifier", "digest",
        "short_description"},  # fmt: skip
-    "task": _BASE | {"project", "domain", "name", "version", "closure", "digest", "type", "short_description"},
+    "task": _BASE
+    | {"project", "domain", "name", "version", "closure", "digest", "type", "short_description"},
 }
 # Which entities a list of each primary entity may filter on (util/filters.go allowedJoinEntities).
 JOINS = {
@@ -159,11 +166,13 @@ class _Row:
 @dataclasses.dataclass
 class _TaskRow(_Row):
     spec: task_pb2.TaskSpec
+    digest: bytes = b""
 
 
 @dataclasses.dataclass
 class _WorkflowRow(_Row):
     spec: workflow_pb2.WorkflowSpec
+    digest: bytes = b""
 
 
 @dataclasses.dataclass
@@ -171,6 +180,7 @@ class _LaunchPlanRow(_Row):
     ident: identifier_pb2.Identifier
     spec: launch_plan_pb2.LaunchPlanSpec
     state: int  # launch_plan_pb2.INACTIVE / ACTIVE
+    digest: bytes = b""
 
 
 @dataclasses.dataclass
@@ -217,6 +227,10 @@ class FlyteAdminStandin:
         self.serialize_activation = False
         self.activation_gap: Callable[[Key], None] | None = None
         self._activation_lock = threading.Lock()
+        # Registration as flyteadmin does it: check, then insert later (see create_workflow).
+        self.serialize_registration = False
+        self.registration_gap: Callable[[tuple], None] | None = None
+        self._registration_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------------------------
     # Serving
@@ -261,7 +275,9 @@ class FlyteAdminStandin:
     # ----------------------------------------------------------------------------------------------
     # Inspection helpers for tests (no gRPC)
 
-    def launch_plan_states(self, project: str = "flytesnacks", domain: str = "development") -> dict[tuple[str, str], str]:
+    def launch_plan_states(
+        self, project: str = "flytesnacks", domain: str = "development"
+    ) -> dict[tuple[str, str], str]:
         """{(name, version): "ACTIVE" | "INACTIVE"} of every launch plan in project/domain."""
         with self._lock:
             return {
@@ -405,7 +421,9 @@ class FlyteAdminStandin:
                     process.kill()
                     process.wait()
                 stderr.seek(0)
-                self.runs.append(subprocess.CompletedProcess(process.args, process.returncode, "".join(stdout), stderr.read()))
+                self.runs.append(
+                    subprocess.CompletedProcess(process.args, process.returncode, "".join(stdout), stderr.read())
+                )
 
     def _record(self, row: _ExecutionRow, job: Path, process) -> None:
         if (job / "outputs.pb").is_file():
@@ -459,66 +477,126 @@ class FlyteAdminStandin:
                 raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"missing {field}")
         self._check_namespace(ident.project, ident.domain)
 
+    # Registration as flyteadmin v1.16.8 does it (task_manager.go, workflow_manager.go, launch_plan_manager.go,
+    # util/digests.go). "Identical" means the same digest of the compiled entity: the task template, the compiled
+    # workflow closure (primary template and its tasks), the launch plan (id, spec, expected outputs); the
+    # description (the docstring) is stored apart and is not in the digest, so a docstring-only change under the
+    # same version is ALREADY_EXISTS, not a conflict. A task is inserted first and compared on a unique-key clash;
+    # a workflow or launch plan is looked up, compared, and inserted later with nothing held between: a racing
+    # create of the same id gets the database's ALREADY_EXISTS whatever its spec. `serialize_registration = True`
+    # holds one lock over the check and the insert (a kinder server); `registration_gap`, when set, is called
+    # between them (a test forces a race with it).
+
+    @staticmethod
+    def _digest(message) -> bytes:
+        return hashlib.sha256(message.SerializeToString(deterministic=True)).digest()
+
+    def task_digest(self, template) -> bytes:
+        return self._digest(compiler_pb2.CompiledTask(template=template))
+
+    def workflow_digest(self, template) -> bytes:
+        return self._digest(self._compiled_workflow(template))
+
+    def launch_plan_digest(self, ident, spec) -> bytes:
+        workflow = self.workflows[_key(spec.workflow_id)].spec.template
+        closure = launch_plan_pb2.LaunchPlanClosure(expected_outputs=workflow.interface.outputs)
+        return self._digest(launch_plan_pb2.LaunchPlan(id=ident, spec=spec, closure=closure))
+
+    @staticmethod
+    def _unique_violation(kind: str, key: Key) -> StandinError:
+        return _error(grpc.StatusCode.ALREADY_EXISTS,
+                      f"value with matching already exists (duplicate key value violates unique constraint "
+                      f"\"{kind}_pkey\" {key})")  # fmt: skip
+
+    def _registering(self):
+        return self._registration_lock if self.serialize_registration else contextlib.nullcontext()
+
     def create_task(self, request: task_pb2.TaskCreateRequest) -> None:
         self._check_identifier(request.id, "task")
+        spec = task_pb2.TaskSpec()
+        spec.CopyFrom(request.spec)
+        spec.template.id.CopyFrom(request.id)  # setDefaults
+        digest = self.task_digest(spec.template)
         with self._lock:
             key = _key(request.id)
             existing = self.tasks.get(key)
-            if existing is not None:
-                if existing.spec.SerializeToString(deterministic=True) == request.spec.SerializeToString(deterministic=True):
+            if existing is not None:  # the insert's unique-key clash, then the digests compared
+                if existing.digest == digest:
                     raise _error(grpc.StatusCode.ALREADY_EXISTS, "task with identical structure already exists")
-                raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"task with different structure already exists: {key}")
+                raise _error(grpc.StatusCode.INVALID_ARGUMENT,
+                             f"{key[2]} task with different structure already exists. "
+                             "(Please register a new version of the task):")  # fmt: skip
             now = self._now()
-            spec = task_pb2.TaskSpec()
-            spec.CopyFrom(request.spec)
-            spec.template.id.CopyFrom(request.id)
-            self.tasks[key] = _TaskRow(self._next_id(), now, now, spec)
+            self.tasks[key] = _TaskRow(self._next_id(), now, now, spec, digest)
 
     def create_workflow(self, request: workflow_pb2.WorkflowCreateRequest) -> None:
         self._check_identifier(request.id, "workflow")
-        with self._lock:
-            key = _key(request.id)
-            for node in request.spec.template.nodes:
-                if node.WhichOneof("target") == "task_node":
-                    ref = node.task_node.reference_id
-                    if _key(ref) not in self.tasks:
-                        raise _error(grpc.StatusCode.INVALID_ARGUMENT,
-                                     f"failed to compile workflow: task {ref.name} version {ref.version} is not registered")  # fmt: skip
-            existing = self.workflows.get(key)
-            if existing is not None:
-                if existing.spec.SerializeToString(deterministic=True) == request.spec.SerializeToString(deterministic=True):
-                    raise _error(grpc.StatusCode.ALREADY_EXISTS, "workflow with identical structure already exists")
-                raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"workflow with different structure already exists: {key}")
-            now = self._now()
-            spec = workflow_pb2.WorkflowSpec()
-            spec.CopyFrom(request.spec)
-            spec.template.id.CopyFrom(request.id)
-            self.workflows[key] = _WorkflowRow(self._next_id(), now, now, spec)
+        key = _key(request.id)
+        spec = workflow_pb2.WorkflowSpec()
+        spec.CopyFrom(request.spec)
+        spec.template.id.CopyFrom(request.id)  # setDefaults
+        with self._registering():
+            with self._lock:
+                for node in request.spec.template.nodes:
+                    if node.WhichOneof("target") == "task_node":
+                        ref = node.task_node.reference_id
+                        if _key(ref) not in self.tasks:
+                            raise _error(grpc.StatusCode.INVALID_ARGUMENT,
+                                         f"failed to compile workflow: task {ref.name} version {ref.version} is not registered")  # fmt: skip
+                digest = self.workflow_digest(spec.template)
+                existing = self.workflows.get(key)
+                if existing is not None:
+                    if existing.digest == digest:
+                        raise _error(grpc.StatusCode.ALREADY_EXISTS, "workflow with identical structure already exists")
+                    raise _error(grpc.StatusCode.INVALID_ARGUMENT,
+                                 f"{key[2]} workflow with different structure already exists. "
+                                 "(Please register a new version of the workflow):")  # fmt: skip
+            if self.registration_gap is not None:
+                self.registration_gap(("workflow",) + key)
+            with self._lock:  # WorkflowRepo().Create: the primary key decides
+                if key in self.workflows:
+                    raise self._unique_violation("workflows", key)
+                now = self._now()
+                self.workflows[key] = _WorkflowRow(self._next_id(), now, now, spec, digest)
 
     def create_launch_plan(self, request: launch_plan_pb2.LaunchPlanCreateRequest) -> None:
         self._check_identifier(request.id, "launch plan")
-        with self._lock:
-            key = _key(request.id)
-            wf_key = _key(request.spec.workflow_id)
-            workflow = self.workflows.get(wf_key)
-            if workflow is None:
-                raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type WORKFLOW with identifier {wf_key}")
-            plan = launch_plan_pb2.LaunchPlan(id=request.id, spec=request.spec)
-            problems = flyteadmin_problems(plan, {request.spec.workflow_id.name: workflow.spec}, registration_only=True)
-            if problems:
-                raise _error(grpc.StatusCode.INVALID_ARGUMENT, problems[0])
-            existing = self.launch_plans.get(key)
-            if existing is not None:
-                if existing.spec.SerializeToString(deterministic=True) == request.spec.SerializeToString(deterministic=True):
-                    raise _error(grpc.StatusCode.ALREADY_EXISTS, "launch plan with identical structure already exists")
-                raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"launch plan with different structure already exists: {key}")
-            now = self._now()
-            spec = launch_plan_pb2.LaunchPlanSpec()
-            spec.CopyFrom(request.spec)
-            ident = identifier_pb2.Identifier()
-            ident.CopyFrom(request.id)
-            ident.resource_type = identifier_pb2.LAUNCH_PLAN
-            self.launch_plans[key] = _LaunchPlanRow(self._next_id(), now, now, ident, spec, launch_plan_pb2.INACTIVE)
+        key = _key(request.id)
+        spec = launch_plan_pb2.LaunchPlanSpec()
+        spec.CopyFrom(request.spec)
+        ident = identifier_pb2.Identifier()
+        ident.CopyFrom(request.id)
+        ident.resource_type = identifier_pb2.LAUNCH_PLAN
+        with self._registering():
+            with self._lock:
+                wf_key = _key(request.spec.workflow_id)
+                workflow = self.workflows.get(wf_key)
+                if workflow is None:
+                    raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type WORKFLOW with identifier {wf_key}")
+                plan = launch_plan_pb2.LaunchPlan(id=request.id, spec=request.spec)
+                problems = flyteadmin_problems(
+                    plan, {request.spec.workflow_id.name: workflow.spec}, registration_only=True
+                )
+                if problems:
+                    raise _error(grpc.StatusCode.INVALID_ARGUMENT, problems[0])
+                digest = self.launch_plan_digest(ident, spec)
+                existing = self.launch_plans.get(key)
+                if existing is not None:
+                    if existing.digest == digest:
+                        raise _error(
+                            grpc.StatusCode.ALREADY_EXISTS, "launch plan with identical structure already exists"
+                        )
+                    raise _error(grpc.StatusCode.INVALID_ARGUMENT,
+                                 f"{key[2]} launch plan with different structure already exists. "
+                                 "(Please register a new version of the launch plan):")  # fmt: skip
+            if self.registration_gap is not None:
+                self.registration_gap(("launch_plan",) + key)
+            with self._lock:  # LaunchPlanRepo().Create: the primary key decides
+                if key in self.launch_plans:
+                    raise self._unique_violation("launch_plans", key)
+                now = self._now()
+                self.launch_plans[key] = _LaunchPlanRow(self._next_id(), now, now, ident, spec,
+                                                        launch_plan_pb2.INACTIVE, digest)  # fmt: skip
 
     def update_launch_plan(self, request: launch_plan_pb2.LaunchPlanUpdateRequest) -> None:
         """flyteadmin's UpdateLaunchPlan (launch_plan_manager.go enableLaunchPlan/disableLaunchPlan, v1.16.8):
@@ -558,7 +636,9 @@ class FlyteAdminStandin:
                 formerly.state, formerly.updated_at = launch_plan_pb2.INACTIVE, now
             row.state, row.updated_at = launch_plan_pb2.ACTIVE, now
 
-    def create_execution(self, request: execution_pb2.ExecutionCreateRequest) -> identifier_pb2.WorkflowExecutionIdentifier:
+    def create_execution(
+        self, request: execution_pb2.ExecutionCreateRequest
+    ) -> identifier_pb2.WorkflowExecutionIdentifier:
         self._check_namespace(request.project, request.domain)
         lp_id = request.spec.launch_plan
         if lp_id.resource_type != identifier_pb2.LAUNCH_PLAN:
@@ -566,11 +646,15 @@ class FlyteAdminStandin:
         with self._lock:
             plan = self.launch_plans.get(_key(lp_id))
             if plan is None:
-                raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type LAUNCH_PLAN with identifier {_key(lp_id)}")
+                raise _error(
+                    grpc.StatusCode.NOT_FOUND, f"missing entity of type LAUNCH_PLAN with identifier {_key(lp_id)}"
+                )
             workflow = self.workflows[_key(plan.spec.workflow_id)]
             inputs = self._execution_inputs(plan, workflow, request.inputs)
             name = request.name or ("a" + uuid.uuid4().hex[:19])
-            ident = identifier_pb2.WorkflowExecutionIdentifier(project=request.project, domain=request.domain, name=name)
+            ident = identifier_pb2.WorkflowExecutionIdentifier(
+                project=request.project, domain=request.domain, name=name
+            )
             if (request.project, request.domain, name) in self.executions:
                 raise _error(grpc.StatusCode.ALREADY_EXISTS, f"execution {name} already exists")
             spec = execution_pb2.ExecutionSpec()
@@ -612,10 +696,11 @@ class FlyteAdminStandin:
     def task_message(self, row: _TaskRow) -> task_pb2.Task:
         closure = task_pb2.TaskClosure(created_at=_ts(row.created_at))
         closure.compiled_task.template.CopyFrom(row.spec.template)
-        return task_pb2.Task(id=row.spec.template.id, closure=closure, short_description=row.spec.description.short_description)
+        return task_pb2.Task(
+            id=row.spec.template.id, closure=closure, short_description=row.spec.description.short_description
+        )
 
-    def workflow_message(self, row: _WorkflowRow) -> workflow_pb2.Workflow:
-        template = row.spec.template
+    def _compiled_workflow(self, template) -> compiler_pb2.CompiledWorkflowClosure:
         compiled = compiler_pb2.CompiledWorkflowClosure()
         compiled.primary.template.CopyFrom(template)
         for node in template.nodes:
@@ -624,8 +709,13 @@ class FlyteAdminStandin:
                 compiled.primary.connections.upstream[node.id].ids.append(upstream)
         for task in self._workflow_tasks(template):
             compiled.tasks.add().template.CopyFrom(task.spec.template)
+        return compiled
+
+    def workflow_message(self, row: _WorkflowRow) -> workflow_pb2.Workflow:
+        compiled = self._compiled_workflow(row.spec.template)
         closure = workflow_pb2.WorkflowClosure(compiled_workflow=compiled, created_at=_ts(row.created_at))
-        return workflow_pb2.Workflow(id=template.id, closure=closure)
+        return workflow_pb2.Workflow(id=row.spec.template.id, closure=closure,
+                                     short_description=row.spec.description.short_description)  # fmt: skip
 
     def launch_plan_message(self, row: _LaunchPlanRow) -> launch_plan_pb2.LaunchPlan:
         workflow = self.workflows[_key(row.spec.workflow_id)].spec.template
@@ -832,7 +922,9 @@ class _Servicer(admin_pb2_grpc.AdminServiceServicer):
             with self.s._lock:
                 row = table.get(_key(ident))
                 if row is None:
-                    raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type {kind} with identifier {_key(ident)}")
+                    raise _error(
+                        grpc.StatusCode.NOT_FOUND, f"missing entity of type {kind} with identifier {_key(ident)}"
+                    )
                 return row
 
         return self._call(context, go)

@@ -31,7 +31,16 @@ import click
 
 from .common import fail, project_or_exit
 from .project import OperateError, Project, visible
-from .remote import Cluster, admin_errors, cluster_options, connect, launch_plan_versions, list_all, rpc_code
+from .remote import (
+    Cluster,
+    _rpc_of,
+    admin_errors,
+    cluster_options,
+    connect,
+    launch_plan_versions,
+    list_all,
+    rpc_code,
+)
 
 ACTIVE, INACTIVE = 1, 0  # flyteidl admin.LaunchPlanState
 
@@ -63,6 +72,8 @@ def deploy(out, version, no_schedule, image, config, project, domain) -> None:
         entities = _load_entities(generated, cluster, version, image)
         with admin_errors(cluster):
             _register(cluster, entities, version, progress)
+    except Conflict as exc:
+        fail(exc)
     except OperateError as exc:
         fail(progress.failed(exc, wanted, f"`unionml deploy` of version {version}"))
     counts = progress.counts
@@ -162,20 +173,116 @@ def _register(cluster: Cluster, entities: list, version: str, progress: Progress
         progress.totals[kind(entity)] += 1
     for entity in ordered:
         what = kind(entity)
-        try:
-            if what == "task":
-                cluster.client.create_task(ident(ResourceType.TASK, entity.template.id.name), entity)
-            elif what == "workflow":
-                cluster.client.create_workflow(ident(ResourceType.WORKFLOW, entity.template.id.name), entity)
-            elif isinstance(entity, launch_plan_models.LaunchPlan):
-                cluster.client.create_launch_plan(ident(ResourceType.LAUNCH_PLAN, entity.id.name), entity.spec)
-        except Exception as exc:
-            if rpc_code(exc) != "ALREADY_EXISTS":
-                raise
-            # registered before (an earlier run of this deploy, or a create whose reply was lost and was
-            # retried): as pyflyte, a no-op
+        if what == "task":
+            target, create = ident(ResourceType.TASK, entity.template.id.name), cluster.client.create_task
+        elif what == "workflow":
+            target, create = ident(ResourceType.WORKFLOW, entity.template.id.name), cluster.client.create_workflow
+        elif isinstance(entity, launch_plan_models.LaunchPlan):
+            target, create = ident(ResourceType.LAUNCH_PLAN, entity.id.name), cluster.client.create_launch_plan
+            entity = entity.spec
+        else:
+            continue
+        _create(cluster, what, target, entity, create)
         counts[what] += 1
     progress.registering = False
+
+
+class Conflict(OperateError):
+    """An entity of this version is registered with other content: a rerun cannot fix that, a new version can."""
+
+
+_KINDS = {"task": "task", "workflow": "workflow", "launch_plan": "launch plan"}
+
+
+def _create(cluster: Cluster, what: str, ident, entity, create) -> None:
+    """Register one entity. ALREADY_EXISTS is "already registered" only once the server's copy is read back and
+    is ours: flyteadmin (v1.16.8 workflow_manager.go, launch_plan_manager.go) checks, then inserts, with nothing
+    held between, so a create racing another registration of the same identifier gets ALREADY_EXISTS from the
+    database whatever the other one held; and a proxy or a fault can answer ALREADY_EXISTS for nothing."""
+    for attempt in (1, 2):
+        try:
+            create(ident, entity)
+            return
+        except Exception as exc:
+            code = rpc_code(exc)
+            if code == "INVALID_ARGUMENT" and "different structure" in str(getattr(_rpc_of(exc), "details", str)()):
+                raise _conflict(cluster, what, ident) from None
+            if code != "ALREADY_EXISTS":
+                raise
+        theirs = _registered(cluster, what, ident)
+        if theirs is None:
+            continue  # ALREADY_EXISTS, yet nothing is registered under that identifier: create it again
+        if not _same(what, _ours(what, ident, entity), theirs):
+            raise _conflict(cluster, what, ident)
+        return  # registered before (an earlier run, or a create applied whose reply was lost): as pyflyte, kept
+    raise OperateError(
+        f"flyteadmin at {cluster.endpoint} answered ALREADY_EXISTS to Create{what.title().replace('_', '')} of "
+        f"{_KINDS[what]} {ident.name} version {ident.version} twice but has no such {_KINDS[what]}",
+        "rerun later; if it persists, check what sits between this machine and flyteadmin",
+    )
+
+
+def _conflict(cluster: Cluster, what: str, ident) -> Conflict:
+    kind = _KINDS[what]
+    return Conflict(
+        f"{kind} {ident.name} version {ident.version} is registered in {cluster.project}/{cluster.domain} with other "
+        f"content than this project's {kind} (registered from other code, or by another deploy of the same version "
+        "at the same time); nothing was activated",
+        "deploy a new version (--version V); a version's entities cannot change once registered",
+    )
+
+
+def _registered(cluster: Cluster, what: str, ident):
+    """The server's copy of an entity (flyteidl message), or None when it has none."""
+    from flyteidl.admin import common_pb2
+    from flytekit.clients.raw import RawSynchronousFlyteClient as Raw
+
+    request = common_pb2.ObjectGetRequest(id=ident.to_flyte_idl())
+    get = {"task": Raw.get_task, "workflow": Raw.get_workflow, "launch_plan": Raw.get_launch_plan}[what]
+    try:
+        found = get(cluster.client, request)
+    except Exception as exc:
+        if rpc_code(exc) == "NOT_FOUND":
+            return None
+        raise
+    if what == "task":
+        return found.closure.compiled_task.template
+    if what == "workflow":
+        return found.closure.compiled_workflow.primary.template
+    return found.spec
+
+
+def _ours(what: str, ident, entity):
+    if what == "launch_plan":
+        return entity.to_flyte_idl()
+    template = entity.template.to_flyte_idl()
+    template.id.CopyFrom(ident.to_flyte_idl())  # flyteadmin's setDefaults
+    return template
+
+
+def _same(what: str, ours, theirs) -> bool:
+    """Whether the server's copy holds what we register, compared as flyteadmin's digests compare them
+    (util/digests.go): the task template, the workflow template, the launch plan spec; the description (the
+    docstring) is stored apart and is not compared. A compiled workflow has the compiler's start and end nodes
+    and its own upstream lists: only the nodes we sent, their targets, inputs and metadata are compared."""
+    if what != "workflow":
+        return ours.SerializeToString(deterministic=True) == theirs.SerializeToString(deterministic=True)
+
+    def shape(template) -> dict:
+        nodes = {}
+        for node in template.nodes:
+            if node.id in ("start-node", "end-node"):
+                continue
+            copy = type(node)()
+            copy.CopyFrom(node)
+            del copy.upstream_node_ids[:]
+            nodes[node.id] = copy.SerializeToString(deterministic=True)
+        parts = {name: getattr(template, name).SerializeToString(deterministic=True)
+                 for name in ("id", "interface", "metadata", "metadata_defaults", "failure_node")}  # fmt: skip
+        parts["outputs"] = [binding.SerializeToString(deterministic=True) for binding in template.outputs]
+        return {"nodes": nodes, **parts}
+
+    return shape(ours) == shape(theirs)
 
 
 def _switch_all(cluster: Cluster, targets: list[tuple[str, str | None]], state: int, progress: Progress,
