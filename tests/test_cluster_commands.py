@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from .conftest import EXAMPLES, run_cli, run_python
 from .support.flyte_package import literal_to_python
-from .support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
+from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
@@ -54,8 +54,7 @@ def cluster(tmp_path_factory):
             standin=standin, config=config, project=project, root=root, deployed=deployed,
             states_after_deploy=states_after_deploy, trainings=fired[:2], latest_prediction=fired[2],
         )  # fmt: skip
-    for name in [name for name in sys.modules if name == "digits_batch" or name.startswith("digits_batch.")]:
-        del sys.modules[name]  # the fetch commands ran in this process and imported the generated package
+    forget_package("digits_batch")  # the fetch commands ran in this process and imported the generated package
 
 
 def unionml(cluster, *args: str, ok: bool = True):
@@ -118,8 +117,28 @@ def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cl
                                 "other_team_schedule": "v1"}  # fmt: skip
 
 
-def _register_schedule(standin, name: str, workflow: str) -> None:
-    """A scheduled launch plan registered and activated over gRPC, as an earlier `pyflyte register` would have."""
+def test_prune_leaves_alone_a_schedule_registered_by_hand_on_the_packages_workflow(cluster):
+    standin = cluster.standin
+    deployed = standin.launch_plans[("flytesnacks", "development", "weekly_retraining", "v1")].spec.annotations
+    assert dict(deployed.values) == {"unionml-codegen/package": "digits_batch"}  # deploy marks what it registers
+    # someone scheduled the project's training workflow with `pyflyte register` of their own launch plan
+    _register_schedule(standin, "hand_made_retraining", "digits_batch.workflows.digits_classifier_train",
+                       by_hand=True)  # fmt: skip
+    assert "hand_made_retraining" in standin.active()
+    dry = unionml(cluster, "prune-schedules", str(cluster.project), "--dry-run")
+    result = unionml(cluster, "prune-schedules", str(cluster.project))
+    assert "hand_made_retraining" not in dry.output + result.output
+    assert (
+        result.output
+        == "nothing to prune: every active schedule of digits_batch in flytesnacks/development is in the project\n"
+    )
+    assert standin.active()["hand_made_retraining"] == "v1"  # still firing: not the generator's to prune
+    _register_schedule(standin, "hand_made_retraining", "", deactivate=True)  # tidy up for the tests after
+
+
+def _register_schedule(standin, name: str, workflow: str, by_hand: bool = False, deactivate: bool = False) -> None:
+    """A scheduled launch plan registered and activated over gRPC, as an earlier deployment would have (with
+    deploy's annotation), or by hand (`by_hand`: without it); `deactivate` switches it off."""
     import grpc
     from flyteidl.admin import launch_plan_pb2, workflow_pb2
     from flyteidl.core import identifier_pb2
@@ -134,8 +153,14 @@ def _register_schedule(standin, name: str, workflow: str) -> None:
     spec = launch_plan_pb2.LaunchPlanSpec()
     spec.CopyFrom(weekly.spec)
     spec.workflow_id.CopyFrom(ident(identifier_pb2.WORKFLOW, workflow))
+    if by_hand:
+        spec.ClearField("annotations")
     with grpc.insecure_channel(standin.endpoint) as channel:
         admin = admin_pb2_grpc.AdminServiceStub(channel)
+        if deactivate:
+            admin.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=ident(identifier_pb2.LAUNCH_PLAN, name),
+                                                                           state=launch_plan_pb2.INACTIVE))  # fmt: skip
+            return
         if workflow != "digits_batch.workflows.digits_classifier_train":
             admin.CreateWorkflow(workflow_pb2.WorkflowCreateRequest(id=ident(identifier_pb2.WORKFLOW, workflow),
                                                                     spec=train.spec))  # fmt: skip

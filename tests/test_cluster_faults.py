@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from .conftest import EXAMPLES, UNIONML, run_cli
-from .support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
+from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
@@ -30,6 +30,7 @@ FAST = {"UNIONML_FLYTEADMIN_TIMEOUT": "0.2", "UNIONML_FLYTEADMIN_RETRIES": "3", 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """digits_batch deployed at v1 (schedules activated) and v2 (--no-schedule) on a fresh stand-in."""
+    forget_package("digits_batch")  # an earlier module's in-process command loaded another copy of it
     root = tmp_path_factory.mktemp("faults")
     shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch")
     project = root / "digits_batch" / "flyte"
@@ -42,8 +43,7 @@ def cluster(tmp_path_factory):
         unionml(namespace, "deploy", str(project), "--version", "v1")
         unionml(namespace, "deploy", str(project), "--version", "v2", "--no-schedule")
         yield namespace
-    for name in [name for name in sys.modules if name == "digits_batch" or name.startswith("digits_batch.")]:
-        del sys.modules[name]
+    forget_package("digits_batch")
 
 
 @pytest.fixture(autouse=True)

@@ -130,7 +130,9 @@ def test_create_launch_plan_applies_flyteadmins_rules_and_refuses_a_changed_plan
     spec.entity_metadata.schedule.kickoff_time_input_arg = "time"
     del spec.fixed_inputs.literals["hyperparameters"]  # the plan gives it no default: unbound
     text = _refusal(remote, "cron_daily_training", "v3", spec)
-    assert "required input 'hyperparameters' is unbound: a scheduled launch plan must fix it or give it a default" in text
+    assert (
+        "required input 'hyperparameters' is unbound: a scheduled launch plan must fix it or give it a default" in text
+    )
     spec.fixed_inputs.literals["hyperparameters"].scalar.none_type.SetInParent()
     text = _refusal(remote, "cron_daily_training", "v1", spec)  # same identifier, different structure
     assert "launch plan with different structure already exists" in text
@@ -217,7 +219,9 @@ def _update(name: str, version: str, state: int):
     return launch_plan_pb2.LaunchPlanUpdateRequest(id=ident, state=state)
 
 
-def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_trains_as_the_cron_plan(registered, standin, remote):
+def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_trains_as_the_cron_plan(
+    registered, standin, remote
+):
     """kickoff.py asks flyteadmin (here the stand-in, at FLYTE_PLATFORM_URL as a pod is configured) for the
     execution's scheduled_at: the fixed-rate run, which gets no kickoff input, reads the data of its kickoff day
     and trains exactly as the cron plan given that kickoff as its input."""
@@ -252,17 +256,31 @@ def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, st
                      "--config", str(standin.config))  # fmt: skip
     assert result.returncode == 0, result.stderr
 
+    marks = {}
+    MARK = "unionml-codegen/package"
+
     def entities(version: str) -> dict:
         found = {}
-        for kind, table in (("task", standin.tasks), ("workflow", standin.workflows), ("launch plan", standin.launch_plans)):
+        for kind, table in (
+            ("task", standin.tasks),
+            ("workflow", standin.workflows),
+            ("launch plan", standin.launch_plans),
+        ):
             for key, row in table.items():
                 if key[0] == "seed_guide" and key[3] == version:
-                    text = row.spec.SerializeToString(deterministic=True).replace(version.encode(), b"<V>")
+                    spec = type(row.spec)()
+                    spec.CopyFrom(row.spec)
+                    if kind == "launch plan":  # deploy marks every launch plan it registers (prune-schedules reads it)
+                        values = spec.annotations.values
+                        marks[(version, key[2])] = values.pop(MARK) if MARK in values else None
+                    text = spec.SerializeToString(deterministic=True).replace(version.encode(), b"<V>")
                     found[(kind, key[2])] = text
         return found
 
     assert entities("v5") == entities("v1") and len(entities("v1")) == 26
+    assert {mark for (version, _), mark in marks.items() if version == "v5"} == {"seed_guide"}
+    assert {mark for (version, _), mark in marks.items() if version == "v1"} == {None}  # pyflyte's: unmarked
     states = standin.launch_plan_states("seed_guide")
-    assert {name for (name, version), state in states.items() if version == "v5" and state == "ACTIVE"} == _schedule_names(
-        "seed_guide"
-    )
+    assert {
+        name for (name, version), state in states.items() if version == "v5" and state == "ACTIVE"
+    } == _schedule_names("seed_guide")

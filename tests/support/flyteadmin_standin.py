@@ -81,7 +81,7 @@ from google.protobuf import timestamp_pb2
 from .faults import FaultInjector
 from .flyte_package import flyteadmin_problems
 
-__all__ = ["FlyteAdminStandin", "StandinError", "scheduled_execution_name"]
+__all__ = ["FlyteAdminStandin", "StandinError", "forget_package", "scheduled_execution_name"]
 
 PROPELLER = Path(__file__).with_name("standin_propeller.py")
 Key = tuple  # (project, domain, name, version)
@@ -154,6 +154,26 @@ def scheduled_execution_name(project: str, domain: str, name: str, version: str,
     digest = _fnv64(f"{project}:{domain}:{name}:{version}:{int(at.timestamp())}".encode())
     raw = digest.to_bytes(8, "little") + bytes(8)
     return "f" + str(uuid.UUID(bytes=raw)).replace("-", "")[:19]
+
+
+def forget_package(package: str) -> None:
+    """Forget a generated package a test imported in this process (a cluster command run in-process imports it):
+    its modules, and the tasks, workflows and launch plans flytekit recorded process-wide when they were declared
+    (FlyteEntities, which `deploy` registers from, and LaunchPlan's name cache), so that a later test loading
+    another copy of the package registers that copy only."""
+    from flytekit.core.context_manager import FlyteEntities
+    from flytekit.core.launch_plan import LaunchPlan
+
+    def ours(entity) -> bool:
+        workflow = getattr(entity, "workflow", None)
+        name = getattr(workflow, "name", None) or getattr(entity, "name", "")
+        return name == package or name.startswith(package + ".")
+
+    FlyteEntities.entities[:] = [entity for entity in FlyteEntities.entities if not ours(entity)]
+    for name in [name for name, plan in LaunchPlan.CACHE.items() if ours(plan)]:
+        del LaunchPlan.CACHE[name]
+    for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
+        del sys.modules[name]
 
 
 @dataclasses.dataclass

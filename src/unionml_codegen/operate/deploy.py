@@ -71,7 +71,7 @@ def deploy(out, version, no_schedule, image, config, project, domain) -> None:
         cluster = connect(config, project, domain, "deploy")
         entities = _load_entities(generated, cluster, version, image)
         with admin_errors(cluster):
-            _register(cluster, entities, version, progress)
+            _register(cluster, entities, version, progress, generated.package)
     except Conflict as exc:
         fail(exc)
     except OperateError as exc:
@@ -152,7 +152,7 @@ def _load_entities(generated: Project, cluster: Cluster, version: str, image: st
     return entities
 
 
-def _register(cluster: Cluster, entities: list, version: str, progress: Progress) -> None:
+def _register(cluster: Cluster, entities: list, version: str, progress: Progress, package: str) -> None:
     from flytekit.models import launch_plan as launch_plan_models
     from flytekit.models import task as task_models
     from flytekit.models.admin import workflow as workflow_models
@@ -179,12 +179,30 @@ def _register(cluster: Cluster, entities: list, version: str, progress: Progress
             target, create = ident(ResourceType.WORKFLOW, entity.template.id.name), cluster.client.create_workflow
         elif isinstance(entity, launch_plan_models.LaunchPlan):
             target, create = ident(ResourceType.LAUNCH_PLAN, entity.id.name), cluster.client.create_launch_plan
-            entity = entity.spec
+            entity = _marked(entity.spec, package)
         else:
             continue
         _create(cluster, what, target, entity, create)
         counts[what] += 1
     progress.registering = False
+
+
+#: The annotation deploy writes on every launch plan it registers (the package's name): prune-schedules deactivates
+#: only launch plans whose copy on flyteadmin carries it, never one registered by hand on the package's workflow.
+MARK = "unionml-codegen/package"
+
+
+def _marked(spec, package: str):
+    """The launch plan spec with MARK among its annotations (flyteadmin stores the spec and returns it); nothing
+    else of it changes."""
+    import copy
+
+    from flytekit.models.common import Annotations
+
+    marked = copy.copy(spec)
+    values = dict(spec.annotations.values or {}) if spec.annotations is not None else {}
+    marked._annotations = Annotations({**values, MARK: package})
+    return marked
 
 
 class Conflict(OperateError):
@@ -423,8 +441,9 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
     """Deactivate schedules an earlier deployment of OUT activated that OUT no longer has.
 
     Flyte keeps firing a launch plan after it leaves the code. A launch plan is this project's when
-    it runs one of the package's workflows; it is pruned when it is ACTIVE, has a schedule, and is
-    not one of the project's schedules now.
+    `unionml deploy` registered it (its annotation unionml-codegen/package names the package) and it runs
+    one of the package's workflows; it is pruned when it is ACTIVE, has a schedule, and is not one of the
+    project's schedules now. A launch plan registered any other way is left alone.
     """
     generated = project_or_exit(out)
     try:
@@ -456,12 +475,18 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
 
 
 def _stale(cluster: Cluster, generated: Project) -> list:
+    """The ACTIVE scheduled launch plans deploy registered for this package (MARK on the server's copy, and
+    running one of its workflows) that are not among its schedules now."""
+    from flytekit.models.admin.common import Sort
+
     current = {schedule.name for schedule in generated.schedules}
     prefix = generated.package + "."
-    active = list_all(cluster.client.list_active_launch_plans_paginated, project=cluster.project, domain=cluster.domain)
+    active = list_all(cluster.client.list_active_launch_plans_paginated, project=cluster.project,
+                      domain=cluster.domain, sort_by=Sort("created_at", Sort.Direction.ASCENDING))  # fmt: skip
     return sorted(
         (plan for plan in active
          if plan.spec.workflow_id.name.startswith(prefix)
+         and (plan.spec.annotations.values or {}).get(MARK) == generated.package
          and plan.spec.entity_metadata.schedule is not None
          and plan.id.name not in current),
         key=lambda plan: plan.id.name,
