@@ -88,3 +88,16 @@ def test_with_a_prediction_schedule_a_bare_list_predictor_stays_an_error(tmp_pat
     (error,) = raised.value.diagnostics.errors
     assert error.code == "UMG113"
     assert "returns `list`, which becomes a task output" in error.message
+
+
+def test_a_training_only_project_is_operated(tmp_path):
+    """The manifest records no prediction workflow (null): `unionml schedules` and `unionml run` read it."""
+    from .conftest import run_cli
+
+    app, _ = _app(tmp_path)
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=app.parent).returncode == 0
+    listed = run_cli("schedules", "flyte", "--now", "2026-11-29T00:00:00Z", cwd=app.parent)
+    assert listed.returncode == 0 and "cron_daily_training" in listed.stdout, listed.stderr
+    ran = run_cli("run", "flyte", "cron_daily_training", "--at", "2026-11-29T00:00:00Z", "--json", cwd=app.parent)
+    assert ran.returncode == 0, ran.stderr
+    assert set(json.loads(ran.stdout)["outputs"]["metrics"]) == {"train", "test"}

@@ -615,3 +615,149 @@ def test_a_remembered_binding_of_a_removed_schedule_is_dropped_with_a_warning(tm
     typed = run_cli("generate", "app.py", "-o", "flyte", "--model",
                     "daily_predictions_with_model_object=model.joblib", cwd=work)  # fmt: skip
     assert typed.returncode == 2 and "[UMG401]" in typed.stderr  # a flag the user typed is still an error
+
+
+# The audit's findings (a second attacker's pass over this design)
+
+
+def _pyc(source: Path, target: Path, payload: str, mode) -> None:
+    """Bytecode of `source` with `payload` appended, written as Python would cache it at `target`."""
+    import py_compile
+
+    staged = target.parent / "staged.py"
+    staged.write_text(source.read_text() + "\n" + payload + "\n")
+    py_compile.compile(str(staged), cfile=str(target), invalidation_mode=mode, doraise=True)
+    staged.unlink()
+
+
+@pytest.mark.parametrize("cache", ["warm", "none"])
+def test_a_committed_link_or_hash_based_bytecode_in_the_output_is_caught(repo, tmp_path, cache):
+    """A link named like a package (`sklearn` -> a directory elsewhere), and a hash-based .pyc in __pycache__,
+    which Python runs instead of the reviewed source without comparing it with the source's time."""
+    import py_compile
+
+    root = repo("digits")
+    out = root / "digits" / "flyte"
+    if cache == "warm":
+        _warm(root)
+    (tmp_path / "vendor" / "sklearn").mkdir(parents=True)
+    (tmp_path / "vendor" / "sklearn" / "__init__.py").write_text("import os\n")
+    (out / "sklearn").symlink_to(tmp_path / "vendor" / "sklearn")
+    code, _, stderr = _run(root, "--check", cache=cache)
+    assert code == 1 and "extra:   sklearn (a symbolic link" in stderr, stderr
+    assert _run(root, cache=cache)[0] == 2
+    (out / "sklearn").unlink()
+    (out / "digits" / "__pycache__").mkdir()
+    pyc = out / "digits" / "__pycache__" / "launch_plans.cpython-311.pyc"
+    _pyc(out / "digits" / "launch_plans.py", pyc, "import os", py_compile.PycInvalidationMode.CHECKED_HASH)
+    code, _, stderr = _run(root, "--check", cache=cache)
+    assert code == 1 and "launch_plans.cpython-311.pyc (bytecode Python would run" in stderr, stderr
+    assert _run(root, cache=cache)[0] == 2
+    pyc.unlink()
+    assert _run(root, "--check", cache=cache)[0] == 0
+
+
+def test_run_never_reads_bytecode_from_beside_the_generated_source(tmp_path):
+    """A timestamp-based .pyc whose recorded time and size match the source is what a local run leaves, so
+    --check allows it; but the commands that import the project cache bytecode elsewhere, and never run it."""
+    import py_compile
+
+    work = tmp_path / "digits"
+    shutil.copytree(EXAMPLES / "digits", work, ignore=shutil.ignore_patterns("flyte2", "__pycache__"))
+    package = work / "flyte" / "digits"
+    marker = tmp_path / "PYC_RAN"
+    source = package / "kickoff.py"
+    honest = source.read_text()
+    (package / "__pycache__").mkdir()
+    pyc = package / "__pycache__" / f"kickoff.cpython-{sys.version_info.major}{sys.version_info.minor}.pyc"
+    _pyc(source, pyc, f"open({str(marker)!r}, 'w').write('x')", py_compile.PycInvalidationMode.TIMESTAMP)
+    data = bytearray(pyc.read_bytes())  # make its header match the honest source, as an exact guess would
+    data[8:12] = int(source.stat().st_mtime).to_bytes(4, "little")
+    data[12:16] = len(honest.encode()).to_bytes(4, "little")
+    pyc.write_bytes(bytes(data))
+    assert run_cli("generate", "app.py", "-o", "flyte", "--check", "--no-cache", cwd=work).returncode == 0
+    result = run_cli("run", "flyte", "fixed_rate_training_schedule", "--at", "2026-11-29T00:00:00Z", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert "ENV PYTHONPYCACHEPREFIX=" in (work / "flyte" / "Dockerfile").read_text()  # nor does the image
+
+
+@pytest.mark.parametrize("name", ["flytekit.config", ".flyte/config.yaml", ".aws/config", ".netrc"])
+def test_configuration_in_the_output_is_caught(repo, name):
+    """OUT is the image's working and home directory: flytekit, pip and cloud SDKs read their config there."""
+    root = repo("digits")
+    out = root / "digits" / "flyte"
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text("[platform]\nurl = evil.example.com:443\n")
+    top = name.split("/")[0]
+    for cache in ("none", "warm"):
+        code, _, stderr = _run(root, "--check", cache=cache)
+        assert code == 1 and f"extra:   {top} (configuration" in stderr, stderr
+
+
+def test_a_cache_in_the_checkout_is_never_used_even_under_a_committed_pyproject(tmp_path):
+    """The pull request decides where the app's project root is (a pyproject.toml), never the checkout's root."""
+    root = tmp_path / "checkout"
+    (root / ".git").mkdir(parents=True)
+    shutil.copytree(EXAMPLES / "digits", root / "digits", ignore=shutil.ignore_patterns("flyte2"))
+    (root / "digits" / "pyproject.toml").write_text('[project]\nname = "d"\nversion = "0"\n')
+    cache_dir = root / ".ucg-cache"
+    for _ in range(2):
+        result = run_cli("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(cache_dir),
+                         cwd=root / "digits")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert not cache_dir.exists()
+
+
+def test_the_warm_lane_sees_a_new_manifest_one_level_down(tmp_path):
+    work = tmp_path / "digits"
+    shutil.copytree(EXAMPLES / "digits", work, ignore=shutil.ignore_patterns("flyte2"))
+    (work / "docs").mkdir()
+    assert run_cli("generate", "--check", cwd=work).returncode == 0
+    assert run_cli("generate", "--check", cwd=work).returncode == 0  # warm
+    shutil.copytree(work / "flyte", work / "docs", dirs_exist_ok=True)
+    (work / "docs" / "digits" / "workflows.py").write_text("import os\n")
+    result = run_cli("generate", "--check", cwd=work)
+    assert result.returncode == 1 and "changed: digits/workflows.py" in result.stderr, result.stderr
+
+
+def test_text_from_the_pull_request_is_printed_escaped(repo):
+    root = repo("digits")
+    out = root / "digits" / "flyte"
+    hostile = "x\n::error title=CI::all checks passed\x1b[2J\x07.py"
+    (out / "digits" / hostile).write_text("import os\n")
+    for cache in ("none", "warm"):
+        code, _, stderr = _run(root, "--check", cache=cache)
+        assert code == 1 and "\x1b" not in stderr and "\x07" not in stderr, stderr
+        assert not any(line.startswith("::") for line in stderr.splitlines())
+    (out / "digits" / hostile).unlink()
+    app = root / "digits" / "app.py"
+    lines = app.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines) if 'reader_time_arg="time"' in line and i > 70)
+    lines[number] += "  # \x1b]0;owned\x07 \x1b[2J"
+    app.write_text("\n".join(lines) + "\n")
+    result = run_cli("generate", cwd=root)
+    assert result.returncode == 0 and "warning:" in result.stderr, result.stderr
+    assert "\x1b" not in result.stderr and "\\x1b]0;owned\\x07" in result.stderr
+    warm = run_cli("generate", "--check", cwd=root)
+    assert warm.returncode == 0 and "\x1b" not in warm.stderr
+
+
+def test_a_model_name_from_the_app_is_printed_escaped_by_schedules(tmp_path):
+    work = tmp_path / "digits"
+    shutil.copytree(EXAMPLES / "digits", work, ignore=shutil.ignore_patterns("flyte", "flyte2"))
+    app = work / "app.py"
+    app.write_text(app.read_text().replace('Model(name="digits_classifier"', 'Model(name="dc\\n::error title=CI::ok"'))
+    assert run_cli("generate", "app.py", "-o", "flyte", cwd=work).returncode == 0
+    result = run_cli("schedules", "flyte", "--now", "2026-11-29T00:00:00Z", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert not any(line.startswith("::") for line in result.stdout.splitlines())
+
+
+def test_a_fixed_rate_no_scheduler_can_count_is_refused(tmp_path):
+    work = tmp_path / "digits"
+    shutil.copytree(EXAMPLES / "digits", work, ignore=shutil.ignore_patterns("flyte", "flyte2"))
+    app = work / "app.py"
+    app.write_text(app.read_text().replace("fixed_rate=timedelta(days=1)", "fixed_rate=timedelta(days=10**6)"))
+    result = run_cli("generate", "app.py", "-o", "flyte", cwd=work)
+    assert result.returncode == 2 and "[UMG218]" in result.stderr and "Traceback" not in result.stderr

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .quick import cache_directory, code_digest
+from .states import inside_any, protected_roots
 
 ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
 ENV_OFF = "UNIONML_CODEGEN_NO_CACHE"
@@ -71,17 +72,12 @@ def configured(directory: str | os.PathLike | None = None, *, disabled: bool = F
     return Cache(Path(os.path.abspath(directory if directory is not None else default_directory())), not off)
 
 
-def usable_for(cache: Cache | None, project: Path) -> Cache | None:
-    """`cache`, unless it lies inside `project` (the app's project root), where a pull request could
-    have committed it: then no cache at all, not even run records."""
-    if cache is None:
+def usable_for(cache: Cache | None, *places: Path) -> Cache | None:
+    """`cache`, unless it lies inside the project or the checkout of one of `places` (the app's directory, the
+    output directory, the working directory), where a pull request could have committed it: then no cache at
+    all, not even run records."""
+    if cache is None or inside_any(cache.directory, protected_roots(*places)):
         return None
-    real, root = os.path.realpath(cache.directory), os.path.realpath(project)
-    try:
-        if os.path.commonpath([real, root]) == root:
-            return None
-    except ValueError:  # different drives
-        pass
     return cache
 
 

@@ -202,6 +202,9 @@ INVALID_READER_TIME_ARG = _code(
     "error",
     "`reader_time_arg` is not a datetime parameter of the reader, or is given a value",
 )
+FIXED_RATE_TOO_LONG = _code(
+    "UMG218", "fixed-rate-too-long", "error", "a fixed rate is longer than flyteadmin's scheduler can count"
+)
 
 # 3xx: values and workflow inputs
 VALUE_NOT_STATIC = _code("UMG301", "value-not-static", "error", "a value cannot be known without running the app")

@@ -75,17 +75,20 @@ class Diagnostic:
     code: str = ""
 
     def render(self, source_lines: list[str] | None = None) -> str:
+        """The diagnostic as a compiler prints it; every piece of text from the app (its path, its line, names
+        in the message) shown with control characters escaped, so the app cannot write to the terminal or
+        forge a line of CI output."""
         line, column = self.position.line, self.position.column
         message = f"{self.message} [{self.code}]" if self.code else self.message
-        out = [f"{self.path}:{line}:{column}: {self.severity}: {message}"]
+        out = [f"{visible(self.path)}:{line}:{column}: {self.severity}: {visible(message)}"]
         if self.text is not None:
             source_lines, line = [self.text], 1
         if source_lines and 0 < line <= len(source_lines):
             text = source_lines[line - 1].rstrip("\n")
-            out.append(f"    {text}")
-            out.append("    " + " " * (column - 1) + "^")
+            out.append(f"    {visible(text, keep=chr(9))}")
+            out.append("    " + " " * len(visible(text[: column - 1], keep=chr(9))) + "^")
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(f"  hint: {visible(self.hint)}")
         return "\n".join(out)
 
 
@@ -121,8 +124,18 @@ class Diagnostics:
 
 
 def plain_error(code: Code, message: str) -> str:
-    """A problem that has no place in the app (configuration, output): `error: MESSAGE [CODE]`."""
-    return f"error: {tagged(message, code)}"
+    """A problem that has no place in the app (configuration, output): `error: MESSAGE [CODE]`. The message's
+    own line breaks stay; any other control character (from a file name, say) is escaped."""
+    return f"error: {tagged(visible(message, keep=chr(10)), code)}"
+
+
+def visible(text: str, keep: str = "") -> str:
+    """`text` with every character that is not printable escaped as in a Python string literal (`\\x1b`,
+    `\\n`, `\\u202e`), but those in `keep`: text that did not come from the generator itself (an app's
+    line, a file name, a server's reply) can then neither drive a terminal nor forge a line of CI output."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
 
 
 class AppError(Exception):

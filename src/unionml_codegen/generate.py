@@ -298,7 +298,7 @@ def generate(
     never used."""
     app_path, out_dir = Path(app_path), Path(out_dir)
     check_output(app_path, out_dir)
-    cache = caching.usable_for(cache or caching.configured(), project_root(app_path.parent))
+    cache = caching.usable_for(cache or caching.configured(), app_path.parent, out_dir.parent, Path.cwd())
     if not (check or diff):
         recover(out_dir, runs=cache)  # undo what a run of ours killed while writing left, before reading OUT
     result = None if (force or cache is None or not cache.enabled) else cached(cache, app_path, out_dir, options)

@@ -32,7 +32,7 @@ import stat
 import sys
 
 from . import __version__
-from .states import file_state, project_root, tree_state
+from .states import file_state, inside_any, protected_roots, tree_state
 
 FORMAT = 1
 ENV = ("UNIONML_CODEGEN_CACHE_DIR", "UNIONML_CODEGEN_NO_CACHE", "XDG_CACHE_HOME", "HOME")
@@ -90,9 +90,33 @@ def templates_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(_PACKAGE)), "templates")  # a source checkout
 
 
+#: The libraries whose versions shape the output (black formats it, libcst reads the app, jinja2 lays it out,
+#: cron-descriptor words the README, croniter times the previews).
+RENDERING_LIBRARIES = ("black", "libcst", "jinja2", "cron_descriptor", "croniter")
+
+
+def _library_states() -> list[str]:
+    """Where each rendering library is installed, with its top module's size and time: an upgrade is a miss
+    (without importing any of them: `find_spec` only locates)."""
+    import importlib.util  # already imported by the interpreter's start-up (site)
+
+    states = []
+    for name in RENDERING_LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            info = os.stat(origin) if origin else None
+        except (ImportError, ValueError, OSError):
+            info, origin = None, None
+        states.append(f"{name}:{origin}:{info.st_size}:{info.st_mtime_ns}" if info else f"{name}:missing")
+    return states
+
+
 def code_digest() -> str:
-    """A hash of the generator's code and templates: any change to them (not only a new version) is a miss."""
+    """A hash of the generator's code and templates, and of where its rendering libraries are installed: any
+    change to them (not only a new version number) is a miss."""
     content = hashlib.sha256(__version__.encode())
+    content.update("\0".join(_library_states()).encode())
     for base, label in ((_PACKAGE, "code"), (templates_dir(), "templates")):
         paths = []
         for directory, names, files in os.walk(base):
@@ -141,11 +165,39 @@ def read_below(root_fd: int, relative: str) -> bytes | None:
         return opened.read()
 
 
+#: Hidden entries at the top of OUT that are the generator's or harmless: every other one is reported, because
+#: the image runs with OUT as its working and home directory (WORKDIR /root), where flytekit (`.flyte/`), pip
+#: (`.config/pip/`), cloud SDKs (`.aws/`, `.config/gcloud/`), `.netrc` and others read their configuration.
+ALLOWED_HIDDEN = (MANIFEST, ".gitignore", ".gitattributes")
+#: Configuration flytekit reads from the working directory (configuration/file.py: ./flytekit.config).
+CONFIG_FILES = ("flytekit.config",)
+
+
+def why_foreign(path: str) -> str:
+    """Why `foreign_modules` reports `path`, in words."""
+    name = path.rsplit("/", 1)[-1]
+    if "__pycache__" in path.split("/"):
+        return "bytecode Python would run instead of the generated source"
+    if name.startswith(".") or name in CONFIG_FILES:
+        return "configuration the generated code reads at run time: the image's working and home directory is OUT"
+    if name.endswith(MODULE_SUFFIXES):
+        return "a Python module the generator does not write: it would be imported with the project"
+    return "a symbolic link: the generator never vouches for what a link points to"
+
+
 def foreign_modules(root_fd: int, owned) -> list[str]:
-    """The Python modules below the directory `root_fd` not in `owned` (paths relative to it). The project
-    root and every package below it are on the import path of `unionml run`, `deploy`, `pyflyte register`
-    and the image, so such a module is imported with the generated code, or shadows a third-party one.
-    Listed without following links; caches and hidden directories (never importable by name) are skipped."""
+    """What is below the directory `root_fd` that the generated project would run and the generator does not
+    write (paths relative to it; `why_foreign` says why): the project root and every package below it are on
+    the import path of `unionml run`, `deploy`, `pyflyte register` and the image, so
+    - a Python module not in `owned` (`.py`, `.pyc`, `.so`, `.pth`, ...) is imported with the generated code,
+      or shadows a third-party one;
+    - a symbolic link, whatever its name (a link named `sklearn` to a package), is never followed here;
+    - in `__pycache__`, a hash-based `.pyc` (never written by an import: Python trusts it without comparing
+      it with the source's time) or any other module; timestamp-based ones, which Python checks against the
+      source it sits beside, are the caches a local run leaves and may stay;
+    - at the top of OUT, a hidden entry (other than the manifest, .gitignore, .gitattributes) or
+      `flytekit.config`: OUT is the image's working and home directory.
+    Hidden directories below the top are skipped (never importable by name), and nothing is followed."""
     found: list[str] = []
     pending = [(os.dup(root_fd), "")]
     while pending:
@@ -153,17 +205,53 @@ def foreign_modules(root_fd: int, owned) -> list[str]:
         try:
             for entry in sorted(os.scandir(fd), key=lambda e: e.name):
                 path = f"{relative}/{entry.name}" if relative else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
+                if path in owned or path == MANIFEST:
+                    continue
+                if entry.is_symlink():
+                    found.append(path)
+                elif not relative and (entry.name.startswith(".") or entry.name in CONFIG_FILES):
+                    if entry.name not in ALLOWED_HIDDEN and entry.name != ".pytest_cache":
+                        found.append(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name == "__pycache__":
+                        found += _foreign_bytecode(fd, entry.name, path)
+                    elif not entry.name.startswith(".") and entry.name not in SKIPPED_DIRS:
                         try:
                             pending.append((os.open(entry.name, _DIR_FLAGS, dir_fd=fd), path))
                         except OSError:
                             found.append(path)  # a directory that cannot be listed is never taken for clean
-                elif entry.name.endswith(MODULE_SUFFIXES) and path not in owned and path != MANIFEST:
+                elif entry.name.endswith(MODULE_SUFFIXES):
                     found.append(path)
         finally:
             os.close(fd)
     return sorted(found)
+
+
+def _foreign_bytecode(parent_fd: int, name: str, relative: str) -> list[str]:
+    """The entries of a `__pycache__` directory Python could run instead of the source beside it."""
+    found = []
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError:
+        return [relative]
+    try:
+        for entry in os.scandir(fd):
+            path = f"{relative}/{entry.name}"
+            if not entry.is_file(follow_symlinks=False) or not entry.name.endswith(".pyc"):
+                found.append(path)  # a link, a directory, a .py: nothing an import writes
+                continue
+            try:
+                handle = os.open(entry.name, _READ_FLAGS, dir_fd=fd)
+                with os.fdopen(handle, "rb") as opened:
+                    header = opened.read(8)
+            except OSError:
+                found.append(path)
+                continue
+            if len(header) == 8 and int.from_bytes(header[4:8], "little") != 0:
+                found.append(path)  # hash-based (PEP 552); a file too short to be bytecode is never run
+    finally:
+        os.close(fd)
+    return found
 
 
 def leftover_runs(out: str | os.PathLike) -> list[str]:
@@ -247,7 +335,13 @@ def probe_paths(cwd: str, targets: list[dict]) -> dict[str, str]:
             if parent == directory:
                 break
             directory = parent
-    paths[os.path.realpath(cwd)] = "listing"  # where manifests are discovered
+    paths[os.path.realpath(cwd)] = "listing"  # where manifests are discovered: in it, and one level down
+    try:
+        for entry in os.scandir(cwd):
+            if entry.is_dir():
+                paths[os.path.join(os.path.realpath(entry.path), MANIFEST)] = "file"
+    except OSError:
+        pass
     return paths
 
 
@@ -277,13 +371,6 @@ def _record_path(directory: str, key: str) -> str:
     return os.path.join(directory, "invocations", key + ".json")
 
 
-def _inside(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([os.path.realpath(path), root]) == root
-    except ValueError:
-        return False
-
-
 def answered(argv: list[str]) -> bool:
     """Print what a clean run of these arguments printed, when this machine's record still holds."""
     if not _qualifies(argv):
@@ -292,7 +379,7 @@ def answered(argv: list[str]) -> bool:
     directory = cache_directory(argv)
     if not private_dir(os.path.join(directory, "invocations")):
         return False
-    if _inside(directory, project_root(cwd)):
+    if inside_any(directory, protected_roots(cwd)):
         return False
     path = _record_path(directory, invocation_key(argv, cwd))
     try:
@@ -310,7 +397,7 @@ def answered(argv: list[str]) -> bool:
         if record["format"] != FORMAT or not _unchanged(record["probes"]):
             return False
         for target in record["targets"]:
-            if _inside(directory, project_root(os.path.dirname(target["app"]))):
+            if inside_any(directory, protected_roots(os.path.dirname(target["app"]), os.path.dirname(target["out"]))):
                 return False
             if not _unchanged(target["sources"]) or not output_matches(target["out"], target["files"]):
                 return False
@@ -330,9 +417,8 @@ def remember(argv: list[str], cwd: str, targets: list[dict], stderr: str) -> Non
     if not _qualifies(argv) or not targets:
         return
     directory = cache_directory(argv)
-    if _inside(directory, project_root(cwd)) or any(
-        _inside(directory, project_root(os.path.dirname(t["app"]))) for t in targets
-    ):
+    places = [cwd] + [os.path.dirname(t["app"]) for t in targets] + [os.path.dirname(t["out"]) for t in targets]
+    if inside_any(directory, protected_roots(*places)):
         return
     probes = {path: _state(path, kind) for path, kind in probe_paths(cwd, targets).items()}
     record = {"format": FORMAT, "probes": probes, "targets": targets, "stderr": stderr}

@@ -4,6 +4,7 @@
 - `file_state`: "missing", "dir", "other" (a FIFO, a device: never opened), "too-large", "unreadable",
   or "sha256:..." of a regular file; prefixed with "link:" when the path is a symbolic link;
 - `project_root`: the project a directory belongs to (inputs.py, for every containment check);
+- `protected_roots`: the directories a cache must lie outside of (a pull request can commit anything there);
 - `tree_state`: the names of the files below a local package directory, as the reader lists them to copy
   them (sources.py notes it for each package copied).
 """
@@ -37,6 +38,46 @@ def project_root(directory: str | os.PathLike) -> str:
             break
         candidate = parent
     return start
+
+
+def repository_root(directory: str | os.PathLike) -> str | None:
+    """The outermost directory at or above `directory` that holds `.git` (never the root of the file system or
+    the home directory): what a checkout holds, which a pull request can fill. A `.git` cannot be committed,
+    so unlike a `pyproject.toml` a pull request cannot move this root."""
+    candidate = os.path.realpath(directory)
+    home = os.path.realpath(os.path.expanduser("~"))
+    found = None
+    while True:
+        if candidate != home and candidate != os.path.dirname(candidate):
+            if os.path.lexists(os.path.join(candidate, ".git")):
+                found = candidate
+        parent = os.path.dirname(candidate)
+        if parent == candidate:
+            return found
+        candidate = parent
+
+
+def protected_roots(*directories: str | os.PathLike) -> set[str]:
+    """Where a cache must not lie: the project and the checkout of each directory (the app's, the output's,
+    the working directory)."""
+    roots = set()
+    for directory in directories:
+        roots.add(project_root(directory))
+        repository = repository_root(directory)
+        if repository is not None:
+            roots.add(repository)
+    return roots
+
+
+def inside_any(path: str | os.PathLike, roots: set[str]) -> bool:
+    real = os.path.realpath(path)
+    for root in roots:
+        try:
+            if os.path.commonpath([real, root]) == root:
+                return True
+        except ValueError:  # different drives
+            continue
+    return False
 
 
 def file_state(path: str | os.PathLike) -> str:

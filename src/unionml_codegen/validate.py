@@ -35,6 +35,9 @@ from .render import KICKOFF_INPUT
 from .names import literal
 from .spec import App, Code, Component, ModelSpec, Parameter, Schedule
 
+#: The longest fixed rate flyteadmin's scheduler can add to a time: a Go time.Duration (int64 nanoseconds).
+MAX_FIXED_RATE = dt.timedelta(days=106_751)
+
 #: What flyteadmin accepts as a launch plan name, kept to characters that are safe in file names.
 LAUNCH_PLAN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
 #: `pyflyte package` writes each launch plan to a file named `<index>_<name>_3.pb` (index zero-padded
@@ -209,6 +212,14 @@ def _timing(schedule: Schedule, diagnostics: Diagnostics, target: str = "flyte1"
                 s.at("fixed_rate"),
                 f"fixed rate {rate} is under one minute",
                 "Flyte's shortest rate is 1 minute",
+            )
+        elif rate > MAX_FIXED_RATE:
+            diagnostics.error(
+                codes.FIXED_RATE_TOO_LONG,
+                s.at("fixed_rate"),
+                f"fixed rate {rate.days:,} days is longer than flyteadmin's scheduler can count",
+                "the native scheduler computes the next kickoff as a Go duration (int64 nanoseconds), at most "
+                "106,751 days; no schedule needs that long: use a cron expression for yearly runs",
             )
         elif rate % dt.timedelta(minutes=1):
             diagnostics.error(

@@ -53,6 +53,7 @@ from pathlib import Path, PurePosixPath
 
 from . import codes
 from . import quick
+from .diagnostics import visible
 from .cache import Cache, forget_run, note_run, run_token
 
 try:
@@ -106,15 +107,12 @@ class Drift:
         return not (self.changed or self.missing or self.extra or self.unowned or self.leftovers)
 
     def summary(self) -> str:
-        lines = [f"changed: {p}" for p in self.changed]
-        lines += [f"missing: {p}" for p in self.missing]
-        lines += [f"extra:   {p}" for p in self.extra]
-        lines += [
-            f"extra:   {p} (a Python module the generator does not write: it would be imported with the project)"
-            for p in self.unowned
-        ]
-        lines += [f"interrupted: ../{name} (a write that did not finish, or a directory committed to look like one)"
-                  for name in self.leftovers]  # fmt: skip
+        lines = [f"changed: {visible(p)}" for p in self.changed]
+        lines += [f"missing: {visible(p)}" for p in self.missing]
+        lines += [f"extra:   {visible(p)}" for p in self.extra]
+        lines += [f"extra:   {visible(p)} ({quick.why_foreign(p)})" for p in self.unowned]
+        lines += [f"interrupted: ../{visible(name)} (a write that did not finish, or a directory committed to look "
+                  "like one)" for name in self.leftovers]  # fmt: skip
         return "\n".join(lines)
 
 
@@ -340,7 +338,7 @@ def _safe(path: str) -> bool:
         and not pure.is_absolute()
         and ".." not in pure.parts
         and "\\" not in path
-        and "\0" not in path
+        and path.isprintable()  # no NUL, newline or other control character
         and pure.as_posix() == path
     )
 
@@ -510,10 +508,10 @@ def write(
         if foreign:
             raise WriteRefused(
                 codes.UNOWNED_MODULE,
-                "refusing to write beside Python modules the generator does not write:\n  "
-                + "\n  ".join(f"{output.shown / path}" for path in foreign)
-                + "\nthey would be imported with the generated project (by `unionml run`, `deploy`, `pyflyte register` "
-                "and in the image); move them out of the output directory",
+                "refusing to write beside files the generator does not write that the project would run:\n  "
+                + "\n  ".join(f"{visible(str(output.shown / path))} ({quick.why_foreign(path)})" for path in foreign)
+                + "\nthey would be imported or read with the generated project (by `unionml run`, `deploy`, "
+                "`pyflyte register` and in the image); move them out of the output directory",
             )
         problems = scan.blocked + _conflicts(files, output.shown, scan, owned, force)
         if problems:

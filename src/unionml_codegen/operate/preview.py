@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from .common import TIME, dump_json, inputs_text, iso, project_or_exit
-from .project import Schedule
+from .project import Schedule, visible
 
 
 @click.command("schedules")
@@ -42,21 +42,21 @@ def schedules(out, now, count, activated, as_json) -> None:
             }
         )
         return
-    click.echo(f"{project.directory}: {len(rows)} schedule{'s' if len(rows) != 1 else ''} of package "
+    _say(f"{project.directory}: {len(rows)} schedule{'s' if len(rows) != 1 else ''} of package "
                f"{project.package}; kickoffs after {iso(now)}, in UTC")  # fmt: skip
     for schedule, times, notes in rows:
         click.echo("")
-        click.echo(f"{schedule.name}  ({schedule.kind}, model {schedule.model})")
-        click.echo(f"  launch plan  {schedule.launch_plan} -> {schedule.workflow}")
-        click.echo(f"  schedule     {schedule.cadence}{_kickoff(schedule)}")
-        click.echo(f"  on deploy    {'activated' if schedule.activate_on_deploy else 'not activated'}")
+        _say(f"{schedule.name}  ({schedule.kind}, model {schedule.model})")
+        _say(f"  launch plan  {schedule.launch_plan} -> {schedule.workflow}")
+        _say(f"  schedule     {schedule.cadence}{_kickoff(schedule)}")
+        _say(f"  on deploy    {'activated' if schedule.activate_on_deploy else 'not activated'}")
         for index, text in enumerate(inputs_text(schedule)):
-            click.echo(f"  {'fixed inputs' if index == 0 else '':13}{text}")
+            _say(f"  {'fixed inputs' if index == 0 else '':13}{text}")
         if schedule.model_source is not None:
-            click.echo(f"  model        {schedule.model_source.describe()}")
-        click.echo(f"  next         {', '.join(iso(t) for t in times) or '-'}")
+            _say(f"  model        {schedule.model_source.describe()}")
+        _say(f"  next         {', '.join(iso(t) for t in times) or '-'}")
         for note in notes:
-            click.echo(f"  note         {note}")
+            _say(f"  note         {note}")
 
 
 def caveats(schedule: Schedule, now: dt.datetime, activated: dt.datetime | None) -> list[str]:
@@ -116,3 +116,9 @@ def _source(schedule: Schedule) -> dict | None:
     if source is None:
         return None
     return {key: value for key, value in vars(source).items() if value is not None}
+
+
+def _say(text: str) -> None:
+    """A line of the listing: names and values come from the app (through the manifest), so control
+    characters are escaped (a model named "x\\n::error title=CI::..." stays on its line)."""
+    click.echo(visible(text))

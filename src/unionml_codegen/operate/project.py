@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..diagnostics import visible  # noqa: F401 (the operate modules print through it)
 from ..write import MANIFEST, read_manifest
 
 REGENERATE = "regenerate it with `unionml generate` (or `unionml generate APP.py -o {out}`)"
@@ -99,7 +100,7 @@ class Schedule:
 class ModelWorkflows:
     name: str
     training_workflow: str
-    prediction_workflow: str
+    prediction_workflow: str | None
     training_workflows: tuple[str, ...]
     prediction_workflows: tuple[str, ...]
 
@@ -231,11 +232,6 @@ def verify_project(directory: Path) -> None:
         )
 
 
-def visible(text: str) -> str:
-    """`text` on one line, control characters escaped (text from a file or a server, never trusted)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _target(manifest: dict[str, Any] | None) -> str:
     options = manifest.get("options") if manifest and isinstance(manifest.get("options"), dict) else {}
     target = options.get("target", "flyte1")
@@ -249,7 +245,7 @@ def _project(directory: Path, manifest: dict[str, Any]) -> Project:
         ModelWorkflows(
             name=_str(m["name"]),
             training_workflow=_str(m["training_workflow"]),
-            prediction_workflow=_str(m["prediction_workflow"]),
+            prediction_workflow=_optional_str(m["prediction_workflow"]),  # None: a training-only app (UMG119)
             training_workflows=tuple(_str(w) for w in _list(m["training_workflows"])),
             prediction_workflows=tuple(_str(w) for w in _list(m["prediction_workflows"])),
         )
