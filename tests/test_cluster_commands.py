@@ -185,7 +185,10 @@ def test_fired_training_runs_are_listed_newest_first_with_their_kickoff_times(cl
     assert {(r["phase"], r["version"], r["started_by"]) for r in runs} == {("SUCCEEDED", "v1", "schedule")}
     assert all(r["duration"] > 0 for r in runs)
     table = unionml(cluster, "list-scheduled-training-runs", str(cluster.project), "weekly_retraining", "--limit", "1")
-    header, row = table.output.splitlines()
+    header, row = table.stdout.splitlines()
+    assert table.stderr == (
+        "note: showing the newest 1 runs of weekly_retraining; there are more: pass a larger --limit (up to 10000)\n"
+    )
     assert header.split() == ["EXECUTION", "KICKOFF", "(UTC)", "PHASE", "DURATION", "VERSION", "STARTED", "BY"]
     assert row.split()[:3] == [cluster.trainings[1], _iso(TRAINED_AT[1]), "SUCCEEDED"]
     wrong = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project), "weekly_retraining", ok=False)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import types
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import grpc
 import pytest
@@ -412,3 +412,50 @@ def test_the_standin_registers_as_flyteadmin_by_digest_and_check_then_insert(clu
             standin.workflows[workflow_key] = original
         assert raced.value.code() == grpc.StatusCode.ALREADY_EXISTS
         assert raced.value.details().startswith("value with matching already exists")
+
+
+# --------------------------------------------------------------------------------------------------
+# Lists: paged lazily, sorted, --limit honoured and a note when there are more (defect 9)
+
+
+def test_list_commands_page_lazily_honour_limit_and_say_when_there_are_more(cluster):
+    from flyteidl.admin import common_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    standin, faults = cluster.standin, cluster.standin.faults
+    unionml(cluster, "activate-schedules", str(cluster.project), "hourly_predictions_with_latest_model",
+            "--version", "v1")  # fmt: skip
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    for hour in range(130):  # scheduled runs, not run: each carries its kickoff time (no GetExecutionData)
+        standin.fire("hourly_predictions_with_latest_model", start + timedelta(hours=hour),
+                     run=False)  # fmt: skip
+    total = sum(
+        1 for row in standin.executions.values() if row.launch_plan[2] == "hourly_predictions_with_latest_model"
+    )
+    assert total >= 130
+    # flyteadmin has no default ORDER BY: two pages of an unsorted list repeat and skip rows on the stand-in too
+    with grpc.insecure_channel(standin.endpoint) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        request = dict(id=common_pb2.NamedEntityIdentifier(project="flytesnacks", domain="development"), limit=100,
+                       filters="eq(launch_plan.name,hourly_predictions_with_latest_model)")  # fmt: skip
+        first = admin.ListExecutions(common_pb2.ResourceListRequest(**request))
+        second = admin.ListExecutions(common_pb2.ResourceListRequest(**request, token=first.token))
+        seen = [e.id.name for e in [*first.executions, *second.executions]]
+        assert len(set(seen)) < min(len(seen), total)
+    before = faults.count("ListExecutions")
+    shown = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project),
+                    "hourly_predictions_with_latest_model", "--limit", "120", "--json")  # fmt: skip
+    runs = json.loads(shown.stdout)
+    assert faults.count("ListExecutions") - before == 2  # 100 rows, then 21: no further than needed
+    assert len(runs) == 120 and len({run["execution"] for run in runs}) == 120
+    newest = sorted((row for row in standin.executions.values()
+                     if row.launch_plan[2] == "hourly_predictions_with_latest_model"),
+                    key=lambda row: row.created_at, reverse=True)  # fmt: skip
+    assert [run["execution"] for run in runs] == [row.ident.name for row in newest[:120]]
+    assert shown.stderr == (
+        "note: showing the newest 120 runs of hourly_predictions_with_latest_model; there are more: pass a larger "
+        "--limit (up to 10000)\n"
+    )
+    everything = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project),
+                         "hourly_predictions_with_latest_model", "--limit", "10000", "--json")  # fmt: skip
+    assert len(json.loads(everything.stdout)) == total and everything.stderr == ""

@@ -26,7 +26,8 @@ flyteorg/flyte (read for facts, nothing copied):
   pkg/manager/impl/util/filters.go (``func(field,value)`` joined by ``+``; ``eq ne gt gte lt lte
   contains not_like value_in value_not_in``; ``;`` separates repeated values; ``launch_plan.`` /
   ``workflow.`` / ``task.`` prefixes join those entities where flyteadmin allows it; unknown columns,
-  entities and functions are INVALID_ARGUMENT), ``sort_by`` on a column, and the offset token
+  entities and functions are INVALID_ARGUMENT), ``sort_by`` on a column, no order without one (no
+  default ORDER BY: rows shuffled per call, ``ordered_lists`` turns that off), and the offset token
   (a next token only when a page is full).
 * ``CreateExecution``: inputs = launch plan fixed inputs + defaults + request inputs (a fixed input
   cannot be overridden, a required one must be given, an unknown one is refused), a random name
@@ -55,6 +56,7 @@ import datetime
 import hashlib
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -251,6 +253,9 @@ class FlyteAdminStandin:
         self.serialize_registration = False
         self.registration_gap: Callable[[tuple], None] | None = None
         self._registration_lock = threading.Lock()
+        # Lists without sort_by come back in no particular order, as from flyteadmin (see list_rows).
+        self.ordered_lists = False
+        self._unsorted_lists = 0
 
     # ----------------------------------------------------------------------------------------------
     # Serving
@@ -891,7 +896,16 @@ class FlyteAdminStandin:
             raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid token value: {token}")
         predicates = self._parse_filters(filters, primary)
         selected = [row for row in rows if all(test(row) for test in predicates)]
+        # flyteadmin has no default ORDER BY: without sort_by the database returns rows in whatever order it likes,
+        # so offset pages may repeat and skip rows. The stand-in shuffles them differently on every call
+        # (deterministically: the Nth unsorted list of a run is always the same), so a caller that pages without a
+        # sort sees it; `ordered_lists = True` restores the kinder order by id.
         selected.sort(key=lambda row: row.id)
+        if not self.ordered_lists and not (sort_by is not None and sort_by.key):
+            with self._lock:
+                self._unsorted_lists += 1
+                shuffle = random.Random(self._unsorted_lists)
+            shuffle.shuffle(selected)
         if sort_by is not None and sort_by.key:
             if sort_by.key not in COLUMNS[primary]:
                 raise _error(grpc.StatusCode.INVALID_ARGUMENT, f"invalid sort key '{sort_by.key}'")

@@ -62,14 +62,31 @@ def _mode(execution) -> str:
     return "schedule" if execution.spec.metadata.mode == 1 else "manual"
 
 
-def _executions(cluster: Cluster, filters: list, limit: int) -> list:
+PAGE = 100  # rows per ListExecutions call
+
+
+def _executions(cluster: Cluster, filters: list, limit: int) -> tuple[list, bool]:
+    """The newest `limit` executions matching `filters`, and whether there are more. Read page by page (at most
+    PAGE rows a call) and only as far as needed: `limit` rows and one more, to know. Always sorted (newest first,
+    by creation): flyteadmin has no default ORDER BY, so pages of an unsorted list can repeat and skip rows."""
     from flytekit.models.admin.common import Sort
 
-    executions, _ = cluster.client.list_executions_paginated(
-        cluster.project, cluster.domain, limit=limit, filters=filters,
-        sort_by=Sort("created_at", Sort.Direction.DESCENDING),
-    )  # fmt: skip
-    return executions
+    rows: list = []
+    token = ""
+    while True:
+        page, token = cluster.client.list_executions_paginated(
+            cluster.project, cluster.domain, limit=min(PAGE, limit + 1 - len(rows)), token=token, filters=filters,
+            sort_by=Sort("created_at", Sort.Direction.DESCENDING),
+        )  # fmt: skip
+        rows.extend(page)
+        if not token or len(rows) > limit:
+            return rows[:limit], len(rows) > limit
+
+
+def _more(shown: int, what: str) -> None:
+    """Say on stderr (stdout stays one table or one JSON document) that --limit cut the list."""
+    click.echo(f"note: showing the newest {shown} {what}; there are more: pass a larger --limit (up to 10000)",
+               err=True)  # fmt: skip
 
 
 def _table(rows: list[dict[str, str]], columns: list[tuple[str, str]]) -> None:
@@ -109,7 +126,7 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
         from flytekit.models import filters
 
         with admin_errors(cluster):
-            executions = _executions(cluster, [filters.Equal("launch_plan.name", schedule.name)], limit)
+            executions, more = _executions(cluster, [filters.Equal("launch_plan.name", schedule.name)], limit)
             runs = [
                 {
                     "execution": e.id.name,
@@ -124,6 +141,8 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
             ]
     except OperateError as exc:
         fail(exc)
+    if more:
+        _more(len(runs), f"runs of {schedule.name}")
     if as_json:
         dump_json([{**run, "kickoff": run["kickoff"] and iso(run["kickoff"]), "duration": _seconds(run["duration"]),
                     "created_at": run["created_at"] and iso(run["created_at"])} for run in runs])  # fmt: skip
@@ -182,6 +201,7 @@ def list_model_versions(out, app_version, limit, as_json, config, project, domai
         if app_version:
             conditions.append(filters.Equal("launch_plan.version", app_version))
         with admin_errors(cluster):
+            executions, more = _executions(cluster, conditions, limit)
             versions = [
                 {
                     "model_version": e.id.name,
@@ -190,10 +210,12 @@ def list_model_versions(out, app_version, limit, as_json, config, project, domai
                     "kickoff": _kickoff(cluster, e, _kickoff_input(generated, e.spec.launch_plan.name)),
                     "created_at": utc(e.closure.created_at),
                 }
-                for e in _executions(cluster, conditions, limit)
+                for e in executions
             ]
     except OperateError as exc:
         fail(exc)
+    if more:
+        _more(len(versions), "model versions")
     if as_json:
         dump_json([{**v, "kickoff": v["kickoff"] and iso(v["kickoff"]), "created_at": v["created_at"] and iso(v["created_at"])}
                    for v in versions])  # fmt: skip
