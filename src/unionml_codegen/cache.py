@@ -31,12 +31,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .quick import cache_directory, code_digest
+from .quick import cache_directory, code_digest, prune, read_record, write_record
 from .states import inside_any, protected_roots
 
 ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
@@ -81,22 +79,6 @@ def usable_for(cache: Cache | None, *places: Path) -> Cache | None:
     return cache
 
 
-def _private_dir(path: Path, create: bool) -> bool:
-    """Whether `path` is a real directory of this user that nobody else can write (made if `create`)."""
-    if create:
-        try:
-            os.makedirs(path, mode=0o700, exist_ok=True)
-        except OSError:
-            return False
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-        return False
-    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
-
-
 def generator_digest() -> str:
     """A hash of the generator's own code and templates: any change to them (not only a new version number)
     is a miss."""
@@ -116,23 +98,10 @@ def entry_key(app: Path, out: Path, setting: dict[str, object]) -> str:
 
 def load(cache: Cache, key: str) -> dict | None:
     """The entry stored under `key`, or None (a miss) for anything but a well-formed entry of that key."""
-    if not cache.enabled or not _private_dir(cache.entries, create=False):
+    if not cache.enabled:
         return None
     path = cache.entries / f"{key}.json"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-                return None
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return None
-            entry = json.loads(handle.read(MAX_ENTRY_BYTES + 1).decode("utf-8"))
-    except (OSError, ValueError):
-        return None
+    entry = read_record(path, MAX_ENTRY_BYTES)
     if not _well_formed(entry) or entry["key"] != key:
         return None
     try:
@@ -159,38 +128,9 @@ def _well_formed(entry: object) -> bool:
 
 
 def store(cache: Cache, key: str, entry: dict) -> None:
-    """Write an entry atomically (a temporary file renamed); a cache that cannot be written is skipped."""
-    if not cache.enabled or not _private_dir(cache.entries, create=True):
-        return
-    data = json.dumps({**entry, "format": FORMAT, "key": key}, sort_keys=True).encode()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".entry-", dir=cache.entries)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, cache.entries / f"{key}.json")
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
-    except OSError:
-        return
-    _prune(cache.entries)
-
-
-def _prune(directory: Path) -> None:
-    """Keep the `MAX_ENTRIES` most recently used entries."""
-    try:
-        names = [entry for entry in os.scandir(directory) if entry.name.endswith(".json")]
-        if len(names) <= MAX_ENTRIES:
-            return
-        names.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime, reverse=True)
-        for old in names[MAX_ENTRIES:]:
-            os.unlink(old.path)
-    except OSError:
-        pass
+    """Write an entry atomically; a cache that cannot be written is skipped."""
+    if cache.enabled and write_record(cache.entries / f"{key}.json", {**entry, "format": FORMAT, "key": key}):
+        prune(cache.entries, MAX_ENTRIES)
 
 
 # What this machine last wrote into each output directory: the files a later write may remove
@@ -202,30 +142,13 @@ def _written_record(cache: Cache, out: Path) -> Path:
 
 def note_written(cache: Cache | None, out: Path, files: dict[str, str]) -> None:
     """Record the files (path -> sha256) that OUT holds as this machine's generator wrote or found them."""
-    if cache is None or not _private_dir(cache.directory / "outputs", create=True):
-        return
-    data = json.dumps({"out": os.path.realpath(out), "files": files}, sort_keys=True).encode()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".out-", dir=cache.directory / "outputs")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, _written_record(cache, out))
-    except OSError:
-        pass
+    if cache is not None:
+        write_record(_written_record(cache, out), {"out": os.path.realpath(out), "files": files})
 
 
 def last_written(cache: Cache | None, out: Path) -> dict[str, str]:
     """The files this machine last recorded for OUT (empty when it never did)."""
-    if cache is None or not _private_dir(cache.directory / "outputs", create=False):
-        return {}
-    try:
-        fd = os.open(_written_record(cache, out), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
-                return {}
-            record = json.loads(handle.read(MAX_ENTRY_BYTES).decode("utf-8"))
-    except (OSError, ValueError):
-        return {}
+    record = read_record(_written_record(cache, out), MAX_ENTRY_BYTES) if cache is not None else None
     files = record.get("files") if isinstance(record, dict) and record.get("out") == os.path.realpath(out) else None
     if not isinstance(files, dict):
         return {}
@@ -242,31 +165,12 @@ def _run_record(cache: Cache, tmp: Path) -> Path:
 
 def note_run(cache: Cache | None, tmp: Path, token: str) -> bool:
     """Record that this machine is writing through the temporary directory `tmp`."""
-    if cache is None or not _private_dir(cache.runs, create=True):
-        return False
-    record = json.dumps({"tmp": os.path.realpath(tmp), "token": token}).encode()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".run-", dir=cache.runs)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(record)
-        os.replace(temporary, _run_record(cache, tmp))
-    except OSError:
-        return False
-    return True
+    return cache is not None and write_record(_run_record(cache, tmp), {"tmp": os.path.realpath(tmp), "token": token})
 
 
 def run_token(cache: Cache | None, tmp: Path) -> str | None:
     """The token this machine recorded for a write through `tmp`, or None: not ours to undo."""
-    if cache is None or not _private_dir(cache.runs, create=False):
-        return None
-    try:
-        fd = os.open(_run_record(cache, tmp), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
-                return None
-            record = json.loads(handle.read(4096).decode("utf-8"))
-    except (OSError, ValueError):
-        return None
+    record = read_record(_run_record(cache, tmp), 4096) if cache is not None else None
     if not isinstance(record, dict) or record.get("tmp") != os.path.realpath(tmp):
         return None
     token = record.get("token")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,7 +11,7 @@ from . import __version__, cache as caching, codes, sources
 from .cache import Cache
 from .sources import DEFAULT_TARGET, TARGETS
 from .diagnostics import AppError, Diagnostics, Position
-from .inputs import MAX_APP_BYTES, InputError, decode_python, project_root, read_file
+from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
 from .write import (
     Drift,
     WriteRefused,

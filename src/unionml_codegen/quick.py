@@ -128,8 +128,13 @@ def code_digest() -> str:
     return content.hexdigest()
 
 
-def private_dir(path: str) -> bool:
-    """Whether `path` is a real directory of this user that nobody else can write."""
+def private_dir(path: str | os.PathLike, create: bool = False) -> bool:
+    """Whether `path` is a real directory of this user that nobody else can write (made so if `create`)."""
+    if create:
+        try:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        except OSError:
+            return False
     try:
         info = os.lstat(path)
     except OSError:
@@ -137,6 +142,62 @@ def private_dir(path: str) -> bool:
     if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
         return False
     return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
+def read_record(path: str | os.PathLike, limit: int = MAX_RECORD_BYTES) -> object | None:
+    """The JSON value of a record this user wrote in a private directory of the cache; None for anything else
+    (missing, a link, not a regular file, another user's, larger than `limit`, not JSON): a miss."""
+    if not private_dir(os.path.dirname(os.path.abspath(path))):
+        return None
+    try:
+        fd = os.open(path, _READ_FLAGS)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                return None
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                return None
+            return json.loads(handle.read(limit + 1).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_record(path: str | os.PathLike, value: object) -> bool:
+    """Write a record atomically (a temporary file beside it, renamed), its directory made private; False
+    when the cache cannot be written (it is then skipped, never an error)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not private_dir(directory, create=True):
+        return False
+    import tempfile  # only when something is recorded, never on the warm lane's answer
+
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".record-", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(value, handle, sort_keys=True)
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def prune(directory: str | os.PathLike, keep: int) -> None:
+    """Keep the `keep` most recently used records of a directory of the cache."""
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.name.endswith(".json")]
+        if len(entries) <= keep:
+            return
+        entries.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime, reverse=True)
+        for old in entries[keep:]:
+            os.unlink(old.path)
+    except OSError:
+        pass
 
 
 # The output directory, reached without following links
@@ -377,21 +438,10 @@ def answered(argv: list[str]) -> bool:
         return False
     cwd = os.getcwd()
     directory = cache_directory(argv)
-    if not private_dir(os.path.join(directory, "invocations")):
-        return False
     if inside_any(directory, protected_roots(cwd)):
         return False
-    path = _record_path(directory, invocation_key(argv, cwd))
-    try:
-        fd = os.open(path, _READ_FLAGS)
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD_BYTES:
-                return False
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return False
-            record = json.loads(handle.read(MAX_RECORD_BYTES).decode("utf-8"))
-    except (OSError, ValueError):
+    record = read_record(_record_path(directory, invocation_key(argv, cwd)))
+    if not isinstance(record, dict):
         return False
     try:
         if record["format"] != FORMAT or not _unchanged(record["probes"]):
@@ -422,26 +472,5 @@ def remember(argv: list[str], cwd: str, targets: list[dict], stderr: str) -> Non
         return
     probes = {path: _state(path, kind) for path, kind in probe_paths(cwd, targets).items()}
     record = {"format": FORMAT, "probes": probes, "targets": targets, "stderr": stderr}
-    invocations = os.path.join(directory, "invocations")
-    try:
-        os.makedirs(invocations, mode=0o700, exist_ok=True)
-        if not private_dir(invocations):
-            return
-        import tempfile
-
-        fd, temporary = tempfile.mkstemp(prefix=".invocation-", dir=invocations)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, sort_keys=True)
-        os.replace(temporary, _record_path(directory, invocation_key(argv, cwd)))
-        _prune(invocations)
-    except OSError:
-        return
-
-
-def _prune(directory: str, keep: int = 256) -> None:
-    entries = [entry for entry in os.scandir(directory) if entry.name.endswith(".json")]
-    if len(entries) <= keep:
-        return
-    entries.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime, reverse=True)
-    for old in entries[keep:]:
-        os.unlink(old.path)
+    if write_record(_record_path(directory, invocation_key(argv, cwd)), record):
+        prune(os.path.join(directory, "invocations"), keep=256)

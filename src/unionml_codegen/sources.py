@@ -25,13 +25,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from . import __version__
-from .states import MAX_SOURCE_BYTES, file_state, tree_state  # noqa: F401 (the states, shared with quick.py)
+from .states import file_state, tree_state
 
 UNSTABLE = "unstable"  # read twice with different contents: never matches
 
