@@ -326,7 +326,7 @@ OUTPUT_INSIDE_PACKAGE = _code(
 )
 APP_PATH_NOT_UTF8 = _code("UMG608", "app-path-not-utf8", "error", "the app's path has bytes that are not UTF-8")
 UNOWNED_MODULE = _code(
-    "UMG609", "unowned-module", "error", "the output directory holds a Python module the generator does not write"
+    "UMG609", "unowned-module", "error", "the output holds a module, link or config the generator does not write"
 )
 FOREIGN_RUN_DIRECTORY = _code(
     "UMG610", "foreign-run-directory", "error", "a killed-run directory beside the output was not left by this machine"
