@@ -107,6 +107,7 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         app=app,
         package=pkg,
         env=models[0].n["env"] if models else "env",
+        environment_name=_environment_name(pkg),
         triggers=triggers,
         source=options.source,
         extras=extras,
@@ -114,6 +115,11 @@ def render_project(app: App, options: RenderOptions) -> dict[str, str | bytes]:
     )
     _check(files)
     return dict(sorted(files.items()))
+
+
+def _environment_name(package: str) -> str:
+    """The `flyte.TaskEnvironment`'s name; Flyte 2 names each task `ENVIRONMENT.FUNCTION` after it."""
+    return identifier(package).replace("_", "-")
 
 
 # triggers
@@ -288,7 +294,7 @@ def _render_tasks(app: App, models: list[_ModelView], triggers: list[_Trigger], 
         models=contexts,
         callbacks=callbacks,
         n=n,
-        environment=literal(identifier(pkg).replace("_", "-")),
+        environment=literal(_environment_name(pkg)),
         python_version=literal(PYTHON_VERSION),
         resources=f"{n['flyte']}.{RESOURCES}",
         triggers={task: f"({', '.join(names)},)" for task, names in on_task.items()},
