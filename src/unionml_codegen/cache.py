@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .quick import cache_directory, code_digest, prune, read_record, write_record
+from .quick import cache_directory, prune, read_record, write_record
 from .states import inside_any, protected_roots
 
 ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
@@ -77,12 +77,6 @@ def usable_for(cache: Cache | None, *places: Path) -> Cache | None:
     if cache is None or inside_any(cache.directory, protected_roots(*places)):
         return None
     return cache
-
-
-def generator_digest() -> str:
-    """A hash of the generator's own code and templates: any change to them (not only a new version number)
-    is a miss."""
-    return code_digest()
 
 
 def entry_key(app: Path, out: Path, setting: dict[str, object]) -> str:

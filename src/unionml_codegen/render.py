@@ -12,10 +12,10 @@ import functools
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from . import launchplan_kwargs
+from .quick import templates_dir
 from .model_sources import model_flavor
 from .names import (
     Imports,
@@ -958,7 +958,7 @@ def _environment():
     import jinja2
 
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -976,13 +976,6 @@ def _environment():
         shell=shell_word,
     )
     return environment
-
-
-def templates_dir() -> Path:
-    packaged = Path(__file__).parent / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout
 
 
 def _template(name: str):

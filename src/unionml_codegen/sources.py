@@ -102,15 +102,14 @@ def current_states(recorded: dict[str, str]) -> dict[str, str]:
 
 def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Path) -> str:
     """The hash of everything the output is made from, as raw bytes and settings."""
-    from .cache import generator_digest
     from .inputs import project_root
+    from .quick import code_digest
     from .pins import find_pins
 
     root = Path(os.path.relpath(project_root(app_dir), os.path.realpath(app_dir))).as_posix()
     payload = {
         "generator": __version__,
-        "code": generator_digest(),
-        "templates": templates_digest(str(setting.get("target", DEFAULT_TARGET))),
+        "code": code_digest(),  # the generator's code and every template
         "setting": setting,
         "pins": find_pins(app_dir),
         "root": root,
@@ -119,28 +118,9 @@ def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Pat
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def templates_dir() -> Path:
-    packaged = Path(__file__).parent / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout
-
-
 #: What `--target` names: flyte1 (flytekit 1.x, the default) or flyte2 (the `flyte` 2.x SDK).
 TARGETS = ("flyte1", "flyte2")
 DEFAULT_TARGET = "flyte1"
-
-
-def templates_digest(target: str = DEFAULT_TARGET) -> str:
-    """A hash of the templates a target renders with: the shared ones at the top of templates/, and for
-    flyte2 its own in templates/flyte2/ (so a flyte1 project's key is what it was before flyte2 existed)."""
-    content = hashlib.sha256()
-    for path in sorted(templates_dir().glob("*.jinja")):
-        content.update(path.name.encode() + b"\0" + path.read_bytes())
-    if target != DEFAULT_TARGET:
-        for path in sorted((templates_dir() / target).glob("*.jinja")):
-            content.update(f"{target}/{path.name}".encode() + b"\0" + path.read_bytes())
-    return content.hexdigest()
 
 
 def recorded_warnings(diagnostics) -> list[dict[str, object]]:

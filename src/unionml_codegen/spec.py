@@ -222,7 +222,7 @@ class Import:
 class App:
     """Everything the generator took from one app file."""
 
-    path: str = field(metadata={"fingerprint": False})  # as given, for diagnostics only
+    path: str  # as given, for diagnostics only
     package: str
     datasets: dict[str, DatasetSpec]
     models: dict[str, ModelSpec]
