@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 
-# The generator's cache (cache.py) of this test session: outside the repository, shared by the CLI runs
+# The generator's cache (output/cache.py) of this test session: outside the repository, shared by the CLI runs
 # the tests start (they inherit the environment), never the user's own ~/.cache.
 os.environ["UNIONML_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="unionml-codegen-test-cache-")
 

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from unionml_codegen.cache import Cache
-from unionml_codegen.generate import Options, generate, render_app
+from unionml_codegen.output.cache import Cache
+from unionml_codegen.options import Options
+from unionml_codegen.generate import generate, render_app
 
 from .conftest import EXAMPLES, read_tree
 

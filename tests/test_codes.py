@@ -13,7 +13,8 @@ import pytest
 from unionml_codegen import codes
 from unionml_codegen.codes import REGISTRY
 from unionml_codegen.diagnostics import AppError
-from unionml_codegen.generate import Options, render_app
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
 
 from .conftest import EXAMPLES, REPO, run_cli
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from unionml_codegen.config import ConfigError, Settings, find_pyproject, load_config, resolve
-from unionml_codegen.generate import Options, provenance
-from unionml_codegen.write import MANIFEST
+from unionml_codegen.options import Options
+from unionml_codegen.generate import provenance
+from unionml_codegen.output import MANIFEST
 
 from .conftest import EXAMPLES, read_tree
 from .test_write import edit_app, invoke

@@ -14,7 +14,8 @@ from pathlib import Path
 import black
 import pytest
 
-from unionml_codegen.generate import Options, render_app
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
 
 from .conftest import EXAMPLES, read_tree, run_cli
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package

@@ -16,7 +16,7 @@ import pytest
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostic, Diagnostics, Position
 from .inline_apps import COMPONENTS, HEADER
-from unionml_codegen.spec import App, Code
+from unionml_codegen.spec import App, Expression
 
 
 def source_of(body: str, header: str = HEADER, components: str = COMPONENTS) -> str:
@@ -105,7 +105,7 @@ def test_unionml_defaults():
     dataset, model = app.datasets["dataset"], app.models["model"]
     assert (dataset.name, dataset.features, dataset.targets) == ("dataset", None, None)
     assert (dataset.test_size, dataset.shuffle, dataset.random_state) == (0.2, True, 12345)
-    assert (model.name, model.init, model.hyperparameter_config) == ("model", Code("dict", frozenset({"dict"})), None)
+    assert (model.name, model.init, model.hyperparameter_config) == ("model", Expression("dict", frozenset({"dict"})), None)
     assert dataset.position == Position(2, 11)
     assert model.position == Position(3, 9)
 
@@ -143,13 +143,13 @@ def test_model_arguments_name_and_init_positionally():
     )
     model = app.models["model"]
     assert model.name == "clf"
-    assert model.init == Code("partial(LogisticRegression, max_iter=100)", frozenset({"partial", "LogisticRegression"}))
+    assert model.init == Expression("partial(LogisticRegression, max_iter=100)", frozenset({"partial", "LogisticRegression"}))
     assert app.datasets["dataset"].name == "data"
 
 
 def test_hyperparameter_config_is_kept_as_code():
     app = read_ok("", header=HEADER.replace("dataset=dataset)", 'dataset=dataset, hyperparameter_config={"C": float})'))
-    assert app.models["model"].hyperparameter_config == Code('{"C": float}', frozenset({"float"}))
+    assert app.models["model"].hyperparameter_config == Expression('{"C": float}', frozenset({"float"}))
 
 
 def test_two_models_in_one_app():
@@ -242,10 +242,10 @@ def test_component_functions_and_their_signatures():
         ("epochs", "keyword_only"),
         ("extra", "var_keyword"),
     ]
-    assert function.parameter("features").annotation == Code("pd.DataFrame", frozenset({"pd"}))
+    assert function.parameter("features").annotation == Expression("pd.DataFrame", frozenset({"pd"}))
     assert function.parameter("target").annotation is None
-    assert [(p.name, p.default) for p in function.keyword_only] == [("epochs", Code("10"))]
-    assert function.returns == Code("dict", frozenset({"dict"}))
+    assert [(p.name, p.default) for p in function.keyword_only] == [("epochs", Expression("10"))]
+    assert function.returns == Expression("dict", frozenset({"dict"}))
 
 
 def test_a_decorator_with_task_options():
@@ -263,9 +263,9 @@ def test_a_decorator_with_task_options():
     trainer = app.models["model"].components["trainer"]
     assert trainer.function.name == "trainer"
     assert trainer.task_options == (
-        ("cache", Code("True")),
-        ("cache_version", Code('"1"')),
-        ("requests", Code('Resources(cpu="2")', frozenset({"Resources"}))),
+        ("cache", Expression("True")),
+        ("cache_version", Expression('"1"')),
+        ("requests", Expression('Resources(cpu="2")', frozenset({"Resources"}))),
     )
     assert trainer.position == Position(7, 1)
 
@@ -291,7 +291,7 @@ def test_registration_by_call():
     assert reader.position == Position(12, 1)
     predictor = app.models["model"].components["predictor"]
     assert predictor.function.name == "predict_fn"
-    assert predictor.task_options == (("cache", Code("True")),)
+    assert predictor.task_options == (("cache", Expression("True")),)
 
 
 def test_the_last_registration_wins():
@@ -474,7 +474,7 @@ def test_schedule_prediction():
     assert from_file.model_source == {"model_file": "model.joblib"}
     assert (trained.model_source, trained.loader_kwargs) == ({}, {"mmap_mode": "r"})
     assert trained.model_train_call == Position(4, 1)
-    assert obj.model_source == {"model_object": Code("model.artifact.model_object", frozenset({"model"}))}
+    assert obj.model_source == {"model_object": Expression("model.artifact.model_object", frozenset({"model"}))}
 
 
 def test_the_last_train_call_before_a_schedule_is_its_model():

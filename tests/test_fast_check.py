@@ -1,4 +1,4 @@
-"""The warm lane of `unionml generate --check` (cache.py, sources.py): an up-to-date project is recognised
+"""The warm lane of `unionml generate --check` (output/cache.py, output/up_to_date.py): an up-to-date project is recognised
 from this machine's cache entry, the raw bytes of what the generation read, without parsing the app or
 importing libcst, jinja2 or black; any edit of an input or an output still comes out as drift."""
 
@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from unionml_codegen import cache, sources
-from unionml_codegen.generate import Options, render_app
-from unionml_codegen.write import MANIFEST
+from unionml_codegen import input_files
+from unionml_codegen.output import cache, up_to_date
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
+from unionml_codegen.output import MANIFEST
 
 from .conftest import EXAMPLES, REPO, run_cli
 
@@ -227,12 +229,12 @@ def test_the_manifest_records_no_input_state_and_no_machine_path(project):
 
 
 def test_a_file_read_twice_with_different_contents_is_never_recorded_as_up_to_date():
-    with sources.recording() as notes:
-        sources.note_read("x.py", b"one")
-        sources.note_read("x.py", b"two")
-    assert list(notes.values()) == [sources.UNSTABLE]
-    entry = {"sources": {os.path.abspath("x.py"): sources.UNSTABLE}, "sources_sha256": "0"}
-    assert not sources.up_to_date(entry, {}, Path("."))
+    with input_files.recording() as notes:
+        input_files.note_read("x.py", b"one")
+        input_files.note_read("x.py", b"two")
+    assert list(notes.values()) == [input_files.UNSTABLE]
+    entry = {"sources": {os.path.abspath("x.py"): input_files.UNSTABLE}, "sources_sha256": "0"}
+    assert not up_to_date.up_to_date(entry, {}, Path("."))
 
 
 def _entries(directory: Path) -> list[Path]:
@@ -307,11 +309,11 @@ def test_a_cache_entry_records_warnings_with_codes_and_one_without_is_not_replay
     data = json.loads(entry.read_text())
     assert (
         data["warnings"]
-        and sources.replayed_warnings(data["warnings"], "app.py")[0].code == data["warnings"][0]["code"]
+        and up_to_date.replayed_warnings(data["warnings"], "app.py")[0].code == data["warnings"][0]["code"]
     )
     for warning in data["warnings"]:
         del warning["code"]
-    assert sources.replayed_warnings(data["warnings"], "app.py") is None
+    assert up_to_date.replayed_warnings(data["warnings"], "app.py") is None
     entry.write_text(json.dumps(data))
     code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte", "--check", "--cache-dir", str(directory),
                                        cwd=app_dir)  # fmt: skip

@@ -27,7 +27,8 @@ from pathlib import Path
 import black
 import pytest
 
-from unionml_codegen.generate import Options, render_app
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
 
 from .conftest import EXAMPLES, REPO, read_tree, run_cli, run_python
 

@@ -1,4 +1,4 @@
-"""The flyte2 target's own rules (docs/flyte2.md, flyte2_rules.py), on test_rules.py's small app: what
+"""The flyte2 target's own rules (docs/flyte2.md, rules/flyte2.py), on test_rules.py's small app: what
 Flyte 2 has no place for is an error at the app's line; what it has is written into the trigger or
 the task, and the SDK itself reads it back."""
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from unionml_codegen.diagnostics import AppError
-from unionml_codegen.generate import Options, render_app
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
 
 from .test_flyte2 import run_flyte2
 from .test_rules import APP, BASE, CRON, schedule

@@ -1,4 +1,4 @@
-"""Values a launch plan input cannot carry are refused at their argument (flyte_values.py, validate.py);
+"""Values a launch plan input cannot carry are refused at their argument (rules/flyte_values.py, rules/inputs.py);
 their near-valid counterparts generate a project that `pyflyte package` accepts, with the values written
 as the input types want them (an int for a float input as a float, a tuple for a list as a list).
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from unionml_codegen.diagnostics import AppError
-from unionml_codegen.flyte_values import FlyteType, check, read_annotation
+from unionml_codegen.rules.flyte_values import FlyteType, check, read_annotation
 from unionml_codegen.generate import render_app
-from unionml_codegen.spec import Code, Import
+from unionml_codegen.spec import Expression, Import
 
 from .conftest import run_cli
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
@@ -291,12 +291,12 @@ ANNOTATIONS = [
 
 @pytest.mark.parametrize("text, imports, kind", ANNOTATIONS, ids=[a[0] for a in ANNOTATIONS])
 def test_annotations_are_read_through_the_apps_imports(text, imports, kind):
-    ftype = read_annotation(Code(text), imports)
+    ftype = read_annotation(Expression(text), imports)
     assert ftype.kind == (kind.kind if isinstance(kind, FlyteType) else kind)
 
 
 def test_a_value_for_an_unknown_type_is_only_checked_for_what_no_type_carries():
-    frame = read_annotation(Code("pd.DataFrame"), {"pd": Import("pandas", None, "pd")})
+    frame = read_annotation(Expression("pd.DataFrame"), {"pd": Import("pandas", None, "pd")})
     assert check("s3://bucket/frame.parquet", frame, "x") == ("s3://bucket/frame.parquet", None)
     value, problem = check([math.inf], frame, "x")
     assert "x[0] is inf" in f"{problem.where} {problem.message}"
@@ -374,7 +374,7 @@ def _non_finite(value) -> bool:
 @settings(max_examples=400, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(_VALUES, st.sampled_from(sorted(_TYPES)))
 def test_check_agrees_with_flytekits_type_engine(value, annotation):
-    converted, problem = check(value, read_annotation(Code(annotation), _IMPORTS), "x")
+    converted, problem = check(value, read_annotation(Expression(annotation), _IMPORTS), "x")
     if problem is None:  # what we accept (as converted) flytekit turns into a literal
         assert _flytekit_literal(converted, annotation) is None, (value, annotation, converted)
     elif not _non_finite(value):  # what we refuse flytekit refuses too (non-finite floats: refused on purpose)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from unionml_codegen.names import REQUIREMENT
+from unionml_codegen.render.escape import REQUIREMENT
 
 from .conftest import read_tree, run_cli
 from .inline_apps import COMPONENTS, HEADER
@@ -110,12 +110,13 @@ def test_a_hostile_app_path_stays_inside_the_headers(tmp_path):
 
 
 def test_a_generated_file_that_does_not_compile_is_an_internal_error_and_nothing_is_written(tmp_path, monkeypatch):
-    from unionml_codegen import render
-
-    monkeypatch.setattr(render, "python_docstring", lambda text: text)  # as if a docstring were not escaped
+    from unionml_codegen.diagnostics import GeneratedCodeError
     from unionml_codegen.generate import generate
+    from unionml_codegen.render import contexts, templates
 
+    for module in (contexts, templates):  # as if a docstring were not escaped, in the code or in a template
+        monkeypatch.setattr(module, "python_docstring", lambda text: text)
     (tmp_path / "app.py").write_text(_app('a"""b'))
-    with pytest.raises(render.GeneratedCodeError, match="generated Python does not parse"):
+    with pytest.raises(GeneratedCodeError, match="generated Python does not parse"):
         generate(tmp_path / "app.py", tmp_path / "out")
     assert not (tmp_path / "out").exists()

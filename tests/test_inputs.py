@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from unionml_codegen.inputs import project_root
+from unionml_codegen.input_files import project_root
 
 from .conftest import EXAMPLES, read_tree
 from .test_write import invoke
@@ -125,7 +125,7 @@ def test_a_bound_model_file_may_be_anywhere_but_must_be_a_regular_file(repo, tmp
 
 
 def test_a_model_file_larger_than_the_bound_is_an_error(repo, monkeypatch):
-    from unionml_codegen import model_sources
+    from unionml_codegen.rules import model_sources
 
     monkeypatch.setattr(model_sources, "MAX_MODEL_BYTES", 1000)
     result = invoke(repo / "batch", "generate", "app.py", "-o", "flyte")

@@ -41,7 +41,7 @@ KILLED_RUN = textwrap.dedent("""
         for name in ("replace", "mkdir", "rmdir", "unlink"):
             setattr(os, name, counted(getattr(os, name)))
 
-    import unionml_codegen.write as write
+    import unionml_codegen.output as write
     real_write = write.write
     def write_counting(*args, **kwargs):
         start_counting()  # reading and rendering the app make no calls that count
@@ -94,7 +94,7 @@ def test_a_rerun_after_kill_9_at_any_step_of_the_write_succeeds_without_force(st
 
 def test_a_run_that_is_still_going_keeps_its_temporary_directory(stale):
     """Only directories whose owner is gone are recovered: a live run's lock protects it."""
-    from unionml_codegen import write as write_module
+    from unionml_codegen import output as write_module
 
     app_dir, before, _ = stale
     holder = subprocess.Popen(
@@ -126,7 +126,7 @@ def test_a_run_that_is_still_going_keeps_its_temporary_directory(stale):
 
 
 def test_directories_that_only_look_like_ours_are_left_alone(stale):
-    from unionml_codegen import write as write_module
+    from unionml_codegen import output as write_module
 
     app_dir, _, _ = stale
     mark = write_module.TEMP_MARK

@@ -12,7 +12,7 @@ import pytest
 
 from unionml_codegen.operate.kickoffs import KickoffError, kickoffs_between, next_kickoffs, parse_time
 from unionml_codegen.operate.project import OperateError, load_project
-from unionml_codegen.write import MANIFEST
+from unionml_codegen.output import MANIFEST
 
 from .conftest import EXAMPLES, run_cli
 
@@ -90,7 +90,7 @@ def test_fixed_rate_plans_name_the_workflow_that_takes_the_time(digits):
 
 
 def test_values_json_cannot_hold_are_kept_as_python_literals():
-    from unionml_codegen.schedule_record import _json_inputs
+    from unionml_codegen.render.record import _json_inputs
 
     plain, python = _json_inputs(
         {"a": {"x": [1, "s", None]}, "b": dt.timedelta(days=1), "c": (1, 2), "d": float("nan")}

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from unionml_codegen import write as write_module
+from unionml_codegen.output import transaction as write_module
 from unionml_codegen.generate import render_app
-from unionml_codegen.write import LinkRefused
+from unionml_codegen.output import LinkRefused
 
 from .conftest import EXAMPLES, read_tree
 from .test_write import invoke, leftovers

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from unionml_codegen.pins import find_pins
+from unionml_codegen.requirements import find_pins
 
 
 def test_pins_are_read_up_to_the_repository_root(tmp_path):

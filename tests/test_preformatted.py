@@ -1,4 +1,4 @@
-"""launch_plans.py is written in black's style by construction (preformatted.py): black must leave
+"""launch_plans.py is written in black's style by construction (render/format.py): black must leave
 it unchanged, for the examples, for many-schedule apps, and for generated values."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unionml_codegen import render
-from unionml_codegen.generate import Options, render_app
-from unionml_codegen.preformatted import argument, black_literal, fits
+from unionml_codegen.render import flyte1
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
+from unionml_codegen.render.format import argument, black_literal, fits
 
 from .conftest import REPO
 
@@ -25,14 +26,14 @@ MODE = black.Mode(target_versions={black.TargetVersion.PY310})
 
 def _launch_plans(app_path, monkeypatch) -> tuple[str, bool]:
     taken = []
-    original = render._preformatted_launch_plans
+    original = flyte1._preformatted_launch_plans
 
     def spy(*args):
         result = original(*args)
         taken.append(result is not None)
         return result
 
-    monkeypatch.setattr(render, "_preformatted_launch_plans", spy)
+    monkeypatch.setattr(flyte1, "_preformatted_launch_plans", spy)
     files = render_app(app_path, app_path.parent / "flyte", Options()).files
     return next(v for k, v in files.items() if k.endswith("/launch_plans.py")), taken == [True]
 

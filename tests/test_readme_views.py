@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from unionml_codegen.readme import cron_in_words, mermaid_label, rate_in_words
+from unionml_codegen.render.readme import cron_in_words, mermaid_label, rate_in_words
 
 from .conftest import EXAMPLES, run_cli
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import AppError, Diagnostics, Position
-from unionml_codegen.generate import Options, render_app
+from unionml_codegen.options import Options
+from unionml_codegen.generate import render_app
 from unionml_codegen.spec import App
 
 MODEL_COMPONENTS = """

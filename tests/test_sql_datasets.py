@@ -18,9 +18,10 @@ import pytest
 
 from unionml_codegen.analyze import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
-from unionml_codegen.flyte2_rules import check_flyte2
-from unionml_codegen.generate import Options, generate
-from unionml_codegen.names import distribution, requirement_module
+from unionml_codegen.rules.flyte2 import check_flyte2
+from unionml_codegen.options import Options
+from unionml_codegen.generate import generate
+from unionml_codegen.requirements import distribution, requirement_module
 
 from .conftest import run_python
 from .test_flyte2 import run_flyte2

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from unionml_codegen.diagnostics import AppError
-from unionml_codegen.generate import Options, generate
+from unionml_codegen.options import Options
+from unionml_codegen.generate import generate
 
 from .conftest import EXAMPLES
 

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from unionml_codegen.diagnostics import AppError
-from unionml_codegen.generate import Options, generate
+from unionml_codegen.options import Options
+from unionml_codegen.generate import generate
 
 from .conftest import EXAMPLES, run_python
 from .support.flyte_package import flyteadmin_problems, load_entities, package

@@ -275,8 +275,9 @@ def _audit(event: str, args: tuple) -> None:
 def test_paths_the_manifest_names_are_never_read(repo, tmp_path):
     """Item 7: `sources` naming files outside the project, or `/usr` as a tree, are never opened or listed."""
     global _TOUCHED
-    from unionml_codegen.cache import configured
-    from unionml_codegen.generate import Options, generate
+    from unionml_codegen.output.cache import configured
+    from unionml_codegen.options import Options
+    from unionml_codegen.generate import generate
 
     root = repo("digits")
     out = root / "digits" / "flyte"

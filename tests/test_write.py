@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from unionml_codegen import write as write_module
+from unionml_codegen.output import transaction as write_module
 from unionml_codegen.cli import main
-from unionml_codegen.generate import Options, generate, render_app
-from unionml_codegen.write import MANIFEST, TEMP_MARK, RollbackFailed, WriteRefused
+from unionml_codegen.options import Options
+from unionml_codegen.generate import generate, render_app
+from unionml_codegen.output import MANIFEST, TEMP_MARK, RollbackFailed, WriteRefused
 
 from .conftest import EXAMPLES, read_tree, run_cli
 from .test_cli import BROKEN

@@ -16,15 +16,15 @@ import libcst as cst
 
 from . import codes, local_modules
 from .diagnostics import Diagnostics, Position
-from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, too_deep
+from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, report_too_deep
 from .local_modules import BESIDE, LocalModules, find_local_modules
-from .names import requirement_module
+from .requirements import requirement_module
 from .python_check import check_module
-from .pins import find_pins
-from .sources import unrecorded
+from .requirements import find_pins
+from .input_files import unrecorded
 from .slicing import Slice, slice_module
 from .sql_tasks import check_changes as check_sql_task_changes
-from .spec import App, Code, Component, DatasetSpec, Import, ModelSpec
+from .spec import App, Expression, Component, DatasetSpec, Import, ModelSpec
 
 REQUIRED = {"dataset": ("reader",), "model": ("trainer", "predictor", "evaluator")}
 _BUILTINS = frozenset(dir(builtins))
@@ -59,7 +59,7 @@ def read_app(
                 *parsed, source, display_path, app_dir, package, diagnostics, derived_package, out_dir, keep_sql_tasks
             )
     except RecursionError:  # a safety net behind python_check.MAX_DEPTH
-        too_deep(diagnostics, source)
+        report_too_deep(diagnostics, source)
         return None
 
 
@@ -405,7 +405,7 @@ def _component_roots(components: list[Component]) -> set[str]:
     """The components' functions, and the module-level names their signatures, task options and
     callbacks refer to."""
     names = {component.function.name for component in components}
-    snippets: list[Code] = []
+    snippets: list[Expression] = []
     for component in components:
         snippets.extend(code for _, code in component.task_options)
         snippets.extend(component.callbacks)
@@ -416,7 +416,7 @@ def _component_roots(components: list[Component]) -> set[str]:
     return names | _names_of(snippets)
 
 
-def _names_of(snippets: list[Code]) -> set[str]:
+def _names_of(snippets: list[Expression]) -> set[str]:
     names: set[str] = set()
     for code in snippets:
         names |= code.names

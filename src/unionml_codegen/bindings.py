@@ -15,7 +15,7 @@ import libcst as cst
 from . import codes
 from .diagnostics import Diagnostics, Position
 from .positions import SourcePositions
-from .spec import Code, Import
+from .spec import Expression, Import
 from .values import Evaluator, NotStatic
 
 
@@ -37,8 +37,8 @@ class Bindings:
         """Where `node` (in the statement being read) starts, found when first read."""
         return self.positions.position(node, self.statement)
 
-    def code(self, node: cst.CSTNode) -> Code:
-        return Code(self.module.code_for_node(node), free_names(node))
+    def code(self, node: cst.CSTNode) -> Expression:
+        return Expression(self.module.code_for_node(node), free_names(node))
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
         """`td` -> `datetime.timedelta` after `from datetime import timedelta as td`, with the imports

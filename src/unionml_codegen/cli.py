@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import codes
-from .diagnostics import AppError, plain_error
+from .diagnostics import AppError, GeneratedCodeError, plain_error
 
 
 class _Commands(click.Group):
@@ -89,7 +89,7 @@ def _unionml_installed() -> bool:
 def _unionml_style_app(words: list[str]) -> bool:
     """Whether the first argument names an app the way unionml's own commands take it (`app.py`, `app:model`)
     rather than a generated project's directory."""
-    from .write import MANIFEST
+    from .output import MANIFEST
 
     positional = [word for word in words if not word.startswith("-")]
     if any(os.path.isfile(os.path.join(word, MANIFEST)) for word in positional):
@@ -207,23 +207,23 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
         target=target,
     )
     try:
-        targets = resolve(cli)
+        jobs = resolve(cli)
     except ConfigError as exc:
         click.echo(plain_error(exc.code, exc.message), err=True)
         if as_json:
             click.echo(json.dumps({"exit": 2, "error": {"code": str(exc.code), "message": exc.message},
                                    "projects": []}, indent=2))  # fmt: skip
         sys.exit(2)
-    from .cache import configured
+    from .output.cache import configured
 
     cache = configured(cache_dir, disabled=no_cache)
     rerun = _rerun_command(app, out, models, image, package, target)
     said: list[str] = []
     reports: list[dict] = []
     runs = []
-    for one in targets:
+    for job in jobs:
         reports.append({})
-        runs.append(_run(one, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said,
+        runs.append(_run(job, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said,
                          report=reports[-1], as_json=as_json))  # fmt: skip
     if as_json:
         click.echo(json.dumps({"exit": max(code for code, _ in runs), "projects": reports}, indent=2))
@@ -236,16 +236,16 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
             [
                 {"app": os.path.abspath(t.app), "out": os.path.realpath(t.output), "sources": r.notes,
                  "files": r.file_hashes()}
-                for t, (_, r) in zip(targets, runs)
+                for t, (_, r) in zip(jobs, runs)
             ],
             "".join(said),
         )  # fmt: skip
     sys.exit(max(code for code, _ in runs))
 
 
-def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str], report: dict,
+def _run(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str], report: dict,
          as_json: bool = False):  # fmt: skip
-    """Generate or check one target: (exit code, the result when there is one). What it prints on stderr
+    """Generate or check one job: (exit code, the result when there is one). What it prints on stderr
     is also kept in `said`, for the warm lane's record of a clean check; `report` gets what --json prints."""
 
     def echo(text: str, err: bool = False, nl: bool = True) -> None:
@@ -255,8 +255,8 @@ def _run(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, sai
             return  # stdout carries only the JSON document: the diffs are in it
         click.echo(text, err=err, nl=nl)
 
-    report.update(app=str(target.app), output=str(target.output), target=target.target)
-    code, result = _generate_one(target, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo,
+    report.update(app=str(job.app), output=str(job.output), target=job.target)
+    code, result = _generate_one(job, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo,
                                  report=report)  # fmt: skip
     report["exit"] = code
     if result is not None:
@@ -279,18 +279,18 @@ def _diagnostic(d) -> dict:
             "code": d.code, "message": d.message, "hint": d.hint}  # fmt: skip
 
 
-def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo, report: dict):
-    from .generate import Options
+def _generate_one(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo, report: dict):
+    from .options import Options
     from .generate import generate as run
-    from .write import RollbackFailed, WriteRefused, interrupted
+    from .output import RollbackFailed, WriteRefused, interrupted
 
-    options = Options(image=target.image, package=target.package, models=target.models, target=target.target,
-                      remembered=target.remembered)  # fmt: skip
-    out = target.output
+    options = Options(image=job.image, package=job.package, models=job.models, target=job.target,
+                      remembered=job.remembered)  # fmt: skip
+    out = job.output
     if os.path.islink(out) and os.path.isdir(out):
         echo(f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True)
     try:
-        result = run(target.app, out, options, check=check, diff=diff, force=force, cache=cache)
+        result = run(job.app, out, options, check=check, diff=diff, force=force, cache=cache)
     except AppError as exc:
         report.update(status="error", diagnostics=[_diagnostic(d) for d in exc.diagnostics.items])
         echo(exc.diagnostics.render(exc.source), err=True)
@@ -301,10 +301,7 @@ def _generate_one(target, *, check: bool, diff: bool, force: bool, rerun: str, c
         report.update(status="refused", error={"code": str(exc.code), "message": exc.message})
         echo(plain_error(exc.code, exc.message), err=True)
         return 2, None
-    except RuntimeError as exc:
-        render = sys.modules.get("unionml_codegen.render")  # not imported: none of its errors was raised
-        if render is None or not isinstance(exc, render.GeneratedCodeError):
-            raise
+    except GeneratedCodeError as exc:
         message = f"{exc}; nothing was written. This is a bug in unionml-codegen: please report it with the app"
         echo(f"internal {plain_error(codes.INTERNAL_ERROR, message)}", err=True)
         return 2, None

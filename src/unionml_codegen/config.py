@@ -25,13 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import codes
-from .sources import DEFAULT_TARGET, TARGETS
-from .inputs import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
-from .write import MANIFEST, read_manifest
+from .options import DEFAULT_IMAGE, DEFAULT_TARGET, TARGETS
+from .input_files import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
+from .output import MANIFEST, read_manifest
 
 TABLE = "unionml-codegen"
 KEYS = ("app", "output", "image", "package", "models", "target")
-DEFAULT_IMAGE = "ghcr.io/your-org/your-app:latest"
 
 
 class ConfigError(Exception):
@@ -67,7 +66,7 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class Target:
+class Job:
     """One app to generate, and where."""
 
     app: Path
@@ -80,7 +79,7 @@ class Target:
     remembered: frozenset[str] = frozenset()  # bindings only the manifest gave: dropped if their schedule is gone
 
 
-def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
+def resolve(cli: Settings, cwd: Path | None = None) -> list[Job]:
     """The apps to generate, from the command line, pyproject.toml and manifests (see the module doc)."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
     cli = replace(cli, app=_absolute(cli.app, cwd), output=_absolute(cli.output, cwd),
@@ -92,11 +91,11 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
         config = load_config(pyproject)
         if config is not None and (cli.app is None or config.app is None or _same(cli.app, config.app)):
             settings = cli.over(config)
-            origin = _shown(pyproject, cwd)
+            origin = shown_path(pyproject, cwd)
     if settings.app is not None and settings.output is None:
         raise ConfigError(
             codes.NO_OUTPUT_DIRECTORY,
-            f"no output directory for {_shown(settings.app, cwd)}: pass -o OUT_DIR, "
+            f"no output directory for {shown_path(settings.app, cwd)}: pass -o OUT_DIR, "
             f"or set output in [tool.{TABLE}] of pyproject.toml",
         )
     if settings.app is not None:
@@ -117,11 +116,11 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
         if recorded is None:
             raise ConfigError(
                 codes.NOTHING_TO_GENERATE,
-                f"no app: {_shown(settings.output / MANIFEST, cwd)} does not name one; "
+                f"no app: {shown_path(settings.output / MANIFEST, cwd)} does not name one; "
                 f"pass APP, or set app in [tool.{TABLE}] of pyproject.toml",
             )
         remembered = frozenset(recorded.models) - frozenset(settings.models)
-        return [_target(settings.over(recorded), cwd, _shown(settings.output / MANIFEST, cwd), remembered)]
+        return [_target(settings.over(recorded), cwd, shown_path(settings.output / MANIFEST, cwd), remembered)]
     found = discover(cwd)
     if not found:
         raise ConfigError(
@@ -131,7 +130,7 @@ def resolve(cli: Settings, cwd: Path | None = None) -> list[Target]:
             f"that holds a generated project (one with {MANIFEST})",
         )
     return [
-        _target(settings.over(recorded), cwd, _shown(recorded.output / MANIFEST, cwd),
+        _target(settings.over(recorded), cwd, shown_path(recorded.output / MANIFEST, cwd),
                 frozenset(recorded.models) - frozenset(settings.models))
         for recorded in found
     ]  # fmt: skip
@@ -248,7 +247,7 @@ def discover(cwd: Path) -> list[Settings]:
         if manifest.parent != cwd and manifest.parent.is_symlink():
             raise ConfigError(
                 codes.LINKED_PROJECT_DIRECTORY,
-                f"{_shown(manifest.parent, cwd)} is a symbolic link; generated projects are looked for in real "
+                f"{shown_path(manifest.parent, cwd)} is a symbolic link; generated projects are looked for in real "
                 "directories only: name the output directory with -o, or replace the link",
             )
         if manifest.is_file() and not manifest.is_symlink():
@@ -272,14 +271,14 @@ def _toml_module():
     return tomllib
 
 
-def _target(settings: Settings, cwd: Path, origin: str, remembered: frozenset[str] = frozenset()) -> Target:
+def _target(settings: Settings, cwd: Path, origin: str, remembered: frozenset[str] = frozenset()) -> Job:
     assert settings.app is not None and settings.output is not None
-    return Target(
-        app=Path(_shown(settings.app, cwd)),
-        output=Path(_shown(settings.output, cwd)),
+    return Job(
+        app=Path(shown_path(settings.app, cwd)),
+        output=Path(shown_path(settings.output, cwd)),
         image=settings.image if settings.image is not None else DEFAULT_IMAGE,
         package=settings.package,
-        models={name: _shown(path, cwd) for name, path in sorted(settings.models.items())},
+        models={name: shown_path(path, cwd) for name, path in sorted(settings.models.items())},
         origin=origin,
         target=settings.target if settings.target is not None else DEFAULT_TARGET,
         remembered=remembered,
@@ -299,7 +298,7 @@ def _same(a: Path, b: Path) -> bool:
         return os.path.normcase(a) == os.path.normcase(b)
 
 
-def _shown(path: Path, cwd: Path) -> str:
+def shown_path(path: Path, cwd: Path) -> str:
     """`path` relative to `cwd` when it is below it or close by, else absolute."""
     try:
         relative = os.path.relpath(path, cwd)

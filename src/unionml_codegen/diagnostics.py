@@ -145,3 +145,8 @@ class AppError(Exception):
         self.diagnostics = diagnostics
         self.source = source
         super().__init__(diagnostics.render(source))
+
+
+class GeneratedCodeError(RuntimeError):
+    """A generated file is not what it must be (Python that does not compile, text that is not UTF-8):
+    a bug in the generator. Raised by the renderers before anything is written."""

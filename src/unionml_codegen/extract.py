@@ -24,7 +24,7 @@ from .diagnostics import Diagnostics, Position
 from .effects import quiet_statements
 from .positions import SourcePositions
 from .python_check import deepest, python_tree
-from .spec import Code, Function, Import, Parameter, Schedule
+from .spec import Expression, Function, Import, Parameter, Schedule
 from .unionml_api import Registration, UnionmlReader, UnionObject
 from .walker import Walker
 
@@ -65,11 +65,11 @@ def parse(source: str, diagnostics: Diagnostics) -> tuple[cst.Module, ast.Module
             "write the statement another way",
         )
     except RecursionError:
-        too_deep(diagnostics, source)
+        report_too_deep(diagnostics, source)
     return None
 
 
-def too_deep(diagnostics: Diagnostics, source: str) -> None:
+def report_too_deep(diagnostics: Diagnostics, source: str) -> None:
     """Report a RecursionError while reading the app (a safety net behind `python_check.MAX_DEPTH`)."""
     diagnostics.error(*deepest(ast.parse(source), source))
 
@@ -99,8 +99,8 @@ def extract(module: cst.Module, tree: ast.Module, source: str, diagnostics: Diag
 def function_spec(node: cst.FunctionDef, module: cst.Module, position) -> Function:
     """The signature of a component function, as source fragments."""
 
-    def code(expr: cst.CSTNode | None) -> Code | None:
-        return None if expr is None else Code(module.code_for_node(expr), free_names(expr))
+    def code(expr: cst.CSTNode | None) -> Expression | None:
+        return None if expr is None else Expression(module.code_for_node(expr), free_names(expr))
 
     params = node.params
     parameters: list[Parameter] = []

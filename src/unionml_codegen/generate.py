@@ -7,12 +7,13 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import __version__, cache as caching, codes, sources
-from .cache import Cache
-from .sources import DEFAULT_TARGET, TARGETS
+from . import __version__, codes, input_files
 from .diagnostics import AppError, Diagnostics, Position
-from .inputs import MAX_APP_BYTES, InputError, decode_python, read_file
-from .write import (
+from .input_files import MAX_APP_BYTES, InputError, decode_python, read_file
+from .options import DEFAULT_TARGET, Options, RenderOptions
+from .output import cache as caching, up_to_date
+from .output.cache import Cache
+from .output import (
     Drift,
     WriteRefused,
     compare,
@@ -26,22 +27,7 @@ from .write import (
 )
 
 # analyze (libcst), validate and render (jinja2, black) are imported when the app is read: an
-# up-to-date project is recognised without them (sources.py)
-
-
-@dataclass(frozen=True)
-class Options:
-    image: str = "ghcr.io/your-org/your-app:latest"
-    package: str | None = None
-    models: dict[str, str] = field(default_factory=dict)  # --model SCHEDULE=PATH (relative to the cwd)
-    target: str = DEFAULT_TARGET  # --target: flyte1 (flytekit 1.x) or flyte2 (the flyte 2.x SDK)
-    # the --model bindings only a manifest gave (config.py): one whose prediction schedule the app no longer
-    # has is dropped with a warning, not refused as a flag the user typed
-    remembered: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(f"unknown target {self.target!r}; the targets are {', '.join(TARGETS)}")
+# up-to-date project is recognised without them (output/up_to_date.py)
 
 
 @dataclass
@@ -68,11 +54,11 @@ def render_app(
 ) -> Result:
     """Read, validate and render an app; raises `AppError` when it has errors."""
     from .analyze import package_name, read_app, unscanned
-    from .validate import validate
+    from .rules import validate
 
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
-    with sources.recording() as notes, unscanned():  # unscanned: the parsed app (analyze.py)
+    with input_files.recording() as notes, unscanned():  # unscanned: the parsed app (analyze.py)
         try:
             source = read_app_source(app_path)
         except InputError as exc:
@@ -80,7 +66,7 @@ def render_app(
             raise AppError(diagnostics, None) from None
         package = options.package or package_name(app_path)
         derived = options.package is None
-        keep_sql_tasks = options.target != "flyte2"  # flyte2 runs the queries itself (render_flyte2.py)
+        keep_sql_tasks = options.target != "flyte2"  # flyte2 runs the queries itself (render/flyte2.py)
         app = read_app(
             source,
             shown,
@@ -108,21 +94,12 @@ def render_app(
             "the generated files and the manifest name the app by that path: rename the directory or the app",
         )
         raise AppError(diagnostics, source)
-    from .render import RenderOptions
-    from .schedule_record import schedules_record
+    from .render import render_project
 
-    if options.target == "flyte2":
-        from .render_flyte2 import render_project
-    else:
-        from .render import render_project
     with unscanned():
-        files = render_project(app, RenderOptions(source=relative, image=options.image))
-    record = {
-        **provenance(files, relative, out_dir, options, package),
-        # what `unionml schedules`, `run`, `deploy`... read (operate/project.py): flyte1 launch plans only
-        **(schedules_record(app) if options.target == DEFAULT_TARGET else {}),
-    }
-    return Result(with_manifest(files, record), diagnostics, source=source, notes=dict(notes))
+        rendered = render_project(app, RenderOptions(source=relative, image=options.image), options.target)
+    record = {**provenance(rendered.files, relative, out_dir, options, package), **rendered.record}
+    return Result(with_manifest(rendered.files, record), diagnostics, source=source, notes=dict(notes))
 
 
 def _without_stale_bindings(app, options: Options, diagnostics: Diagnostics) -> Options:
@@ -188,16 +165,16 @@ def _target_option(options: Options) -> dict[str, str]:
 
 def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Result | None:
     """An up-to-date result without parsing the app, when this machine's cache entry vouches for
-    OUT: the same inputs, byte for byte, and every generated file on disk as rendered (cache.py).
+    OUT: the same inputs, byte for byte, and every generated file on disk as rendered (output/cache.py).
     None (render and compare) for anything else."""
     setting = _setting(app_path, out_dir, options)
     entry = caching.load(cache, caching.entry_key(app_path, out_dir, setting))
-    if entry is None or not sources.up_to_date(entry, setting, app_path.parent):
+    if entry is None or not up_to_date.up_to_date(entry, setting, app_path.parent):
         return None
     if not unchanged(out_dir, entry["files"]) or foreign_modules(out_dir, entry["files"]) or leftover_runs(out_dir):
         return None
     shown = str(app_path)
-    warnings = sources.replayed_warnings(entry["warnings"], shown)
+    warnings = up_to_date.replayed_warnings(entry["warnings"], shown)
     if warnings is None:
         return None
     diagnostics = Diagnostics(shown, list(warnings))
@@ -213,15 +190,15 @@ def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Res
 def remember(cache: Cache, app_path: Path, out_dir: Path, options: Options, result: Result) -> None:
     """Record in this machine's cache that OUT now holds exactly what `result` rendered."""
     caching.note_written(cache, out_dir, {path: digest(content) for path, content in sorted(result.files.items())})
-    if not cache.enabled or any(state == sources.UNSTABLE for state in result.notes.values()):
+    if not cache.enabled or any(state == input_files.UNSTABLE for state in result.notes.values()):
         return
     setting = _setting(app_path, out_dir, options)
     states = dict(sorted(result.notes.items()))
     entry = {
         "sources": states,
-        "sources_sha256": sources.sources_key(states, setting, app_path.parent),
+        "sources_sha256": up_to_date.sources_key(states, setting, app_path.parent),
         "files": {path: digest(content) for path, content in sorted(result.files.items())},
-        "warnings": sources.recorded_warnings(result.diagnostics),
+        "warnings": up_to_date.recorded_warnings(result.diagnostics),
     }
     caching.store(cache, caching.entry_key(app_path, out_dir, setting), entry)
 
@@ -292,7 +269,7 @@ def generate(
 ) -> Result:
     """Generate the Flyte project for `app_path` into `out_dir` (or, with check/diff, compare).
 
-    `cache` is where this machine records what it rendered (cache.py; default: the user's cache
+    `cache` is where this machine records what it rendered (output/cache.py; default: the user's cache
     directory); only an entry there can spare the render. A cache inside the app's project is
     never used."""
     app_path, out_dir = Path(app_path), Path(out_dir)

@@ -32,9 +32,9 @@ from pathlib import Path, PurePosixPath
 
 from . import codes
 from .diagnostics import Diagnostics, Position
-from .inputs import MARKERS, MAX_APP_BYTES, VCS_METADATA, InputError, inside, project_root, read_file
-from .names import requirement_module
-from .sources import note_probe, note_tree
+from .input_files import MARKERS, MAX_APP_BYTES, VCS_METADATA, InputError, inside, project_root, read_file
+from .requirements import requirement_module
+from .input_files import note_probe, note_tree
 
 #: the OUT prefix of modules copied beside components.py, until the package's name is decided
 BESIDE = "\0package/"
@@ -70,7 +70,7 @@ class LocalModules:
 
 
 class _Tree:
-    """Probing the app's directories, every probe noted for the next run's check (sources.py)."""
+    """Probing the app's directories, every probe noted for the next run's check (input_files.py)."""
 
     def __init__(self) -> None:
         self._kinds: dict[Path, str] = {}

@@ -12,19 +12,6 @@ import re
 import sys
 from typing import Any, Iterable
 
-#: Distribution names of common modules whose import name differs.
-DISTRIBUTIONS = {
-    "sklearn": "scikit-learn",
-    "skimage": "scikit-image",
-    "PIL": "pillow",
-    "yaml": "pyyaml",
-    "cv2": "opencv-python",
-    "bs4": "beautifulsoup4",
-    "dateutil": "python-dateutil",
-    "google": "google-cloud-storage",
-}
-
-
 def identifier(text: str) -> str:
     """A valid, lower-case, ASCII Python identifier made from a unionml name."""
     name = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower() or "unnamed"
@@ -37,71 +24,22 @@ def identifier(text: str) -> str:
 # line (names, paths, URIs, cron strings, the image) goes through one of these before it is written.
 
 
-def _escaped(text: str, special: str = "") -> str:
-    """`text` on one printable line: backslash, the characters in `special`, and every character that is
-    not printable (newlines, NUL, other control characters, line separators, lone surrogates) escaped
-    as in a Python string literal."""
-    out = []
-    for char in text:
-        if char == "\\" or char in special:
-            out.append("\\" + char)
-        elif char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF:
-            out.append(char)
-        else:
-            out.append(repr(char)[1:-1] if char != "'" else char)
-    return "".join(out)
 
 
-def python_docstring(text: str) -> str:
-    """Text to place inside a `\"\"\"docstring\"\"\"`: the docstring's value is `text` shown on one printable
-    line (as `_escaped` shows it), so a lone surrogate or NUL never reaches the value flytekit serializes."""
-    return _escaped(_escaped(text), special='"')
 
 
-def python_comment(text: str) -> str:
-    """Text to place after `#` in Python (also a Dockerfile or requirements.txt comment): one line."""
-    return _escaped(text)
 
 
-def markdown_code(text: str) -> str:
-    """An inline code span showing `text`, safe in a Markdown table cell."""
-    shown = _escaped(text).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
-    fence = "`" * (longest + 1)
-    padding = " " if longest or shown.startswith(" ") or shown.endswith(" ") else ""
-    return f"{fence}{padding}{shown}{padding}{fence}"
 
 
-def markdown_text(text: str) -> str:
-    """Plain Markdown text showing `text`: every ASCII punctuation character backslash-escaped."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", _escaped(text))
 
 
-def html_comment(text: str) -> str:
-    """Text to place inside `<!-- ... -->`: one line, no `--`."""
-    shown = _escaped(text)
-    while "--" in shown:
-        shown = shown.replace("--", "- -")
-    return shown
 
 
-def shell_word(text: str) -> str:
-    """One shell word (for commands shown in the generated README)."""
-    import shlex
-
-    return shlex.quote(_escaped(text))
 
 
-REQUIREMENT = re.compile(
-    r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9,._-]+\])?([<>=!~][A-Za-z0-9.*+!_,<>=~-]*)?"
-)
 
 
-def requirement(text: str) -> str:
-    """A requirements.txt line: a distribution name with an optional version specifier, nothing else."""
-    if not REQUIREMENT.fullmatch(text):
-        raise ValueError(f"not a requirement: {text!r}")
-    return text
 
 
 def class_name(text: str) -> str:
@@ -215,19 +153,3 @@ def _import_order(item: tuple[str, str]) -> tuple[str, bool, str]:
 def _group(module: str) -> int:
     top = module.split(".")[0]
     return 0 if top in sys.stdlib_module_names or top == "__future__" else 1
-
-
-#: Namespace packages whose distributions are named after their second component
-#: (`flytekitplugins.sqlalchemy` is installed as `flytekitplugins-sqlalchemy`).
-NAMESPACE_PACKAGES = frozenset({"flytekitplugins"})
-
-
-def requirement_module(module: str) -> str:
-    """The part of a dotted module name that tells which distribution provides it."""
-    parts = module.split(".")
-    return ".".join(parts[:2]) if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1 else parts[0]
-
-
-def distribution(module: str) -> str:
-    """The distribution to install for a module `requirement_module` returned."""
-    return DISTRIBUTIONS.get(module, module.replace(".", "-"))

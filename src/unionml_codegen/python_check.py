@@ -58,7 +58,7 @@ def python_tree(source: str, path: str, bound_depth: bool = True) -> tuple[ast.M
             warnings.simplefilter("ignore")
             tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
             parsed = True
-            deep = too_deep(tree, source) if bound_depth else None
+            deep = deepest_problem(tree, source) if bound_depth else None
             if deep is not None:
                 return None, deep
             compile(tree, path, "exec", dont_inherit=True)
@@ -77,7 +77,7 @@ def python_tree(source: str, path: str, bound_depth: bool = True) -> tuple[ast.M
 
 def check_module(data: bytes, shown: str, diagnostics: Diagnostics) -> None:
     """Report at `shown` (a module copied into the project) why CPython refuses it."""
-    text = decode_python(data)
+    text = python_text(data)
     if text is None:
         diagnostics.error_in(
             codes.UNREADABLE_LOCAL_MODULE, shown, "", Position(1, 1), "cannot decode this module", "save it as UTF-8"
@@ -89,7 +89,7 @@ def check_module(data: bytes, shown: str, diagnostics: Diagnostics) -> None:
         diagnostics.error_in(code, shown, text, *rest)
 
 
-def decode_python(data: bytes) -> str | None:
+def python_text(data: bytes) -> str | None:
     """A module file's text as Python reads it (PEP 263 coding cookie, BOM), or None."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -99,7 +99,7 @@ def decode_python(data: bytes) -> str | None:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def too_deep(tree: ast.AST, source: str) -> Problem | None:
+def deepest_problem(tree: ast.AST, source: str) -> Problem | None:
     """The first node past `MAX_DEPTH` levels of libcst's tree, estimated from CPython's `ast`."""
     level, position = _deepest(tree, source.splitlines(keepends=True), MAX_DEPTH)
     if level <= MAX_DEPTH:

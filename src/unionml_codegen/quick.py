@@ -3,7 +3,7 @@ before the command-line library, the reader or the renderer is imported.
 
 A pre-commit hook runs `unionml generate --check` on every commit, so on a developer's machine it should
 cost about what starting Python costs. After a `--check` (or `--diff`) that came out clean, the command
-line records, in the cache directory (cache.py; never in the repository), an *invocation record* under a
+line records, in the cache directory (output/cache.py; never in the repository), an *invocation record* under a
 key made of the arguments, the working directory, the environment that can change what they mean, and
 the generator's own code and templates. It holds:
 

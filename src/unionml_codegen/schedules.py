@@ -14,7 +14,7 @@ import libcst as cst
 from . import codes
 from .bindings import Bindings
 from .diagnostics import Diagnostics, Position
-from .spec import Code, Schedule
+from .spec import Expression, Schedule
 from .values import NotStatic
 
 _TRAINING_ARGS = {
@@ -152,7 +152,7 @@ def _well_typed(values: dict[str, Any], positions: dict[str, Position], diagnost
         )
         return False
     for key in ("expression", "offset", "reader_time_arg", "model_version", "app_version", "model_file"):
-        if values.get(key) is not None and not isinstance(values[key], (str, Code)):
+        if values.get(key) is not None and not isinstance(values[key], (str, Expression)):
             diagnostics.error(codes.INVALID_SCHEDULE_ARGUMENT, positions[key], f"`{key}` must be a string", "")
             return False
     return True

@@ -2,7 +2,7 @@
 
 Every class is frozen: once the app is read, later stages only look. Source fragments that
 are copied into the generated project (annotations, defaults, task options, the model's
-`init`) are kept as `Code`: their text plus the module-level names they use.
+`init`) are kept as `Expression`: their text plus the module-level names they use.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ TASK_COMPONENTS = ("reader", "trainer", "predictor")
 
 
 @dataclass(frozen=True)
-class Code:
+class Expression:
     """A Python expression copied from the app, and the free names it uses."""
 
     text: str
@@ -32,8 +32,8 @@ class Code:
 class Parameter:
     name: str
     kind: Literal["positional", "keyword_only", "var_positional", "var_keyword"]
-    annotation: Code | None
-    default: Code | None
+    annotation: Expression | None
+    default: Expression | None
     position: Position
 
 
@@ -43,7 +43,7 @@ class Function:
 
     name: str
     parameters: tuple[Parameter, ...]
-    returns: Code | None
+    returns: Expression | None
     position: Position
 
     def parameter(self, name: str) -> Parameter | None:
@@ -58,10 +58,10 @@ class Function:
 class Component:
     role: str
     function: Function
-    task_options: tuple[tuple[str, Code], ...]
+    task_options: tuple[tuple[str, Expression], ...]
     position: Position  # where it was registered
     #: the predictor's post-prediction callbacks, each called as `callback(model_object, features, predictions)`
-    callbacks: tuple[Code, ...] = ()
+    callbacks: tuple[Expression, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,8 @@ class SqlTask:
 
 
 #: flytekit's SQL input placeholder (`{{ .inputs.NAME }}`, any case, spaces allowed); the whole match is replaced
+#: The optional workflow input a run started by hand gives its kickoff time in (kickoff.py reads it).
+KICKOFF_INPUT = "kickoff_time"
 SQL_INPUT = re.compile(r"({{\s*.inputs.(\w+)\s*}})", re.IGNORECASE)
 
 
@@ -134,9 +136,9 @@ class DatasetSpec:
 class ModelSpec:
     variable: str
     name: str
-    init: Code | None
+    init: Expression | None
     dataset: str  # the variable of its DatasetSpec
-    hyperparameter_config: Code | None  # the expression, kept for reference
+    hyperparameter_config: Expression | None  # the expression, kept for reference
     components: dict[str, Component]
     position: Position
 
@@ -238,4 +240,4 @@ class App:
     # (dataset or model variable, role) of components left out, with the workflows that call them:
     # no schedule needs them and they use the unionml objects (analyze.OPTIONAL_ROLES)
     left_out: frozenset[tuple[str, str]] = frozenset()
-    requirement_pins: dict[str, str] = field(default_factory=dict)  # normalized distribution -> pinned line (pins.py)
+    requirement_pins: dict[str, str] = field(default_factory=dict)  # normalized distribution -> pinned line (requirements.py)

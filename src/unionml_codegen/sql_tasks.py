@@ -8,9 +8,9 @@ as their first node. The generator reads the task's interface from its construct
 reader `Function` named after the task's variable; the generated components module keeps the
 task's definition (it is the reader), and the generated workflows call it directly.
 
-The flyte2 target cannot import flytekit: it runs a SQLite3Task's query itself (render_flyte2.py),
+The flyte2 target cannot import flytekit: it runs a SQLite3Task's query itself (render/flyte2.py),
 from the query template and `SQLite3Config(uri=..., compressed=...)` read here as constants
-(`SqlTask`), where they can be; flyte2_rules.py refuses the rest.
+(`SqlTask`), where they can be; rules/flyte2.py refuses the rest.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ class SqlTasks:
         """flytekit fills the query's `{{ .inputs.NAME }}` from the task's inputs when the task runs, and
         raises if the query names an input the task has not, or if an input is not in the query."""
         if static.query_template is None:
-            return  # not known here (flyte2_rules.py reports it for the target that needs it)
+            return  # not known here (rules/flyte2.py reports it for the target that needs it)
         used = static.query_inputs
         declared = [p.name for p in parameters]
         for name in used:

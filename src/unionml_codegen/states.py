@@ -3,10 +3,10 @@
 
 - `file_state`: "missing", "dir", "other" (a FIFO, a device: never opened), "too-large", "unreadable",
   or "sha256:..." of a regular file; prefixed with "link:" when the path is a symbolic link;
-- `project_root`: the project a directory belongs to (inputs.py, for every containment check);
+- `project_root`: the project a directory belongs to (input_files.py, for every containment check);
 - `protected_roots`: the directories a cache must lie outside of (a pull request can commit anything there);
 - `tree_state`: the names of the files below a local package directory, as the reader lists them to copy
-  them (sources.py notes it for each package copied).
+  them (input_files.py notes it for each package copied).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import libcst as cst
 from . import codes
 from .bindings import Bindings
 from .diagnostics import Position
-from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Code, Function, Schedule, SqlTask
+from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Expression, Function, Schedule, SqlTask
 from .schedules import read_schedule
 from .sql_tasks import DATASET_FACTORIES, SqlTasks
 
@@ -71,9 +71,9 @@ class Registration:
 
     function: str
     node: cst.FunctionDef | None
-    task_options: tuple[tuple[str, Code], ...]
+    task_options: tuple[tuple[str, Expression], ...]
     position: Position
-    callbacks: tuple[Code, ...] = ()  # the predictor's `callbacks=[...]`
+    callbacks: tuple[Expression, ...] = ()  # the predictor's `callbacks=[...]`
     #: the interface of a reader that is not a function but a flytekit task object (sql_tasks.py)
     signature: Function | None = None
 
@@ -85,7 +85,7 @@ class UnionObject:
     call: cst.Call
     position: Position
     arguments: dict[str, Any] = field(default_factory=dict)
-    init: Code | None = None
+    init: Expression | None = None
     dataset: str | None = None
     registrations: dict[str, Registration] = field(default_factory=dict)
     sql_task: SqlTask | None = None  # Dataset.from_sqlite_task(task): the SQL task (sql_tasks.py)
@@ -414,8 +414,8 @@ class UnionmlReader:
                 "remove the reader, or define the dataset with `Dataset(...)` to read with it",
             )
             return
-        options: list[tuple[str, Code]] = []
-        callbacks: tuple[Code, ...] = ()
+        options: list[tuple[str, Expression]] = []
+        callbacks: tuple[Expression, ...] = ()
         for arg in call.args if call else ():
             if arg.keyword is None or arg.star:
                 self.diagnostics.error(
@@ -440,7 +440,7 @@ class UnionmlReader:
             options.append((key, self.bindings.code(arg.value)))
         obj.registrations[role] = Registration(function, node, tuple(options), position, callbacks)
 
-    def _callbacks(self, obj: UnionObject, role: str, value: cst.BaseExpression) -> tuple[Code, ...]:
+    def _callbacks(self, obj: UnionObject, role: str, value: cst.BaseExpression) -> tuple[Expression, ...]:
         """`@model.predictor(callbacks=[fn, ...])`: the callables, each copied as code."""
         if role != "predictor":
             self.diagnostics.error(
@@ -472,10 +472,10 @@ class _CallCollector(cst.CSTVisitor):
         self.calls.append(node)
 
 
-def _callable_code(code: Code, node: cst.BaseExpression) -> Code:
+def _callable_code(code: Expression, node: cst.BaseExpression) -> Expression:
     """`init` as text the generated code can call: `(A if c else B)(**hyperparameters)`."""
     atomic = isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) or bool(node.lpar)
-    return code if atomic else Code(f"({code.text})", code.names)
+    return code if atomic else Expression(f"({code.text})", code.names)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..diagnostics import visible  # noqa: F401 (the operate modules print through it)
-from ..write import MANIFEST, read_manifest
+from ..output import MANIFEST, read_manifest
 
 REGENERATE = "regenerate it with `unionml generate` (or `unionml generate APP.py -o {out}`)"
 
@@ -132,31 +132,31 @@ class Project:
 
 def find_project(out: str | os.PathLike | None, cwd: Path | None = None) -> Path:
     """The generated project's directory, from OUT, pyproject.toml or the manifests around (module doc)."""
-    from ..config import ConfigError, _shown, discover, find_pyproject, load_config
+    from ..config import ConfigError, discover, find_pyproject, load_config, shown_path
 
     here = Path.cwd()
     cwd = here if cwd is None else Path(os.path.abspath(cwd))
     if out is not None:
-        return Path(out) if cwd == here else Path(_shown(cwd / out, here))
+        return Path(out) if cwd == here else Path(shown_path(cwd / out, here))
     try:
         pyproject = find_pyproject(cwd)
         config = load_config(pyproject) if pyproject is not None else None
         if config is not None and config.output is not None:
-            return Path(_shown(config.output, here))
+            return Path(shown_path(config.output, here))
         found = discover(cwd)
     except ConfigError as exc:
         raise OperateError(str(exc)) from None
     operable = [settings for settings in found if _target(read_manifest(settings.output)) == "flyte1"]
     found = operable or found  # a flyte2 project beside a flyte1 one of the same app is not a choice to make
     if len(found) == 1:
-        return Path(_shown(found[0].output, here))
+        return Path(shown_path(found[0].output, here))
     if not found:
         raise OperateError(
             "no generated project here",
             f"name its directory (OUT), set output in [tool.unionml-codegen] of pyproject.toml, or run this in "
             f"the directory that holds it (the one with {MANIFEST})",
         )
-    names = ", ".join(_shown(settings.output, cwd) for settings in found)
+    names = ", ".join(shown_path(settings.output, cwd) for settings in found)
     raise OperateError(f"several generated projects here ({names})", "name the one to use (OUT)")
 
 
@@ -199,11 +199,12 @@ def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None, 
 def verify_project(directory: Path) -> None:
     """Refuse a project that is not, byte for byte, what `unionml generate -o DIRECTORY` writes now
     (its app, options and model files as its manifest names them, each kept inside the project)."""
-    from ..cache import configured
+    from ..output.cache import configured
     from ..config import ConfigError, Settings, resolve
     from ..diagnostics import AppError
-    from ..generate import Options, generate
-    from ..write import WriteRefused
+    from ..generate import generate
+    from ..options import Options
+    from ..output import WriteRefused
 
     regenerate = f"run `unionml generate -o {directory}`, review what it changes, and commit it"
     try:

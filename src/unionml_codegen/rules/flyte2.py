@@ -1,6 +1,6 @@
 """What the flyte2 target refuses or writes differently from flyte1 (the `flyte` 2.x SDK).
 
-Both targets share extraction and validate.py; this module adds the rules where Flyte 2 differs,
+Both targets share extraction and validate.py's rules; this module adds the rules where Flyte 2 differs,
 read from the SDK's source (flyte 2.12):
 
 - task options: `@env.task` takes `cache` (a `flyte.Cache`), `retries`, `timeout` and
@@ -10,16 +10,16 @@ read from the SDK's source (flyte 2.12):
   `max_action_concurrency` (unionml's `max_parallelism`, which Flyte 2 takes as 0 or at least 2);
   the other launch plan settings have no trigger field;
 - a reader that is a flytekit SQL task object cannot run under Flyte 2: the target runs a
-  SQLite3Task's query itself (render_flyte2.py), so it needs the query, the database's uri and
+  SQLite3Task's query itself (render/flyte2.py), so it needs the query, the database's uri and
   `compressed` as constants, pandas' DataFrame as the output, and no other task options; a
   SQLAlchemyTask (credentials, drivers) it refuses.
 """
 
 from __future__ import annotations
 
-from . import codes
-from .diagnostics import Diagnostics
-from .spec import App, Component, SqlTask
+from .. import codes
+from ..diagnostics import Diagnostics
+from ..spec import App, Component, SqlTask
 
 #: flytekit `@task` options the flyte2 target carries over, and what each becomes.
 TASK_OPTIONS = ("cache", "cache_version", "cache_serialize", "cache_ignore_input_vars", "retries", "timeout",

@@ -12,16 +12,25 @@ or a manifest may have been written by anyone. What they name is read only if it
 
 Errors are `InputError`s whose message names the path and the problem, and never quotes the
 file's content.
+
+Every read and every probe is also noted while `recording()` is active: the states of the
+paths that decided the output (the app, the local modules it copies, model files, the paths
+probed to tell a local import from a third-party one, the file lists of copied packages). The
+cache entry this machine writes (output/up_to_date.py) records them, so that a later `--check`
+recognises an up-to-date project without parsing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from . import states
-from .sources import note_read
+from .states import file_state, tree_state
 
 MB = 1024 * 1024
 MAX_APP_BYTES = 16 * MB  # the app and pyproject.toml
@@ -31,6 +40,76 @@ MARKERS = states.MARKERS
 #: Version-control metadata: never an input, whatever names it (a checkout's .git/config holds the token CI
 #: cloned with; a model file or a local package's file that is, or links to, one would be copied into OUT).
 VCS_METADATA = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".pijul"})
+
+
+# -- what a generation read, noted for the up-to-date check
+
+UNSTABLE = "unstable"  # read twice with different contents: never matches
+
+_recording: dict[str, str] | None = None  # absolute path (parents resolved) -> state
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, str]]:
+    """Note the inputs read inside the block; yields the notes (absolute path -> state)."""
+    global _recording
+    previous, _recording = _recording, {}
+    try:
+        yield _recording
+    finally:
+        _recording = previous
+
+
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """Reads inside the block are not noted: their result is part of `sources_key` itself (the
+    version pins: only their `[project] dependencies` and requirement lines count, not the bytes
+    of a whole pyproject.toml)."""
+    global _recording
+    previous, _recording = _recording, None
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+def _note(path: Path | str, state: str) -> None:
+    if _recording is None:
+        return
+    key = _located(path)
+    if _recording.get(key, state) != state:
+        state = UNSTABLE
+    _recording[key] = state
+
+
+def note_read(path: Path | str, data: bytes) -> None:
+    """A file the generator read, with the bytes it read."""
+    _note(path, "sha256:" + hashlib.sha256(data).hexdigest())
+
+
+def note_probe(path: Path | str) -> None:
+    """A path whose existence or kind the generator looked at."""
+    if _recording is not None:
+        _note(path, file_state(path))
+
+
+def note_tree(directory: Path | str) -> None:
+    """A local package directory whose files the generator listed."""
+    if _recording is not None:
+        _note(directory, tree_state(directory))
+
+
+def _located(path: Path | str) -> str:
+    """`path` absolute, its parent directories' links resolved (a link itself stays a link)."""
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+
+
+def current_states(recorded: dict[str, str]) -> dict[str, str]:
+    """The states of the recorded (absolute) paths now."""
+    return {
+        path: tree_state(path) if state.startswith("tree:") else file_state(path) for path, state in recorded.items()
+    }
 
 
 class InputError(Exception):
@@ -69,7 +148,7 @@ def read_file(path: Path, limit: int, what: str, *, note: bool = True) -> bytes:
     """The bytes of `path`, if it is a regular file of at most `limit` bytes (links followed).
 
     `note=False` for a read whose result the up-to-date check covers otherwise (version pins:
-    sources.py hashes `pins.find_pins` itself)."""
+    output/up_to_date.py hashes `requirements.find_pins` itself)."""
     check_path(os.fspath(path), what)
     if version_control_metadata(path):
         raise InputError(
@@ -101,7 +180,7 @@ def read_file(path: Path, limit: int, what: str, *, note: bool = True) -> bytes:
     if len(data) != info.st_size:
         raise InputError(f"{what} changed size while it was read, or is not an ordinary file")
     if note:
-        note_read(path, data)  # for the next run's check without parsing (sources.py)
+        note_read(path, data)  # for the next run's check without parsing (recorded below)
     return data
 
 

@@ -30,8 +30,8 @@ from typing import Any, Mapping
 
 import libcst as cst
 
-from .bindings import qualified_name
-from .spec import Code, Import
+from ..bindings import qualified_name
+from ..spec import Expression, Import
 
 INT64 = (-(2**63), 2**63 - 1)
 MSGPACK_INT = (-(2**63), 2**64 - 1)
@@ -85,7 +85,7 @@ UNKNOWN = FlyteType("unknown")
 STRUCT = FlyteType("struct", text="dict")
 
 
-def read_annotation(annotation: Code | None, imports: Mapping[str, Import]) -> FlyteType:
+def read_annotation(annotation: Expression | None, imports: Mapping[str, Import]) -> FlyteType:
     """The input type an annotation (as source text) stands for."""
     if annotation is None:
         return UNKNOWN

@@ -14,10 +14,10 @@ import os
 import re
 from pathlib import Path
 
-from . import codes
-from .diagnostics import Diagnostics, Position
-from .inputs import MAX_MODEL_BYTES, InputError, check_path, inside, project_root, read_file
-from .spec import App, Code, ModelReference, ModelSpec, Schedule
+from .. import codes
+from ..diagnostics import Diagnostics, Position
+from ..input_files import MAX_MODEL_BYTES, InputError, check_path, inside, project_root, read_file
+from ..spec import App, Expression, ModelReference, ModelSpec, Schedule
 
 MAX_VENDORED_NAME = 100  # characters of the model file's name kept in the vendored name (after its hash)
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "https://", "http://")
@@ -114,9 +114,9 @@ def _resolve(
         if model_file.startswith(REMOTE_SCHEMES):
             return ModelReference("uri", model_file)
         return _vendored(app_dir / model_file, model_file, schedule, schedule.at("model_file"), diagnostics, app_dir)
-    if isinstance(model_file, Code):
+    if isinstance(model_file, Expression):
         where, what = schedule.at("model_file"), f"model_file={model_file.text} is computed when the app runs"
-    elif isinstance(source.get("model_object"), Code):
+    elif isinstance(source.get("model_object"), Expression):
         where, what = schedule.at("model_object"), f"model_object={source['model_object'].text} is an object in memory"
     elif schedule.model_train_call is not None:
         line = schedule.model_train_call.line

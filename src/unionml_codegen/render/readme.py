@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .cron import DESCRIPTOR_FIELDS
-from .names import _escaped, literal
+from ..cron import DESCRIPTOR_FIELDS
+from ..names import literal
+from .escape import _escaped
 
 #: More launch plans than this: no diagram (GitHub refuses large Mermaid diagrams), a sentence instead.
 MAX_DIAGRAM_PLANS = 100
@@ -57,7 +58,7 @@ def cron_in_words(expression: str) -> str:
 
 
 def rate_in_words(rate: dt.timedelta) -> str:
-    """'Every 1 day', 'Every 1 hour 30 minutes' (validate.py keeps rates to whole minutes)."""
+    """'Every 1 day', 'Every 1 hour 30 minutes' (rules/schedules.py keeps rates to whole minutes)."""
     minutes = rate // dt.timedelta(minutes=1)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)

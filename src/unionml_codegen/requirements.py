@@ -1,4 +1,9 @@
-"""Version pins for the generated requirements.txt, taken from the app's own project files.
+"""What the generated project installs: the distribution each imported module comes from, and the
+versions the app's own project pins.
+
+A module's distribution is its top-level name (`pandas`), its first two parts for the namespace
+packages in `NAMESPACE_PACKAGES` (`flytekitplugins.sqlalchemy`), or the well-known spelling in
+`DISTRIBUTIONS` (`sklearn` is `scikit-learn`).
 
 Where the app's project pins its dependencies (unionml's templates ship a requirements.txt with
 exact versions beside app.py), the task image should install those versions, not whatever is
@@ -9,7 +14,7 @@ root; with none, the app's directory only), the files
 pin found for a distribution wins. Only plain version specifiers are taken (`pandas==2.2.3`,
 `scikit-learn>=1.4,<1.6`, with extras); URLs, paths, options (`-r`, `-e`, `--index-url`) and
 lines with environment markers are ignored, so the generated file holds nothing but names and
-versions. Like every input (inputs.py), a file is read only if it is a bounded regular file inside
+versions. Like every input (input_files.py), a file is read only if it is a bounded regular file inside
 that repository, links resolved: a requirements file linked out of it, a FIFO or a device is skipped.
 """
 
@@ -19,7 +24,7 @@ import os
 import re
 from pathlib import Path
 
-from .inputs import InputError, inside, read_file
+from .input_files import InputError, inside, read_file
 
 MAX_BYTES = 1_000_000  # a requirements file larger than this is not read
 FILES = ("requirements.txt", "requirements.in")
@@ -29,6 +34,35 @@ _REQUIREMENT = re.compile(
     rf"^(?P<name>{_NAME})\s*(?P<extras>\[\s*{_NAME}(?:\s*,\s*{_NAME})*\s*\])?\s*"
     rf"(?P<spec>{_VERSION}(?:\s*,\s*{_VERSION})*)?\s*$"
 )
+
+
+#: Distribution names of common modules whose import name differs.
+DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "google": "google-cloud-storage",
+}
+
+
+#: Namespace packages whose distributions are named after their second component
+#: (`flytekitplugins.sqlalchemy` is installed as `flytekitplugins-sqlalchemy`).
+NAMESPACE_PACKAGES = frozenset({"flytekitplugins"})
+
+
+def requirement_module(module: str) -> str:
+    """The part of a dotted module name that tells which distribution provides it."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1 else parts[0]
+
+
+def distribution(module: str) -> str:
+    """The distribution to install for a module `requirement_module` returned."""
+    return DISTRIBUTIONS.get(module, module.replace(".", "-"))
 
 
 def normalized(name: str) -> str:
@@ -103,6 +137,6 @@ def _read(path: Path, root: Path) -> str | None:
     if not os.path.lexists(path) or not inside(path, root):
         return None
     try:
-        return read_file(path, MAX_BYTES, str(path), note=False).decode("utf-8")  # sources.py hashes the pins
+        return read_file(path, MAX_BYTES, str(path), note=False).decode("utf-8")  # output/up_to_date.py hashes the pins
     except (InputError, UnicodeDecodeError):
         return None

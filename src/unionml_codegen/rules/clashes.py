@@ -1,6 +1,6 @@
 """Names the app gives that would clash with the names of the generated project.
 
-Most clashes are avoided by construction: render.py claims every generated module-level name in a
+Most clashes are avoided by construction: render/views.py claims every generated module-level name in a
 namespace that holds the app's names (`names.Namespace`), numbers the tasks and workflows of two
 models (or datasets) whose names give the same identifier, and renames the generated tasks' local
 variables away from the trainer's parameters. What cannot be renamed is the generated workflows'
@@ -10,10 +10,10 @@ an input the workflows already have with another meaning.
 
 from __future__ import annotations
 
-from . import codes
-from .diagnostics import Diagnostics
-from .names import identifier
-from .spec import App
+from .. import codes
+from ..diagnostics import Diagnostics
+from ..names import identifier
+from ..spec import App
 
 #: Inputs of the generated workflows besides the reader's and trainer's parameters, and what each is.
 WORKFLOW_INPUTS = {
@@ -73,7 +73,7 @@ def _inputs(app: App, diagnostics: Diagnostics) -> None:
 
 
 def _identifiers(app: App, diagnostics: Diagnostics) -> None:
-    """Warns where render.py numbers names (as `names.unique` does, in the app's order)."""
+    """Warns where render/views.py numbers names (as `names.unique` does, in the app's order)."""
     for kind, specs in (("model", list(app.models.values())), ("dataset", list(app.datasets.values()))):
         seen: dict[str, list] = {}
         for spec in specs:

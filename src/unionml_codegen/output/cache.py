@@ -5,12 +5,12 @@ included, so no file there may say "this project is up to date". The generator i
 in the user's cache directory (like black's), what it rendered:
 
 - an entry per (app, output directory, options): the state of every input the render read (the
-  app, the local modules it copied, model files, the paths it probed; `sources.py`), a hash of
+  app, the local modules it copied, model files, the paths it probed; `input_files.py`), a hash of
   those states with everything else the output depends on (the options, the version pins, the
   generator's own code and templates), the sha256 of every file it rendered, the manifest
   included, and the warnings it printed;
 - a record per write in progress (`runs/`), so that a run killed while writing is undone only
-  when this machine started it (write.py's recovery).
+  when this machine started it (recover.py).
 
 A hit means: the inputs are the ones this machine rendered from, byte for byte, and every
 generated file on disk equals what it rendered. Anything else renders and compares. An entry that
@@ -34,8 +34,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .quick import cache_directory, prune, read_record, write_record
-from .states import inside_any, protected_roots
+from ..quick import cache_directory, prune, read_record, write_record
+from ..states import inside_any, protected_roots
 
 ENV_DIR = "UNIONML_CODEGEN_CACHE_DIR"
 ENV_OFF = "UNIONML_CODEGEN_NO_CACHE"
@@ -149,7 +149,7 @@ def last_written(cache: Cache | None, out: Path) -> dict[str, str]:
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-# Records of the writes in progress (write.py's transaction and recovery)
+# Records of the writes in progress (transaction.py and recover.py)
 
 
 def _run_record(cache: Cache, tmp: Path) -> Path:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .names import Imports, literal
+from ..names import Imports, literal
 
 INT32_MAX = 2**31 - 1  # max_parallelism and ConcurrencyPolicy.max are int32 in flyteidl
 PHASES = {"on_failure": "FAILED", "on_success": "SUCCEEDED", "on_timeout": "TIMED_OUT", "on_abort": "ABORTED"}

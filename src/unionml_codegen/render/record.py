@@ -19,20 +19,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .names import Imports, literal
-from .render import KICKOFF_INPUT, _launch_plans, _model_views
-from .spec import App
+from ..names import Imports, literal
+from ..spec import App
+from .views import ModelView, Plan
 
 #: The outputs of a training workflow, unionml's `{model}.train` (DESIGN.md), and of a prediction workflow.
 TRAINING_OUTPUTS = ("model_object", "hyperparameters", "metrics")
 PREDICTION_OUTPUTS = ("o0",)
 
 
-def schedules_record(app: App) -> dict[str, Any]:
-    """The `project` and `schedules` sections of the manifest."""
+def schedules_record(app: App, views: list[ModelView], plans: list[Plan]) -> dict[str, Any]:
+    """The `project` and `schedules` sections of the manifest, from the views the files were rendered from."""
     package = app.package
-    views = _model_views(app)
-    plans = _launch_plans(app, views)
     by_model = {view.model.variable: view for view in views}
 
     def registered(name: str) -> str:
@@ -48,7 +46,7 @@ def schedules_record(app: App) -> dict[str, Any]:
             {
                 "name": view.model.name,
                 "training_workflow": registered(view.variants[("train", None)].name),
-                # null when the predict workflows are left out (render._ModelView.predicts)
+                # null when the predict workflows are left out (views.ModelView.predicts)
                 "prediction_workflow": registered(view.variants[("predict", None)].name) if view.predicts else None,
                 "training_workflows": training,
                 "prediction_workflows": prediction,

@@ -1,8 +1,9 @@
-"""Launch plans written in black's style by construction, so black need not reformat them.
+"""Black in-process, black's style by construction for launch plans, and the compile guard.
 
-An app with 1,000 schedules has 13,000 lines of launch plans, and black spent two thirds of the
-generation reformatting them. Every line of a launch plan is decided by the generator, so it can
-be written as black would write it, for the values whose black form is certain:
+Every generated Python file is formatted by black once (`formatted_python`), except launch plans
+whose every value has a certain black form: an app with 1,000 schedules has 13,000 lines of launch
+plans, and black spent two thirds of the generation reformatting them. For those, `black_literal`
+writes each value as black would:
 
 - strings of printable ASCII without quotes or backslashes (black writes them in double quotes),
   ints, bools, None, floats whose repr has no exponent (nor inf/nan), timedeltas of whole units,
@@ -10,10 +11,12 @@ be written as black would write it, for the values whose black form is certain:
 - a `fixed_inputs` dict that does not fit on its line is exploded one entry per line with a
   trailing comma (black's rule for a collection display of two or more elements).
 
-`black_literal` returns None for anything else, and `render._render_launch_plans` then leaves the
-file to black as before; so does a line longer than black's 88 columns. Tests compare the result
-with black's on the examples, on many-schedule apps and on generated values
-(tests/test_preformatted.py).
+`black_literal` returns None for anything else, and flyte1.py then leaves the file to black; so
+does a line longer than black's 88 columns. Tests compare the result with black's on the
+examples, on many-schedule apps and on generated values (tests/test_preformatted.py).
+
+`check_files` is the last guard against app text breaking out of its place: every generated
+Python file compiles, every generated text is UTF-8.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-LINE_LENGTH = 88  # black's default, which render._python uses
+from ..diagnostics import GeneratedCodeError
+from ..names import timedelta_literal
+
+LINE_LENGTH = 88  # black's default, which `formatted_python` uses
 
 
 def black_literal(value: Any) -> str | None:
@@ -58,8 +64,6 @@ def black_literal(value: Any) -> str | None:
             return f'"{value}"'
         return None
     if isinstance(value, dt.timedelta):
-        from .names import timedelta_literal
-
         return timedelta_literal(value)
     return None
 
@@ -81,3 +85,26 @@ def argument(name: str, text: str, value: Any) -> str | None:
 def fits(code: str) -> bool:
     """Whether no line is longer than black's line length (and none ends in whitespace)."""
     return all(len(line) <= LINE_LENGTH and line == line.rstrip() for line in code.split("\n"))
+
+
+def check_files(files: dict[str, str | bytes]) -> None:
+    """The last guard against app text breaking out of its place: every generated Python file compiles,
+    every generated text is UTF-8."""
+    for path, text in files.items():
+        if not isinstance(text, str):
+            continue  # copied as they are: the app's own modules and model files
+        try:
+            text.encode("utf-8")
+            if path.endswith(".py"):
+                compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise GeneratedCodeError(f"the generated {path} is not valid: {exc}") from None
+
+
+def formatted_python(code: str) -> str:
+    import black
+
+    try:
+        return black.format_str(code, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
+    except black.InvalidInput as exc:
+        raise GeneratedCodeError(f"generated Python does not parse: {exc}") from None
