@@ -74,10 +74,19 @@ def report_too_deep(diagnostics: Diagnostics, source: str) -> None:
     diagnostics.error(*deepest(ast.parse(source), source))
 
 
-def extract(module: cst.Module, tree: ast.Module, source: str, diagnostics: Diagnostics) -> Extraction:
+def extract(
+    module: cst.Module,
+    tree: ast.Module,
+    source: str,
+    diagnostics: Diagnostics,
+    imported: dict[str, UnionObject] | None = None,
+) -> Extraction:
+    """`imported`: unionml objects the module imports from the module that defines them, by the name
+    it binds them to (a script that schedules an imported model, analyze.py); its schedule calls on
+    them are read with its own constants. They are not the module's own `objects`."""
     positions = SourcePositions(module, tree)
     bindings = Bindings(positions, diagnostics)
-    reader = UnionmlReader(bindings)
+    reader = UnionmlReader(bindings, imported or {})
     walker = Walker(bindings, reader, quiet_statements(module, tree, source))
     for number, statement in enumerate(module.body):
         bindings.statement = number

@@ -34,7 +34,7 @@ from . import codes
 from .diagnostics import Diagnostics, Position
 from .input_files import MARKERS, MAX_APP_BYTES, VCS_METADATA, InputError, inside, project_root, read_file
 from .requirements import requirement_module
-from .input_files import note_probe, note_tree
+from .input_files import decode_python, note_probe, note_tree
 
 #: the OUT prefix of modules copied beside components.py, until the package's name is decided
 BESIDE = "\0package/"
@@ -141,6 +141,43 @@ def find_local_modules(requests: list[Request], app_file: Path, prefix: str, dia
     """Follow `requests` (the components' imports, absolute and relative) to the app's own modules;
     the files copied beside components.py are keyed with `prefix`."""
     return _Finder(app_file, prefix, diagnostics).run(requests)
+
+
+def locate_module(importer: Path, module: str, level: int) -> tuple[Path | None, list[Path]]:
+    """The file Python runs for `module` imported from `importer` (a package's `__init__.py`, or the
+    module), searched as the app's own imports are (the import root, the project root; `level` dots
+    from the importer's directory), or None: not one of the project's modules, or a namespace
+    package (which runs no code). Also the directories searched, to name in a diagnostic."""
+    finder = _Finder(importer, "", Diagnostics(""))
+    parts = module.split(".") if module else []
+    if level:
+        base = finder.app_file.parent
+        for _ in range(level - 1):
+            base = base.parent
+        roots, path, kind = [base], base, "namespace"
+    else:
+        roots = finder.absolute.roots
+        found = finder._top(parts, finder.absolute) if parts else None
+        if found is None:
+            return None, roots
+        kind, path, _ = found
+        parts = parts[1:]
+    for name in parts:
+        if kind == "module":
+            return None, roots
+        step = finder.tree.find(path, name)
+        if step is None:
+            return None, roots
+        kind, path = step
+    if kind == "package":
+        return path / "__init__.py", roots
+    return (path, roots) if kind == "module" else (None, roots)
+
+
+def read_source(path: Path) -> str:
+    """A module the generator reads as the app (a script's imported model, analyze.py), noted for
+    the next run's check as the app is; InputError when it cannot be read."""
+    return decode_python(read_file(path, MAX_APP_BYTES, "the module"), "the module")
 
 
 class _Finder:

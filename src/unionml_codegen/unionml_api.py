@@ -93,10 +93,12 @@ class UnionObject:
 
 
 class UnionmlReader:
-    def __init__(self, bindings: Bindings):
+    def __init__(self, bindings: Bindings, imported: dict[str, UnionObject] | None = None):
         self.bindings = bindings
         self.diagnostics = bindings.diagnostics
         self.objects: dict[str, UnionObject] = {}
+        #: objects imported from the module that defines them, by the name bound here (extract.extract)
+        self.imported: dict[str, UnionObject] = dict(imported or {})
         self.schedules: list[Schedule] = []
         self.registration_nodes: set[cst.CSTNode] = set()  # unionml decorators, stripped from the output
         self.train_calls: dict[str, Position] = {}  # model variable -> last `model.train(...)` call
@@ -108,10 +110,18 @@ class UnionmlReader:
     def unionml_target(self, func: cst.BaseExpression) -> tuple[UnionObject, str] | None:
         """`model.trainer` -> (the model object, "trainer") when `model` is a unionml object."""
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            obj = self.objects.get(func.value.value)
+            name = func.value.value
+            obj = self.objects.get(name)
+            if obj is None and name in self.imported and self._still_imported(name):
+                obj = self.imported[name]
             if obj is not None:
                 return obj, func.attr.value
         return None
+
+    def _still_imported(self, name: str) -> bool:
+        """`name` is still bound by its import (not re-assigned since)."""
+        bindings = self.bindings
+        return name in bindings.imports and name not in bindings.constants and name not in bindings.unknown
 
     def unionml_call(self, call: cst.Call) -> bool | None:
         """None if `call` is not to the unionml API, else whether it runs the app's components
@@ -359,7 +369,7 @@ class UnionmlReader:
     def _nested_calls(self, expr: cst.BaseExpression, context: str | None) -> None:
         """Schedule and registration calls buried in an expression (a comprehension, a lambda,
         another call's argument) would otherwise be dropped silently."""
-        if not self.objects:
+        if not self.objects and not self.imported:
             return
         collector = _CallCollector()
         expr.visit(collector)
