@@ -89,8 +89,9 @@ def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cl
     assert result.stdout.splitlines()[-1] == f"not activated (--no-schedule): {', '.join(SCHEDULES)}"
     assert standin.active() == {"weekly_retraining": "v1", "hourly_predictions_with_latest_model": "v1"}  # unchanged
 
-    assert unionml(cluster, "activate-schedules", str(cluster.project)).output.splitlines() == [
-        f"{name}: ACTIVE at version v2" for name in SCHEDULES
+    assert unionml(cluster, "activate-schedules", str(cluster.project), "--all", "--yes").output.splitlines() == [
+        *(f"{name}: ACTIVE at version v2" for name in SCHEDULES),
+        f"activated 3 of 3 schedules in flytesnacks/development ({', '.join(SCHEDULES)})",
     ]
     assert standin.active() == {name: "v2" for name in SCHEDULES}  # and v1 of each deactivated
 
@@ -99,7 +100,7 @@ def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cl
     assert standin.active() == {"daily_predictions": "v2", "hourly_predictions_with_latest_model": "v2"}
 
     result = unionml(cluster, "activate-schedules", str(cluster.project), "weekly_retraining", "nightly", ok=False)
-    assert result.exit_code == 2 and "has no schedule 'nightly'" in result.output
+    assert result.exit_code == 2 and "has no schedule 'nightly' [UMG753]" in result.output
     assert "weekly_retraining" not in standin.active()  # an unknown name: nothing switched
 
     # an earlier deployment scheduled "nightly_retraining" on the project's training workflow; another project's
@@ -192,7 +193,8 @@ def test_fired_training_runs_are_listed_newest_first_with_their_kickoff_times(cl
     assert header.split() == ["EXECUTION", "KICKOFF", "(UTC)", "PHASE", "DURATION", "VERSION", "STARTED", "BY"]
     assert row.split()[:3] == [cluster.trainings[1], _iso(TRAINED_AT[1]), "SUCCEEDED"]
     wrong = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project), "weekly_retraining", ok=False)
-    assert "'weekly_retraining' is a training schedule; use `unionml list-scheduled-training-runs`" in wrong.output
+    assert wrong.output == ("error: 'weekly_retraining' is a training schedule [UMG753]\n"
+                            "  hint: use `unionml list-scheduled-training-runs`\n")  # fmt: skip
     versions = json.loads(unionml(cluster, "list-model-versions", str(cluster.project), "--json").output)
     assert [v["model_version"] for v in versions] == cluster.trainings[::-1]
     assert unionml(cluster, "list-model-versions", str(cluster.project), "--app-version", "v9").output.startswith(
@@ -314,8 +316,8 @@ def test_backfill_remote_runs_the_active_version_names_executions_as_the_schedul
             "--to", "2026-11-16T23:00:00")  # fmt: skip
     # weekly_retraining was deactivated above: no ACTIVE version, so nothing to choose without --version
     refused = unionml(cluster, *args, ok=False)
-    assert refused.stderr.startswith("error: schedule 'weekly_retraining' has no ACTIVE version in "
-                                     "flytesnacks/development (deployed: v2, v1)")  # fmt: skip
+    assert refused.stderr.splitlines()[0] == ("error: schedule 'weekly_retraining' has no ACTIVE version in "
+                                              "flytesnacks/development (deployed: v2, v1) [UMG767]")  # fmt: skip
     # the ACTIVE version is the older one: the backfill runs it, not the newest registered, and says so
     unionml(cluster, "activate-schedules", str(cluster.project), "weekly_retraining", "--version", "v1")
     before = set(standin.executions)
@@ -375,7 +377,7 @@ NO_FLYTEKIT = """
 import sys
 sys.modules["flytekit"] = None  # as if flytekit were not installed
 from unionml_codegen.cli import main
-main(["deactivate-schedules", {out!r}])
+main(["deactivate-schedules", {out!r}, "weekly_retraining"])
 """
 
 
@@ -385,25 +387,24 @@ def test_a_cluster_command_says_how_to_install_flytekit_and_names_an_unreachable
     result = subprocess.run([sys.executable, "-c", NO_FLYTEKIT.format(out=str(cluster.project))],
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert (result.returncode, result.stderr) == (
-        2, "error: `unionml deactivate-schedules` needs flytekit, which is not installed; "
-        "install it beside unionml-codegen: pip install 'flytekit>=1.16,<2'\n",
+        2, "error: `unionml deactivate-schedules` needs flytekit, which is not installed [UMG754]\n"
+        "  hint: install it beside unionml-codegen: pip install 'flytekit>=1.16,<2'\n",
     )  # fmt: skip
     closed = tmp_path / "closed.yaml"
     closed.write_text("admin:\n  endpoint: dns:///127.0.0.1:1\n  insecure: true\n")
     from unionml_codegen.cli import main
 
-    result = CliRunner().invoke(main, ["deactivate-schedules", str(cluster.project), "--config", str(closed)])
+    result = CliRunner().invoke(main, ["deactivate-schedules", str(cluster.project), "daily_predictions",
+                                       "--config", str(closed)])  # fmt: skip
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (")
-    assert result.stderr.rstrip().endswith(
-        "check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL"
-    )
+    first, hint = result.stderr.splitlines()
+    assert first.startswith("error: cannot reach flyteadmin at 127.0.0.1:1 (") and first.endswith(" [UMG756]")
+    assert hint == "  hint: check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL"
     missing = unionml(cluster, "fetch-predictions", str(cluster.project), "f0000000000000000000", ok=False)
-    assert missing.stderr.startswith(
-        f"error: flyteadmin at {cluster.standin.endpoint} has no such entity (GetExecution: "
-    )
-    assert "f0000000000000000000" in missing.stderr and "Traceback" not in missing.output
-    assert len(missing.stderr.splitlines()) == 1
+    first, hint = missing.stderr.splitlines()
+    assert first.startswith(f"error: flyteadmin at {cluster.standin.endpoint} has no such entity (GetExecution: ")
+    assert "f0000000000000000000" in first and first.endswith(" [UMG758]") and "Traceback" not in missing.output
+    assert hint.startswith("  hint: check the name, and the --project/--domain it is in")
 
 
 HELP = """
@@ -426,3 +427,178 @@ def test_the_cluster_commands_help_imports_no_flytekit():
     assert result.returncode == 0, result.stderr
     assert "--remote" in result.stdout and "--no-schedule" in result.stdout
     assert result.stdout.splitlines()[-1] == "heavy: []"
+
+
+def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """`unionml ARGS` with its stdin, stdout and stderr on a pseudo-terminal, typing `answer`; (exit code, output)."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    from .conftest import UNIONML
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([*UNIONML, *args], stdin=secondary, stdout=secondary, stderr=secondary,
+                               close_fds=True)  # fmt: skip
+    os.close(secondary)
+    output, answered = b"", False
+    while True:
+        ready, _, _ = select.select([primary], [], [], 120)
+        if not ready:
+            process.kill()
+            raise AssertionError(f"no output for 120 s: {output!r}")
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(primary, answer.encode() + b"\n")
+            answered = True
+    os.close(primary)
+    return process.wait(timeout=120), output.decode().replace("\r\n", "\n")
+
+
+def test_switching_every_schedule_needs_all_and_a_yes_and_says_what_changed(cluster):
+    standin, project = cluster.standin, str(cluster.project)
+    before = standin.active()
+    # no names and no --all: nothing is switched, whatever the terminal
+    refused = run_cli("deactivate-schedules", project, "--config", str(cluster.config))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        f"error: name the schedules to deactivate, or pass --all for every schedule of {project} (3) [UMG765]",
+        f"  hint: `unionml deactivate-schedules {project} NAME...`, or `--all` (and --yes where no terminal can confirm)",
+    ]
+    # --all where no terminal can confirm it (CI, a pipe): --yes is needed
+    piped = run_cli("deactivate-schedules", project, "--all", "--config", str(cluster.config))
+    assert piped.returncode == 2 and piped.stdout == ""
+    assert piped.stderr.splitlines()[0] == (
+        f"error: --all would deactivate every schedule of {project} (3) in flytesnacks/development, and there is no "
+        "terminal to confirm it [UMG765]"
+    )
+    together = run_cli("deactivate-schedules", project, "weekly_retraining", "--all", "--config", str(cluster.config))
+    assert together.returncode == 2 and together.stderr.splitlines()[0].endswith(" [UMG764]")
+    assert standin.active() == before
+    # on a terminal the question is asked: no keeps everything, yes switches them all
+    code, said = _on_a_terminal(["deactivate-schedules", project, "--all", "--config", str(cluster.config)], "n")
+    assert code == 2 and "deactivate 3 schedules in flytesnacks/development (" in said, said
+    assert "not confirmed: nothing was deactivated [UMG765]" in said
+    assert standin.active() == before
+    code, said = _on_a_terminal(["deactivate-schedules", project, "--all", "--config", str(cluster.config)], "y")
+    assert code == 0, said
+    was = {name: before.get(name) for name in SCHEDULES}
+    assert said.splitlines()[-4:] == [
+        *(f"{name}: INACTIVE (was active at version {was[name]})" if was[name] else f"{name}: INACTIVE (already)"
+          for name in SCHEDULES),
+        f"deactivated {sum(1 for v in was.values() if v)} of 3 schedules in flytesnacks/development ("
+        + ", ".join(name for name in SCHEDULES if was[name]) + ")"
+        + ("" if all(was.values()) else f"; {sum(1 for v in was.values() if not v)} INACTIVE already"),
+    ]  # fmt: skip
+    assert not set(SCHEDULES) & set(standin.active())
+    # unionml 0.2.1's --name is accepted; the line of a schedule already in the state asked says so
+    unionml(cluster, "activate-schedules", project, "weekly_retraining", "--version", "v1")
+    result = unionml(cluster, "activate-schedules", project, "--name", "weekly_retraining", "--name",
+                     "daily_predictions", "--version", "v1")  # fmt: skip
+    assert result.output.splitlines() == [
+        "weekly_retraining: ACTIVE at version v1 (already)",
+        "daily_predictions: ACTIVE at version v1",
+        "activated 1 of 2 schedules in flytesnacks/development (daily_predictions); 1 ACTIVE already",
+    ]
+    assert {name: standin.active().get(name) for name in SCHEDULES} == {
+        "weekly_retraining": "v1", "daily_predictions": "v1", "hourly_predictions_with_latest_model": None
+    }  # fmt: skip
+    # back to the state this test started from, for the tests after it
+    for name in SCHEDULES:
+        if before.get(name):
+            unionml(cluster, "activate-schedules", project, name, "--version", before[name])
+        else:
+            unionml(cluster, "deactivate-schedules", project, name)
+    assert standin.active() == before
+
+
+def test_a_failed_run_is_listed_with_its_error_and_the_node_that_failed(cluster):
+    """A prediction of the latest model in a domain with no training run fails in its model task; the lists show
+    why, in text and --json, from flyteadmin's execution error and node executions."""
+    standin, project = cluster.standin, str(cluster.project)
+    deployed = run_cli("deploy", project, "--version", "v1", "-d", "staging",
+                       "--config", str(cluster.config))  # fmt: skip
+    assert deployed.returncode == 0, deployed.stderr
+    name = standin.fire("hourly_predictions_with_latest_model", LATEST_AT, domain="staging")
+    row = standin.execution(name, domain="staging")
+    assert row.phase == 6, row.error  # FAILED
+    failed_nodes = [node for node in row.nodes if node.phase == 5]
+    assert len(failed_nodes) == 1  # the stand-in reports node executions as flytepropeller does
+    node_id = failed_nodes[0].ident.node_id
+
+    runs = json.loads(unionml(cluster, "list-scheduled-prediction-runs", project,
+                              "hourly_predictions_with_latest_model", "-d", "staging", "--json").stdout)  # fmt: skip
+    [run] = runs
+    assert (run["execution"], run["phase"], run["failed_node"]) == (name, "FAILED", node_id)
+    assert run["error_code"] == "USER:Standin"
+    workflow = standin.workflows[row.workflow].spec.template
+    task = next(n.task_node.reference_id.name for n in workflow.nodes if n.id == node_id)
+    assert run["failed_task"] == task and task.startswith("digits_batch.")
+    assert "no successful training execution of" in run["error"] and "flytesnacks/staging" in run["error"]
+    assert "\n" not in run["error"] and len(run["error"]) <= 240
+    assert "\n" in row.error  # flyteadmin's message is the whole traceback; the list shows its one line
+
+    text = unionml(cluster, "list-scheduled-prediction-runs", project, "hourly_predictions_with_latest_model",
+                   "-d", "staging").stdout.splitlines()  # fmt: skip
+    assert text[1].split()[:3] == [name, _iso(LATEST_AT), "FAILED"]
+    assert text[2] == ""
+    assert text[3] == f"{name} FAILED at node {node_id} ({task}): {run['error']}"
+    # and a succeeded run has none of it
+    ok = json.loads(unionml(cluster, "list-scheduled-training-runs", project, "weekly_retraining", "--json").stdout)
+    assert all(r["error"] is None and r["failed_node"] is None for r in ok if r["phase"] == "SUCCEEDED")
+
+
+def test_schedules_remote_shows_the_active_version_last_run_and_next_kickoff_on_the_cluster(cluster):
+    standin, project = cluster.standin, str(cluster.project)
+    active = standin.active()
+    assert {name: active.get(name) for name in SCHEDULES} == {
+        "weekly_retraining": "v1", "daily_predictions": "v2", "hourly_predictions_with_latest_model": "v2"
+    }, active  # fmt: skip
+    unionml(cluster, "deactivate-schedules", project, "daily_predictions")  # deployed, none ACTIVE
+    fired = standin.fire("hourly_predictions_with_latest_model", LATEST_AT + timedelta(hours=5), run=False)
+    now = "2026-12-01T00:20:00Z"
+    state = json.loads(unionml(cluster, "schedules", project, "--remote", "--now", now, "--json").stdout)
+    assert (state["flyte_project"], state["domain"], state["now"]) == ("flytesnacks", "development", now)
+    by_name = {s["name"]: s for s in state["schedules"]}
+    assert list(by_name) == list(SCHEDULES)
+    weekly, daily, hourly = (by_name[name] for name in SCHEDULES)
+
+    def newest(name):  # the stand-in's newest execution of a launch plan, as flyteadmin would sort it
+        rows = [row for key, row in standin.executions.items() if key[1] == "development" and row.launch_plan[2] == name]
+        return max(rows, key=lambda row: (row.created_at, row.id))
+
+    assert (weekly["active_version"], weekly["active_versions"]) == ("v1", ["v1"])
+    assert weekly["deployed_versions"] == ["v2", "v1"]
+    assert weekly["registered_schedule"] == {"cron": "0 3 * * MON", "fixed_rate_seconds": None}
+    assert weekly["matches_project"] is True
+    assert weekly["next_kickoff"] == "2026-12-07T03:00:00Z"  # the next Monday 03:00 after --now
+    assert weekly["last_run"]["execution"] == newest("weekly_retraining").ident.name
+    assert (daily["active_version"], daily["active_versions"], daily["next_kickoff"]) == (None, [], None)
+    assert daily["notes"] == ["deployed, no version ACTIVE: it does not fire (`unionml activate-schedules` switches it on)"]
+    # a fixed rate's phase is its last scheduled run's: 12:00 + k hours
+    assert hourly["active_version"] == "v2" and hourly["last_run"]["execution"] == fired
+    assert hourly["last_run"]["kickoff"] == _iso(LATEST_AT + timedelta(hours=5))
+    assert hourly["registered_schedule"] == {"cron": None, "fixed_rate_seconds": 3600}
+    assert hourly["next_kickoff"] == "2026-12-01T01:00:00Z"
+
+    text = unionml(cluster, "schedules", project, "--remote", "--now", now).stdout.splitlines()
+    assert text[0] == (f"{project}: 3 schedules of package digits_batch in flytesnacks/development (flyteadmin at "
+                       f"{standin.endpoint}), at {now}")  # fmt: skip
+    assert text[1].split() == ["SCHEDULE", "ACTIVE", "VERSION", "LAST", "RUN", "LAST", "KICKOFF", "(UTC)", "NEXT",
+                               "KICKOFF", "(UTC)"]  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in text[2:5]}
+    assert rows["weekly_retraining"][1] == "v1" and rows["weekly_retraining"][-1] == "2026-12-07T03:00:00Z"
+    assert rows["daily_predictions"][1] == "none" and rows["daily_predictions"][-1] == "-"
+    assert rows["hourly_predictions_with_latest_model"][1:4] == ["v2", fired, "QUEUED"]
+    assert text[5:] == [f"note: daily_predictions: {daily['notes'][0]}"]
+    # another domain: nothing deployed there
+    elsewhere = json.loads(unionml(cluster, "schedules", project, "--remote", "-d", "production", "--json").stdout)
+    assert [s["notes"] for s in elsewhere["schedules"]] == [["not deployed in flytesnacks/production"]] * 3
+    unionml(cluster, "activate-schedules", project, "daily_predictions", "--version", "v2")  # as it was

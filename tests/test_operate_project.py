@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -126,14 +127,16 @@ def test_a_missing_project_an_old_manifest_and_an_unknown_schedule_are_one_line_
     (old / MANIFEST).write_text(json.dumps(manifest))
     (tmp_path / "empty").mkdir()
     cases = {
-        ("schedules", "nowhere"): "nowhere does not exist",
-        ("schedules", "empty"): "empty has no readable .unionml-codegen.json",
-        ("schedules", "old"): "does not record the schedules; regenerate it with `unionml generate`",
+        ("schedules", "nowhere"): ("nowhere does not exist [UMG750]", "give the directory"),
+        ("schedules", "empty"): ("empty has no readable .unionml-codegen.json", "give the directory"),
+        ("schedules", "old"): ("does not record the schedules [UMG751]", "regenerate it with `unionml generate`"),
     }
-    for args, message in cases.items():
+    for args, (message, hint) in cases.items():
         result = run_cli(*args, cwd=tmp_path)
         assert result.returncode == 2, result
-        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
+        first, second = result.stderr.splitlines()  # the error with its code, then its hint
+        assert first.startswith("error: ") and message in first and re.search(r" \[UMG75\d\]$", first), first
+        assert second.startswith("  hint: ") and hint in second
         assert "Traceback" not in result.stderr
     with pytest.raises(OperateError, match="has no schedule 'nope'; its schedules: cron_daily_training, "):
         load_project(digits / "flyte").schedule("nope")
@@ -246,7 +249,8 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_com
     result = run_cli("schedules", "flyte2", cwd=tmp_path)
     assert result.returncode == 2
     assert (
-        result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 1
+        result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 2
     )
+    assert result.stderr.splitlines()[0].endswith(" [UMG751]")
     shutil.copytree(digits / "flyte", tmp_path / "flyte")  # the flyte1 project beside it is the one operated
     assert load_project(None, cwd=tmp_path).directory.resolve() == (tmp_path / "flyte").resolve()

@@ -67,11 +67,25 @@ class _Commands(click.Group):
             if _unionml_installed():
                 return name, _forwarded(name), args[1:]
             app = next(w for w in args[1:] if not w.startswith("-") and (w.endswith(".py") or ":" in w))
-            raise click.UsageError(
+            from .operate.common import usage_failure
+
+            usage_failure(click.UsageError(
                 f"`unionml {name} {app}` is unionml's form, and unionml is not installed; this command operates "
                 f"a generated project: `unionml generate {app.split(':')[0]} -o flyte`, then `unionml {name} flyte`"
-            )
+            ))  # fmt: skip
         return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        """A command line an operate command cannot take is an operate error: a code and a hint (operate/common)."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            name = exc.ctx.command.name if exc.ctx is not None else None
+            if name not in self.OPERATE:
+                raise
+            from .operate.common import usage_failure
+
+            usage_failure(exc)
 
     def load_all(self) -> None:
         """Import every command (for tools that read `commands`, like mkdocs-click's CLI reference)."""

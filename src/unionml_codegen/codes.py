@@ -13,7 +13,9 @@ The hundreds are areas:
 - 4xx: the model a prediction schedule uses;
 - 5xx: reading the app, and the Python the generated project copies;
 - 6xx: the output directory and writing;
-- 7xx: configuration (pyproject.toml, manifests, what to generate);
+- 7xx: configuration (pyproject.toml, manifests, what to generate); UMG750 to UMG799 are the errors of
+  the commands that operate a generated project (deploy, run, backfill, the schedule and run commands),
+  printed as `error: MESSAGE [UMG7xx]` and a `hint:` line;
 - 8xx: what the Flyte 2 target (`--target flyte2`) cannot carry;
 - 9xx: the generator's own failures.
 
@@ -38,6 +40,7 @@ AREAS = {
     "8": "Flyte 2 target",
     "9": "Internal",
 }
+OPERATING = "Operating a generated project"  # UMG750 to UMG799, inside the 7xx hundred
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Code:
 
     @property
     def area(self) -> str:
-        return AREAS[self.code[3]]
+        return OPERATING if 750 <= int(self.code[3:]) < 800 else AREAS[self.code[3]]
 
     def __str__(self) -> str:
         return self.code
@@ -362,6 +365,54 @@ LINKED_PROJECT_DIRECTORY = _code(
 )
 TOML_PARSER_MISSING = _code(
     "UMG707", "toml-parser-missing", "error", "Python 3.10 without tomli cannot read pyproject.toml"
+)
+
+# 750-799: the commands that operate a generated project (operate/): `error: MESSAGE [CODE]` and a hint line
+PROJECT_NOT_FOUND = _code(
+    "UMG750", "project-not-found", "error", "no generated project is named or found, or the path is not one"
+)
+PROJECT_NOT_OPERABLE = _code(
+    "UMG751", "project-not-operable", "error", "the project is for --target flyte2, or its manifest is old or damaged"
+)
+PROJECT_NOT_VERIFIED = _code(
+    "UMG752", "project-not-verified", "error", "the project is not what `unionml generate` writes from its app now"
+)
+UNKNOWN_SCHEDULE = _code("UMG753", "unknown-schedule", "error", "the project has no schedule of that name or kind")
+FLYTEKIT_MISSING = _code("UMG754", "flytekit-missing", "error", "a cluster command runs where flytekit is not installed")
+INVALID_CLUSTER_CONFIG = _code(
+    "UMG755", "invalid-cluster-config", "error", "the flytekit configuration or a UNIONML_FLYTEADMIN_* value is unusable"
+)
+FLYTEADMIN_UNREACHABLE = _code("UMG756", "flyteadmin-unreachable", "error", "flyteadmin cannot be reached")
+FLYTEADMIN_TIMEOUT = _code("UMG757", "flyteadmin-timeout", "error", "flyteadmin did not answer a call in time")
+NOT_ON_CLUSTER = _code(
+    "UMG758", "not-on-cluster", "error", "the schedule, version or execution is not on flyteadmin"
+)
+FLYTEADMIN_REFUSED = _code("UMG759", "flyteadmin-refused", "error", "flyteadmin refused a call")
+REGISTRATION_CONFLICT = _code(
+    "UMG760", "registration-conflict", "error", "an entity of this version is registered with other content"
+)
+PROJECT_CANNOT_LOAD = _code(
+    "UMG761", "project-cannot-load", "error", "the generated package cannot be imported in this environment"
+)
+EXECUTION_NOT_USABLE = _code(
+    "UMG762", "execution-not-usable", "error", "the execution is not a succeeded run of the project's workflow"
+)
+CANNOT_SAVE_MODEL = _code("UMG763", "cannot-save-model", "error", "fetch-model cannot write the model file")
+INVALID_COMMAND_LINE = _code(
+    "UMG764", "invalid-command-line", "error", "the command line is not the command's (unionml's or flytectl's form)"
+)
+CONFIRMATION_REQUIRED = _code(
+    "UMG765", "confirmation-required", "error", "switching every schedule needs --all, and --yes off a terminal"
+)
+NO_TASK_IMAGE = _code("UMG766", "no-task-image", "error", "deploy has no task image to register")
+NO_SINGLE_ACTIVE_VERSION = _code(
+    "UMG767", "no-single-active-version", "error", "no version of the schedule is ACTIVE, or several are"
+)
+NOT_BACKFILLABLE = _code(
+    "UMG768", "not-backfillable", "error", "the schedule's launch plan takes no kickoff time to backfill"
+)
+OPERATE_FAILED = _code(
+    "UMG799", "operate-failed", "error", "an operate command cannot go on (a local run, a backfill range)"
 )
 
 # 8xx: what the Flyte 2 target cannot carry

@@ -72,6 +72,7 @@ from flyteidl.admin import (
     common_pb2,
     execution_pb2,
     launch_plan_pb2,
+    node_execution_pb2,
     schedule_pb2,
     task_pb2,
     workflow_pb2,
@@ -104,6 +105,11 @@ COLUMNS = {
        "short_description"},  # fmt: skip
     "task": _BASE
     | {"project", "domain", "name", "version", "closure", "digest", "type", "short_description"},
+    "node_execution": _BASE
+    | {"execution_project", "execution_domain", "execution_name", "node_id", "phase", "input_uri", "closure",
+       "started_at", "node_execution_created_at", "node_execution_updated_at", "duration", "node_execution_metadata",
+       "parent_id", "parent_task_execution_id", "error_kind", "error_code", "cache_status",
+       "dynamic_workflow_remote_closure_reference", "internal_data"},  # fmt: skip
 }
 # Which entities a list of each primary entity may filter on (util/filters.go allowedJoinEntities).
 JOINS = {
@@ -111,13 +117,15 @@ JOINS = {
     "launch_plan": {"launch_plan", "workflow"},
     "workflow": {"workflow"},
     "task": {"task"},
+    "node_execution": {"node_execution", "execution"},
 }
 _PREFIXES = {"task": "task", "workflow": "workflow", "launch_plan": "launch_plan", "execution": "execution"}
 _FILTER = re.compile(r"(.+)\((.+),\s?(.+)\)")  # flyteadmin's filterRegex, searched like Go's FindStringSubmatch
 _FUNCTIONS = {"contains", "not_like", "gt", "gte", "lt", "lte", "eq", "ne", "value_in", "value_not_in"}
 _INT_COLUMNS = {"id", "state", "mode", "launch_plan_id", "workflow_id", "task_id", "source_execution_id",
                 "parent_node_execution_id"}  # fmt: skip
-_TIME_COLUMNS = {"created_at", "updated_at", "deleted_at", "started_at", "execution_created_at", "execution_updated_at"}
+_TIME_COLUMNS = {"created_at", "updated_at", "deleted_at", "started_at", "execution_created_at", "execution_updated_at",
+                 "node_execution_created_at", "node_execution_updated_at"}  # fmt: skip
 
 
 class StandinError(Exception):
@@ -219,6 +227,16 @@ class _ExecutionRow(_Row):
     outputs: literals_pb2.LiteralMap | None = None
     outputs_uri: str = ""
     inputs_uri: str = ""
+    error: str | None = None
+    nodes: list["_NodeRow"] = dataclasses.field(default_factory=list)  # the top-level node executions
+
+
+@dataclasses.dataclass
+class _NodeRow(_Row):
+    """A node execution as flytepropeller reports it (standin_propeller.py's nodes.json): phase and error."""
+
+    ident: identifier_pb2.NodeExecutionIdentifier
+    phase: int  # core_execution_pb2.NodeExecution.Phase
     error: str | None = None
 
 
@@ -451,6 +469,7 @@ class FlyteAdminStandin:
                 )
 
     def _record(self, row: _ExecutionRow, job: Path, process) -> None:
+        self._record_nodes(row, job)
         if (job / "outputs.pb").is_file():
             outputs = literals_pb2.LiteralMap.FromString((job / "outputs.pb").read_bytes())
             self._finish(row, outputs, None, uri=(job / "outputs.pb").as_uri())
@@ -458,6 +477,29 @@ class FlyteAdminStandin:
             self._finish(row, None, (job / "error.txt").read_text())
         else:
             self._finish(row, None, f"the propeller process ended (exit {process.poll()}) before finishing the run")
+
+    def _record_nodes(self, row: _ExecutionRow, job: Path) -> None:
+        """The run's node executions; a node still RUNNING when the run ended failed with the run."""
+        reported = json.loads((job / "nodes.json").read_text()) if (job / "nodes.json").is_file() else []
+        phases = core_execution_pb2.NodeExecution
+        with self._lock:
+            for node in reported:
+                ident = identifier_pb2.NodeExecutionIdentifier(node_id=node["node_id"], execution_id=row.ident)
+                phase = phases.Phase.Value(node["phase"])
+                if phase == phases.RUNNING:
+                    phase = phases.FAILED
+                row.nodes.append(_NodeRow(id=self._next_id(), created_at=row.started_at or self._now(),
+                                          updated_at=self._now(), ident=ident, phase=phase, error=node["error"]))  # fmt: skip
+
+    def node_execution_message(self, node: _NodeRow) -> node_execution_pb2.NodeExecution:
+        closure = node_execution_pb2.NodeExecutionClosure(phase=node.phase, created_at=_ts(node.created_at),
+                                                          updated_at=_ts(node.updated_at))  # fmt: skip
+        closure.started_at.CopyFrom(_ts(node.created_at))
+        if node.error is not None:
+            closure.error.code = "USER:Standin"
+            closure.error.message = node.error
+            closure.error.kind = core_execution_pb2.ExecutionError.USER
+        return node_execution_pb2.NodeExecution(id=node.ident, closure=closure)
 
     def _finish(self, row: _ExecutionRow, outputs, error: str | None, uri: str = "") -> _ExecutionRow:
         with self._lock:
@@ -792,6 +834,15 @@ class FlyteAdminStandin:
                 "workflow_id": self.workflows[row.workflow].id, "task_id": 0, "user": row.spec.metadata.principal,
                 "error_kind": "USER" if row.error is not None else None,
             }  # fmt: skip
+        elif entity == "node_execution":
+            values = {
+                "id": row.id, "created_at": row.created_at, "updated_at": row.updated_at,
+                "execution_project": row.ident.execution_id.project, "execution_domain": row.ident.execution_id.domain,
+                "execution_name": row.ident.execution_id.name, "node_id": row.ident.node_id,
+                "phase": core_execution_pb2.NodeExecution.Phase.Name(row.phase), "started_at": row.created_at,
+                "node_execution_created_at": row.created_at, "node_execution_updated_at": row.updated_at,
+                "error_kind": "USER" if row.error is not None else None,
+            }  # fmt: skip
         elif entity == "launch_plan":
             which = row.spec.entity_metadata.schedule.WhichOneof("ScheduleExpression")
             values = {
@@ -817,6 +868,9 @@ class FlyteAdminStandin:
             if entity == "workflow":
                 return self.workflows[row.workflow]
             return None  # executions of tasks: not run by the stand-in
+        if primary == "node_execution" and entity == "execution":
+            ident = row.ident.execution_id
+            return self.executions.get((ident.project, ident.domain, ident.name))
         if primary == "launch_plan" and entity == "workflow":
             return self.workflows[_key(row.spec.workflow_id)]
         return None
@@ -1049,6 +1103,27 @@ class _Servicer(admin_pb2_grpc.AdminServiceServicer):
                 return response
 
         return self._call(context, go)
+
+    def ListNodeExecutions(self, request, context):
+        """The top-level node executions of an execution (a unique_parent_id names a parent node: the stand-in's
+        workflows have no subworkflows, so none has children)."""
+        ident = request.workflow_execution_id
+        key = (ident.project, ident.domain, ident.name)
+
+        def go():
+            with self.s._lock:
+                row = self.s.executions.get(key)
+                if row is None:
+                    raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type execution with identifier {key}")
+                nodes = [] if request.unique_parent_id else row.nodes
+                return self.s.list_rows("node_execution", nodes, limit=request.limit, token=request.token,
+                                        filters=request.filters,
+                                        sort_by=request.sort_by if request.HasField("sort_by") else None)  # fmt: skip
+
+        rows, token = self._call(context, go)
+        return node_execution_pb2.NodeExecutionList(
+            node_executions=[self.s.node_execution_message(node) for node in rows], token=token
+        )
 
     def ListExecutions(self, request, context):
         rows, token = self._list(context, request, "execution", {k + ("",): v for k, v in self.s.executions.items()})

@@ -119,7 +119,18 @@ def run(job: Path) -> None:
     blob = Path(os.environ["STANDIN_BLOB_PREFIX"])
 
     outputs: dict[str, literals_pb2.LiteralMap] = {START_NODE: inputs, GLOBAL_INPUTS: inputs}
+    nodes: list[dict] = []  # the node executions flytepropeller reports to flyteadmin, as they start and end
+
+    def report(node_id: str, phase: str, error: str | None = None) -> None:
+        found = next((n for n in nodes if n["node_id"] == node_id), None)
+        if found is None:
+            nodes.append(found := {"node_id": node_id})
+        found.update(phase=phase, error=error)
+        (job / "nodes.json").write_text(json.dumps(nodes))
+
+    report(START_NODE, "SUCCEEDED")
     for node in _order(template.nodes):
+        report(node.id, "RUNNING")
         if node.WhichOneof("target") != "task_node":
             raise Unsupported(f"node {node.id} is a {node.WhichOneof('target')}, not a task node")
         ref = node.task_node.reference_id
@@ -150,13 +161,16 @@ def run(job: Path) -> None:
             from flyteidl.core import errors_pb2
 
             document = errors_pb2.ErrorDocument.FromString(errors[0].read_bytes())
+            report(node.id, "FAILED", document.error.message)
             raise TaskFailed(f"task {ref.name} (node {node.id}) failed: {document.error.message}")
         outputs[node.id] = literals_pb2.LiteralMap.FromString((prefix / "outputs.pb").read_bytes())
+        report(node.id, "SUCCEEDED")
 
     final = literals_pb2.LiteralMap(
         literals={binding.var: _binding_literal(binding.binding, outputs) for binding in template.outputs}
     )
     (job / "outputs.pb").write_bytes(final.SerializeToString())
+    report(END_NODE, "SUCCEEDED")
 
 
 class TaskFailed(Exception):

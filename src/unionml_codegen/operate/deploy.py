@@ -29,6 +29,7 @@ from pathlib import Path
 
 import click
 
+from .. import codes
 from .common import fail, project_or_exit
 from .project import OperateError, Project, visible
 from .remote import (
@@ -43,6 +44,7 @@ from .remote import (
 )
 
 ACTIVE, INACTIVE = 1, 0  # flyteidl admin.LaunchPlanState
+UNCHANGED = " (already)"  # the end of a schedule's line when switching it changed nothing
 
 
 @click.command()
@@ -63,7 +65,7 @@ def deploy(out, version, no_schedule, image, config, project, domain) -> None:
     generated = project_or_exit(out)
     image = image or generated.image
     if not image:
-        fail(OperateError("the project records no task image", "pass --image IMAGE"))
+        fail(OperateError("the project records no task image", "pass --image IMAGE", codes.NO_TASK_IMAGE))
     wanted = [s.name for s in generated.schedules if s.activate_on_deploy and not no_schedule]
     left = [s.name for s in generated.schedules if s.name not in wanted]
     progress = Progress()
@@ -116,7 +118,7 @@ class Progress:
         if not parts:
             return exc
         return OperateError(f"{exc.message} ({'; '.join(parts)})",
-                            f"rerun {command} to finish it: what is done already is kept")  # fmt: skip
+                            f"rerun {command} to finish it: what is done already is kept", exc.code)  # fmt: skip
 
 
 def _load_entities(generated: Project, cluster: Cluster, version: str, image: str) -> list:
@@ -146,6 +148,7 @@ def _load_entities(generated: Project, cluster: Cluster, version: str, image: st
         raise OperateError(
             f"cannot load {generated.package} from {generated.directory}: {type(exc).__name__}: {exc}",
             "install the project's requirements (requirements.txt) in this environment",
+            codes.PROJECT_CANNOT_LOAD,
         ) from None
     finally:
         sys.dont_write_bytecode = previous
@@ -208,6 +211,9 @@ def _marked(spec, package: str):
 class Conflict(OperateError):
     """An entity of this version is registered with other content: a rerun cannot fix that, a new version can."""
 
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message, hint, codes.REGISTRATION_CONFLICT)
+
 
 _KINDS = {"task": "task", "workflow": "workflow", "launch_plan": "launch plan"}
 
@@ -237,6 +243,7 @@ def _create(cluster: Cluster, what: str, ident, entity, create) -> None:
         f"flyteadmin at {cluster.endpoint} answered ALREADY_EXISTS to Create{what.title().replace('_', '')} of "
         f"{_KINDS[what]} {ident.name} version {ident.version} twice but has no such {_KINDS[what]}",
         "rerun later; if it persists, check what sits between this machine and flyteadmin",
+        codes.FLYTEADMIN_REFUSED,
     )
 
 
@@ -304,16 +311,21 @@ def _same(what: str, ours, theirs) -> bool:
 
 
 def _switch_all(cluster: Cluster, targets: list[tuple[str, str | None]], state: int, progress: Progress,
-                command: str) -> list[str]:  # fmt: skip
+                command: str, changes: list[bool] | None = None) -> list[str]:  # fmt: skip
     """Switch each (name, version), printing each schedule's line as it happens; the names whose version lost
-    a race (another activation won). A failure part way is a one-line error naming what was switched."""
+    a race (another activation won). `changes` gets, per schedule, whether its state changed. A failure part
+    way is a one-line error naming what was switched."""
     lost = []
     try:
         with admin_errors(cluster):
             for name, version in targets:
-                line, won = (_activate(cluster, name, version) if state == ACTIVE
-                             else (_deactivate(cluster, name, version), True))  # fmt: skip
+                if state == ACTIVE:
+                    line, won = _activate(cluster, name, version)
+                else:
+                    line, won = _deactivate(cluster, name, version), True
                 progress.switched.append(name)
+                if changes is not None:
+                    changes.append(not line.endswith(UNCHANGED))
                 click.echo(visible(line))
                 if not won:
                     lost.append(name)
@@ -341,19 +353,58 @@ def _out_and_names(words: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]
     return None, words
 
 
-def _switch(words, version, config, project, domain, state: int, command: str) -> None:
+def _switch(words, names_given, every, yes, version, config, project, domain, state: int, command: str) -> None:
     out, names = _out_and_names(words)
+    names = tuple(names) + tuple(name for name in names_given if name not in names)  # --name: unionml's form
     generated = project_or_exit(out)
+    verb = "activate" if state == ACTIVE else "deactivate"
     try:
+        if names and every:
+            raise OperateError(f"--all and schedule names ({', '.join(names)}) given together",
+                               "name the schedules, or pass --all for every one", codes.INVALID_COMMAND_LINE)  # fmt: skip
         schedules = generated.named(tuple(names))
+        if not names:
+            _confirm_all(generated, verb, every, yes, version, project, domain, command)
         cluster = connect(config, project, domain, command)
     except OperateError as exc:
         fail(exc)
     progress = Progress()
-    shown = " ".join(["unionml", command, *words] + ([f"--version {version}"] if version else []))
-    lost = _switch_all(cluster, [(schedule.name, version) for schedule in schedules], state, progress, f"`{shown}`")
+    shown = " ".join(["unionml", command, *words] + [f"--name {n}" for n in names_given]
+                     + (["--all"] if every else []) + ([f"--version {version}"] if version else []))  # fmt: skip
+    changes: list[bool] = []
+    lost = _switch_all(cluster, [(schedule.name, version) for schedule in schedules], state, progress, f"`{shown}`",
+                       changes)  # fmt: skip
+    if len(schedules) > 1:
+        changed = [s.name for s, change in zip(schedules, changes) if change]
+        state_name = "ACTIVE" if state == ACTIVE else "INACTIVE"
+        click.echo(visible(f"{verb}d {len(changed)} of {len(schedules)} schedules in {project}/{domain}"
+                           + (f" ({', '.join(changed)})" if changed else "")
+                           + (f"; {len(schedules) - len(changed)} {state_name} already" if len(changed) < len(schedules) else "")))  # fmt: skip
     if lost:
         sys.exit(1)
+
+
+def _confirm_all(generated: Project, verb: str, every: bool, yes: bool, version, project, domain, command) -> None:
+    """Acting on every schedule needs --all; and on a terminal, a yes to the question (--yes answers it); with no
+    terminal to ask, --yes. Raises OperateError (CONFIRMATION_REQUIRED) otherwise."""
+    count = len(generated.schedules)
+    what = f"every schedule of {generated.directory} ({count})"
+    again = f"`unionml {command} {generated.directory} NAME...`"
+    if not every:
+        raise OperateError(f"name the schedules to {verb}, or pass --all for {what}",
+                           f"{again}, or `--all` (and --yes where no terminal can confirm)",
+                           codes.CONFIRMATION_REQUIRED)  # fmt: skip
+    if yes:
+        return
+    at = f" at version {version}" if version else (" at its newest version" if verb == "activate" else "")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise OperateError(f"--all would {verb} {what} in {project}/{domain}{at}, and there is no terminal to confirm it",
+                           f"add --yes to {verb} them all, or name them: {again}", codes.CONFIRMATION_REQUIRED)  # fmt: skip
+    names = ", ".join(schedule.name for schedule in generated.schedules)
+    if not click.confirm(visible(f"{verb} {count} schedules in {project}/{domain}{at} ({names})?"), default=False,
+                         err=True):  # fmt: skip
+        raise OperateError(f"not confirmed: nothing was {verb}d", f"{again} switches only the ones named",
+                           codes.CONFIRMATION_REQUIRED)  # fmt: skip
 
 
 def _versions(cluster: Cluster, name: str) -> list:
@@ -362,6 +413,7 @@ def _versions(cluster: Cluster, name: str) -> list:
         raise OperateError(
             f"schedule {name!r} is not deployed in {cluster.project}/{cluster.domain}",
             "run `unionml deploy OUT --version V` first (or pass the --project/--domain it was deployed to)",
+            codes.NOT_ON_CLUSTER,
         )
     return versions
 
@@ -372,8 +424,14 @@ def _activate(cluster: Cluster, name: str, version: str | None) -> tuple[str, bo
     plans = _versions(cluster, name)
     target = version or plans[0].id.version
     if target not in {plan.id.version for plan in plans}:
-        raise OperateError(f"schedule {name!r} has no version {target!r} in {cluster.project}/{cluster.domain}")
+        raise OperateError(
+            f"schedule {name!r} has no version {target!r} in {cluster.project}/{cluster.domain}",
+            f"deployed: {', '.join(plan.id.version for plan in plans)}",
+            codes.NOT_ON_CLUSTER,
+        )
     active = [plan.id.version for plan in plans if plan.closure.state == ACTIVE]
+    if active == [target]:
+        return f"{name}: ACTIVE at version {target}{UNCHANGED}", True  # flyteadmin would change nothing either
     others = [v for v in active if v != target]
     # an earlier race left several ACTIVE: flyteadmin deactivates only one per activation, so clear the rest
     # first (keeping one, or none when the target is ACTIVE already, so the schedule never stops firing)
@@ -407,26 +465,43 @@ def _deactivate(cluster: Cluster, name: str, version: str | None) -> str:
     for target in active:
         _set_state(cluster, name, target, INACTIVE)
     if not active:
-        return f"{name}: already inactive"
+        return f"{name}: INACTIVE{UNCHANGED}"
     return f"{name}: INACTIVE (was active at version {', '.join(active)})"
+
+
+def _selection(command):
+    """NAME... or --all (every schedule, confirmed on a terminal or by --yes); --name as unionml 0.2.1 takes it."""
+    command = click.option("--name", "names_given", multiple=True, metavar="NAME",
+                           help="A schedule to switch, as unionml's --name takes it (may be repeated).")(command)  # fmt: skip
+    command = click.option("--yes", "-y", "yes", is_flag=True,
+                           help="With --all: do not ask (needed where no terminal can answer).")(command)  # fmt: skip
+    return click.option("--all", "every", is_flag=True, help="Every schedule of OUT (asks first, unless --yes).")(command)
 
 
 @click.command("activate-schedules")
 @click.argument("words", nargs=-1, metavar="[OUT] [NAME]...")
+@_selection
 @click.option("--version", default=None, help="Version to activate (default: the newest deployed).")
 @cluster_options
-def activate_schedules(words, version, config, project, domain) -> None:
-    """Activate the schedules NAME... of OUT (all by default) at the deployed (newest) version."""
-    _switch(words, version, config, project, domain, ACTIVE, "activate-schedules")
+def activate_schedules(words, every, yes, names_given, version, config, project, domain) -> None:
+    """Activate the schedules NAME... of OUT (or --all) at the deployed (newest) version.
+
+    Each schedule's line says its state; `(already)` marks one that was so before. With several, a last
+    line counts what changed."""
+    _switch(words, names_given, every, yes, version, config, project, domain, ACTIVE, "activate-schedules")
 
 
 @click.command("deactivate-schedules")
 @click.argument("words", nargs=-1, metavar="[OUT] [NAME]...")
+@_selection
 @click.option("--version", default=None, help="Deactivate only this version (default: whichever is active).")
 @cluster_options
-def deactivate_schedules(words, version, config, project, domain) -> None:
-    """Deactivate the schedules NAME... of OUT (all by default), whichever version is active."""
-    _switch(words, version, config, project, domain, INACTIVE, "deactivate-schedules")
+def deactivate_schedules(words, every, yes, names_given, version, config, project, domain) -> None:
+    """Deactivate the schedules NAME... of OUT (or --all), whichever version is active.
+
+    Each schedule's line says its state; `(already)` marks one that was so before. With several, a last
+    line counts what changed."""
+    _switch(words, names_given, every, yes, version, config, project, domain, INACTIVE, "deactivate-schedules")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -471,7 +546,7 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
     except OperateError as exc:
         todo = [plan.id.name for plan in stale if plan.id.name not in done]
         fail(OperateError(f"{exc.message} (deactivated: {', '.join(done) or 'none'}; not deactivated: {', '.join(todo)})",
-                          "rerun `unionml prune-schedules` to finish it"))  # fmt: skip
+                          "rerun `unionml prune-schedules` to finish it", exc.code))  # fmt: skip
 
 
 def _stale(cluster: Cluster, generated: Project) -> list:

@@ -28,6 +28,7 @@ from typing import Any, Iterator
 
 import click
 
+from .. import codes
 from .project import OperateError
 
 INSTALL_HINT = "install it beside unionml-codegen: pip install 'flytekit>=1.16,<2'"
@@ -43,9 +44,11 @@ def _setting(name: str, default: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise OperateError(f"{name}={text!r} is not a number") from None
+        raise OperateError(f"{name}={text!r} is not a number", f"unset {name} or give it a number",
+                           codes.INVALID_CLUSTER_CONFIG) from None  # fmt: skip
     if value < 0:
-        raise OperateError(f"{name}={text!r} is negative")
+        raise OperateError(f"{name}={text!r} is negative", f"unset {name} or give it a number >= 0",
+                           codes.INVALID_CLUSTER_CONFIG)  # fmt: skip
     return value
 
 
@@ -91,7 +94,9 @@ def require_flytekit(command: str) -> None:
     try:
         import flytekit  # noqa: F401
     except ImportError:
-        raise OperateError(f"`unionml {command}` needs flytekit, which is not installed", INSTALL_HINT) from None
+        raise OperateError(
+            f"`unionml {command}` needs flytekit, which is not installed", INSTALL_HINT, codes.FLYTEKIT_MISSING
+        ) from None
 
 
 @dataclass
@@ -116,7 +121,11 @@ def connect(config: str | None, project: str, domain: str, command: str) -> Clus
     try:
         cfg = Config.auto(config_file=config)
     except Exception as exc:
-        raise OperateError(f"cannot read the flytekit configuration {config or ''}: {exc}".replace("  ", " ")) from None
+        raise OperateError(
+            f"cannot read the flytekit configuration {config or ''}: {_first_line(exc)}".replace("  ", " "),
+            "fix the file, or point --config (FLYTECTL_CONFIG) at another",
+            codes.INVALID_CLUSTER_CONFIG,
+        ) from None
     settings = SETTINGS.resolved()
     cfg = cfg.with_params(platform=dataclasses.replace(cfg.platform, rpc_retries=0))  # AdminCalls retries
     remote = FlyteRemote(cfg, default_project=project, default_domain=domain)
@@ -232,7 +241,7 @@ def admin_error(cluster: Cluster, exc: BaseException) -> OperateError:
     """One line for an error of a call to flyteadmin: what failed, why, and what to do."""
     rpc = _rpc_of(exc)
     if rpc is None:
-        return OperateError(f"flyteadmin at {cluster.endpoint}: {_first_line(exc)}")
+        return OperateError(f"flyteadmin at {cluster.endpoint}: {_first_line(exc)}", code=codes.FLYTEADMIN_REFUSED)
     code = rpc_code(rpc)
     details = _first_line_of(rpc.details() if hasattr(rpc, "details") else str(rpc))
     method = getattr(exc, "umg_method", None) or getattr(rpc, "umg_method", None) or "a call"
@@ -243,6 +252,7 @@ def admin_error(cluster: Cluster, exc: BaseException) -> OperateError:
         return OperateError(
             f"cannot reach flyteadmin at {cluster.endpoint} ({details}; {tried})",
             "check the endpoint in your Flyte config (--config, FLYTECTL_CONFIG) or FLYTE_PLATFORM_URL",
+            codes.FLYTEADMIN_UNREACHABLE,
         )
     if code == "DEADLINE_EXCEEDED":
         within = f" within {timeout:g} s" if timeout else ""
@@ -250,10 +260,21 @@ def admin_error(cluster: Cluster, exc: BaseException) -> OperateError:
             f"flyteadmin at {cluster.endpoint} did not answer {method}{within} ({tried})",
             "it is reachable but slow or stuck: rerun later, or allow more time with --timeout SECONDS "
             "(UNIONML_FLYTEADMIN_TIMEOUT)",
+            codes.FLYTEADMIN_TIMEOUT,
         )
     if code == "NOT_FOUND":
-        return OperateError(f"flyteadmin at {cluster.endpoint} has no such entity ({method}: {details})")
-    return OperateError(f"flyteadmin at {cluster.endpoint} refused {method} ({code or 'error'}): {details}")
+        return OperateError(
+            f"flyteadmin at {cluster.endpoint} has no such entity ({method}: {details})",
+            "check the name, and the --project/--domain it is in (FLYTE_DEFAULT_PROJECT, FLYTE_DEFAULT_DOMAIN)",
+            codes.NOT_ON_CLUSTER,
+        )
+    hint = {
+        "UNAUTHENTICATED": "log in as your Flyte config says (its admin.authType), or check its client credentials",
+        "PERMISSION_DENIED": "ask for access to the project and domain, or use another (--project, --domain)",
+        "INVALID_ARGUMENT": "the project may not be what this unionml-codegen generates: regenerate it and rerun",
+    }.get(code or "", "rerun later; if it persists, the message above is flyteadmin's own")
+    return OperateError(f"flyteadmin at {cluster.endpoint} refused {method} ({code or 'error'}): {details}", hint,
+                        codes.FLYTEADMIN_REFUSED)  # fmt: skip
 
 
 def _first_line_of(text: str, limit: int = 300) -> str:

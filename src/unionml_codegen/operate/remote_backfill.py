@@ -22,6 +22,7 @@ import uuid
 
 import click
 
+from .. import codes
 from .backfill import RUNNERS, backfill
 from .local_run import Outcome
 from .project import OperateError, Project, Schedule
@@ -93,7 +94,8 @@ class RemoteRunner:
 
     def prepare(self) -> None:
         if not self.schedule.run_kickoff_input:
-            raise OperateError(f"schedule {self.schedule.name!r} takes no kickoff time: there is nothing to backfill")
+            raise OperateError(f"schedule {self.schedule.name!r} takes no kickoff time: there is nothing to backfill",
+                               "start it by hand (`pyflyte run` of its launch plan), once", codes.NOT_BACKFILLABLE)  # fmt: skip
         self.cluster = connect(self.options.get("config"), self.options.get("project") or DEFAULT_PROJECT,
                                self.options.get("domain") or DEFAULT_DOMAIN, "backfill --remote")  # fmt: skip
         where = f"{self.cluster.project}/{self.cluster.domain}"
@@ -101,14 +103,15 @@ class RemoteRunner:
             plans = launch_plan_versions(self.cluster, self.schedule.name)
         if not plans:
             raise OperateError(f"schedule {self.schedule.name!r} is not deployed in {where}",
-                               "run `unionml deploy OUT --version V` first")  # fmt: skip
+                               "run `unionml deploy OUT --version V` first (or pass the --project/--domain it was "
+                               "deployed to)", codes.NOT_ON_CLUSTER)  # fmt: skip
         deployed = [plan.id.version for plan in plans]
         wanted = self.options.get("version")
         if wanted:
             chosen = [plan for plan in plans if plan.id.version == wanted]
             if not chosen:
-                raise OperateError(f"schedule {self.schedule.name!r} has no version {wanted!r} in {where}; "
-                                   f"deployed: {', '.join(deployed)}")  # fmt: skip
+                raise OperateError(f"schedule {self.schedule.name!r} has no version {wanted!r} in {where}",
+                                   f"deployed: {', '.join(deployed)}", codes.NOT_ON_CLUSTER)  # fmt: skip
             self.which = "--version"
         else:
             chosen = [plan for plan in plans if plan.closure.state == ACTIVE]
@@ -116,6 +119,7 @@ class RemoteRunner:
                 raise OperateError(
                     f"schedule {self.schedule.name!r} has no ACTIVE version in {where} (deployed: {', '.join(deployed)})",
                     f"activate one (`unionml activate-schedules OUT {self.schedule.name}`) or pass --version V",
+                    codes.NO_SINGLE_ACTIVE_VERSION,
                 )
             if len(chosen) > 1:
                 raise OperateError(
@@ -123,13 +127,15 @@ class RemoteRunner:
                     f"({', '.join(plan.id.version for plan in chosen)})",
                     f"make one ACTIVE (`unionml activate-schedules OUT {self.schedule.name} --version V`) "
                     "or pass --version V",
+                    codes.NO_SINGLE_ACTIVE_VERSION,
                 )
             self.which = "the ACTIVE version"
         self.plan = chosen[0]
         parameter = self.plan.closure.expected_inputs.parameters.get(self.schedule.run_kickoff_input)
         if parameter is None:
             raise OperateError(f"launch plan {self.schedule.name!r} version {self.plan.id.version} has no free input "
-                               f"{self.schedule.run_kickoff_input!r}: it is not what this project generates")  # fmt: skip
+                               f"{self.schedule.run_kickoff_input!r}: it is not what this project generates",
+                               "deploy the project again under a new version (--version V)", codes.NOT_BACKFILLABLE)  # fmt: skip
         self.kickoff_type = parameter.var.type
 
     def heading(self) -> str:

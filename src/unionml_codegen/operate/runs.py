@@ -23,11 +23,14 @@ from typing import Any
 
 import click
 
+from .. import codes
 from .common import dump_json, fail, iso, out_and_schedule, project_or_exit
 from .project import OperateError, Project, visible
 from .remote import Cluster, admin_errors, cluster_options, connect, utc
 
-SUCCEEDED = 4  # flyteidl core.WorkflowExecution.Phase
+SUCCEEDED, FAILED, TIMED_OUT = 4, 6, 9  # flyteidl core.WorkflowExecution.Phase
+NODE_FAILED, NODE_TIMED_OUT = 5, 8  # flyteidl core.NodeExecution.Phase
+ERROR_WIDTH = 240  # characters of an error message a list shows
 
 
 def _phase(value: int) -> str:
@@ -56,6 +59,62 @@ def _kickoff(cluster: Cluster, execution, kickoff_input: str | None) -> dt.datet
         literal = literal.scalar.union.value
     primitive = literal.scalar.primitive if literal.scalar is not None else None
     return utc(primitive.datetime) if primitive is not None else None
+
+
+def one_line(text: str | None, width: int = ERROR_WIDTH) -> str | None:
+    """A server's error message as one line: the exception line of a Python traceback (flytekit's user errors
+    are `Traceback ...`, then `Message:`, the error, and `User error.`), else the first line; control characters
+    escaped, cut at `width`."""
+    if not text or not text.strip():
+        return None
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    chosen = lines[0]
+    if "Message:" in lines:
+        after = lines[lines.index("Message:") + 1 :]
+        chosen = after[0] if after else chosen
+    elif any(line.startswith("Traceback (most recent call last)") for line in lines):
+        exceptions = [line for line in lines if not line.startswith(("File ", "Traceback", "^", "~"))
+                      and ": " in line and line.split(":", 1)[0].replace(".", "").isidentifier()]  # fmt: skip
+        chosen = exceptions[-1] if exceptions else lines[-1]
+    shown = visible(chosen)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
+def _failure(cluster: Cluster, execution, workflows: dict) -> dict | None:
+    """For a FAILED (or TIMED_OUT) execution: its error (one line), error code and the node that failed (its id,
+    and the task it runs when the workflow says), read from flyteadmin's node executions; None otherwise."""
+    if execution.closure.phase not in (FAILED, TIMED_OUT):
+        return None
+    error = execution.closure.error
+    record = {"error": one_line(error.message) if error is not None else None,
+              "error_code": (error.code or None) if error is not None else None,
+              "failed_node": None, "failed_task": None}  # fmt: skip
+    token = ""
+    while True:
+        nodes, token = cluster.client.list_node_executions(execution.id, limit=PAGE, token=token)
+        failed = [n for n in nodes if n.closure.phase in (NODE_FAILED, NODE_TIMED_OUT)]
+        if failed:
+            node = min(failed, key=lambda n: utc(n.closure.created_at) or dt.datetime.max.replace(tzinfo=dt.timezone.utc))
+            record["failed_node"] = node.id.node_id
+            record["failed_task"] = _task_of(cluster, execution, node.id.node_id, workflows)
+            if record["error"] is None and node.closure.error is not None:
+                record["error"] = one_line(node.closure.error.message)
+            return record
+        if not token:
+            return record
+
+
+def _task_of(cluster: Cluster, execution, node_id: str, workflows: dict) -> str | None:
+    """The task a node of the execution's workflow runs (its launch plan's workflow: one GetLaunchPlan and one
+    GetWorkflow per launch plan version listed)."""
+    plan = execution.spec.launch_plan
+    key = (plan.project, plan.domain, plan.name, plan.version)
+    if key not in workflows:
+        ident = cluster.client.get_launch_plan(plan).spec.workflow_id
+        template = cluster.client.get_workflow(ident).closure.compiled_workflow.primary.template
+        workflows[key] = {node.id: node.task_node.reference_id.name for node in template.nodes
+                          if node.task_node is not None}  # fmt: skip
+    return workflows[key].get(node_id)
 
 
 def _mode(execution) -> str:
@@ -121,10 +180,11 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
         schedule = generated.schedule(schedule_name)
         if schedule.kind != kind:
             raise OperateError(f"{schedule_name!r} is a {schedule.kind} schedule",
-                               f"use `unionml list-scheduled-{schedule.kind}-runs`")  # fmt: skip
+                               f"use `unionml list-scheduled-{schedule.kind}-runs`", codes.UNKNOWN_SCHEDULE)  # fmt: skip
         cluster = connect(config, project, domain, command)
         from flytekit.models import filters
 
+        workflows: dict = {}
         with admin_errors(cluster):
             executions, more = _executions(cluster, [filters.Equal("launch_plan.name", schedule.name)], limit)
             runs = [
@@ -136,6 +196,7 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
                     "version": e.spec.launch_plan.version,
                     "started_by": _mode(e),
                     "created_at": utc(e.closure.created_at),
+                    **(_failure(cluster, e, workflows) or dict.fromkeys(FAILURE)),
                 }
                 for e in executions
             ]
@@ -156,6 +217,17 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
         [("execution", "EXECUTION"), ("kickoff", "KICKOFF (UTC)"), ("phase", "PHASE"), ("duration", "DURATION"),
          ("version", "VERSION"), ("started_by", "STARTED BY")],
     )  # fmt: skip
+    failed = [r for r in runs if r["phase"] in ("FAILED", "TIMED_OUT")]
+    if failed:
+        click.echo("")
+        for r in failed:  # under the table: one line a failed run, the node that failed and why
+            where = f"node {r['failed_node']}" if r["failed_node"] else "no failed node reported"
+            if r["failed_task"]:
+                where += f" ({r['failed_task']})"
+            click.echo(visible(f"{r['execution']} {r['phase']} at {where}: {r['error'] or 'no error message'}"))
+
+
+FAILURE = ("error", "error_code", "failed_node", "failed_task")  # what a list says of a run that failed
 
 
 def _runs_command(kind: str):
@@ -170,7 +242,7 @@ def _runs_command(kind: str):
 
     command.help = (
         f"The executions of the {kind} schedule SCHEDULE of OUT, newest first: kickoff (scheduled) time, "
-        "phase, duration, version."
+        "phase, duration, version; for a run that failed, the node that failed and its error (one line)."
     )
     return command
 
@@ -259,9 +331,14 @@ def _finished(cluster: Cluster, generated: Project, name: str, kind: str):
         raise OperateError(
             f"execution {name} ran {workflow or 'no workflow'}, not a {kind} workflow of {generated.package}",
             f"`unionml list-scheduled-{kind}-runs` lists the {kind} runs",
+            codes.EXECUTION_NOT_USABLE,
         )
     if execution.closure.phase != SUCCEEDED:
-        raise OperateError(f"execution {name} is {_phase(execution.closure.phase)}: it has no outputs to fetch")
+        raise OperateError(
+            f"execution {name} is {_phase(execution.closure.phase)}: it has no outputs to fetch",
+            "fetch a SUCCEEDED execution; `unionml list-scheduled-*-runs OUT SCHEDULE` shows why a run failed",
+            codes.EXECUTION_NOT_USABLE,
+        )
     return execution, workflow
 
 
@@ -279,6 +356,7 @@ def _workflow_outputs(generated: Project, workflow: str) -> dict[str, Any]:
         raise OperateError(
             f"cannot load {workflow} from {generated.directory}: {type(exc).__name__}: {exc}",
             "install the project's requirements (requirements.txt) in this environment",
+            codes.PROJECT_CANNOT_LOAD,
         ) from None
     finally:
         sys.dont_write_bytecode = previous
@@ -293,20 +371,23 @@ def save_like_unionml(model: Any, hyperparameters: dict, path: Path) -> str:
     disk, a parent that is a file) leaves no partial model, and whatever was at `path` stays as it was.
     Only a regular file (or nothing) at `path` is replaced, never a device such as /dev/full."""
     if os.path.lexists(path) and not (os.path.isfile(path) and not os.path.islink(path)):
-        raise OperateError(f"{path} exists and is not a regular file", "give -o a file path to write the model to")
+        raise OperateError(f"{path} exists and is not a regular file", "give -o a file path to write the model to",
+                           codes.CANNOT_SAVE_MODEL)  # fmt: skip
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "give -o a writable file path") from None
+        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "give -o a writable file path",
+                           codes.CANNOT_SAVE_MODEL) from None  # fmt: skip
     try:
         flavour = _save(model, hyperparameters, Path(temporary))
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as exc:
-        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "nothing was written there") from None
+        raise OperateError(f"cannot write {path}: {exc.strerror or exc}", "nothing was written there",
+                           codes.CANNOT_SAVE_MODEL) from None  # fmt: skip
     finally:
         if os.path.lexists(temporary):
             os.unlink(temporary)
@@ -330,6 +411,7 @@ def _save(model: Any, hyperparameters: dict, path: Path) -> str:
     raise OperateError(
         f"cannot save a model of type {type(model).__module__}.{type(model).__qualname__} as unionml's default saver",
         "unionml saves scikit-learn, PyTorch and Keras models; fetch the output with FlyteRemote and save it yourself",
+        codes.CANNOT_SAVE_MODEL,
     )
 
 
