@@ -1,27 +1,20 @@
-"""Shared paths and helpers for the test suite."""
+"""Fixtures, the test session's cache directory and the `slow` lane (helpers.py has the shared functions)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
+# run_cli, run_python, read_tree, REPO and EXAMPLES are in helpers.py; the names stay importable from here
+# while test modules move to it (tests/<stage>/ import `..helpers`)
+from .helpers import EXAMPLES, REPO, UNIONML, read_tree, run_cli, run_python  # noqa: F401
 
 # The generator's cache (output/cache.py) of this test session: outside the repository, shared by the CLI runs
 # the tests start (they inherit the environment), never the user's own ~/.cache.
 os.environ["UNIONML_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="unionml-codegen-test-cache-")
-
-
-#: The console script a user runs (`pip install` puts it beside the interpreter), else `python -m`.
-UNIONML = [str(Path(sys.executable).parent / "unionml")]
-if not os.access(UNIONML[0], os.X_OK):
-    UNIONML = [sys.executable, "-m", "unionml_codegen"]
 
 
 #: Test modules that run what the generator writes (pyflyte, unionml, flytekit executions, PyTorch, Keras, the
@@ -29,9 +22,9 @@ if not os.access(UNIONML[0], os.X_OK):
 #: is the inner loop; CI runs everything.
 SLOW_MODULES = {
     "test_app_packages", "test_cache_option", "test_check_fuzz", "test_cluster_commands", "test_cluster_faults",
-    "test_docs_site", "test_examples", "test_fixed_kickoff", "test_flyte2", "test_flyteadmin_standin", "test_fuzz",
-    "test_imported_model", "test_keras", "test_kill", "test_matches_unionml", "test_operate_run", "test_precommit",
-    "test_predictions", "test_pytorch", "test_real_apps", "test_run_output", "test_seed_guide", "test_sql_datasets",
+    "test_docs_site", "test_examples", "test_fixed_kickoff", "test_flyte2", "test_flyte2_triggers", "test_flyteadmin_standin", "test_fuzz",
+    "test_imported_model", "test_keras", "test_kill", "test_matches_unionml", "test_operate_run", "test_precommit", "test_predictions",
+    "test_pytorch", "test_real_apps", "test_run_output", "test_runtime_faults", "test_seed_guide", "test_sql_datasets",
     "test_training_only", "test_trust",
 }  # fmt: skip
 
@@ -40,36 +33,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`unionml ARGS`, as a user runs it (the console script)."""
-    return subprocess.run(
-        [*UNIONML, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def run_python(code: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run code in a fresh interpreter (generated projects and unionml must not share a process)."""
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )  # fmt: skip
-    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    return result
-
-
-def read_tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from unionml_codegen.diagnostics import AppError
 from unionml_codegen.options import Options
 from unionml_codegen.generate import render_app
 
-from .conftest import EXAMPLES, REPO, run_cli
+from .helpers import EXAMPLES, REPO, run_cli
 
 SOURCE = REPO / "src" / "unionml_codegen"
 ERRORS_MD = REPO / "docs" / "errors.md"
@@ -47,7 +47,7 @@ def _python_blocks(text: str) -> list[str]:
 
 
 def _source_modules() -> dict[str, ast.Module]:
-    return {path.name: ast.parse(path.read_text()) for path in sorted(SOURCE.rglob("*.py"))}
+    return {path.relative_to(SOURCE).as_posix(): ast.parse(path.read_text()) for path in sorted(SOURCE.rglob("*.py"))}
 
 
 def test_the_registry_is_well_formed():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import EXAMPLES
+from .helpers import EXAMPLES
 from .test_flyte2 import run_flyte2
 
 

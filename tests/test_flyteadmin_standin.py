@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXAMPLES
+from .helpers import EXAMPLES
 from .support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
@@ -249,7 +249,7 @@ def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_train
 def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, standin):
     """The seed guide's project deployed at v5 with `unionml deploy` (other tests use v2 and v3): the same
     tasks, workflows and launch plans as pyflyte's v1, spec for spec (versions aside), the schedules activated."""
-    from .conftest import run_cli
+    from .helpers import run_cli
 
     project_dir = standin.images[IMAGE]
     result = run_cli("deploy", str(project_dir), "--version", "v5", "--project", "seed_guide",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, read_tree, run_cli, run_python
+from .helpers import REPO, read_tree, run_cli, run_python
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 SKETCHBOOK = REPO / "tests" / "apps" / "sketchbook"

@@ -23,7 +23,7 @@ from unionml_codegen.options import Options
 from unionml_codegen.generate import generate
 from unionml_codegen.requirements import distribution, requirement_module
 
-from .conftest import run_python
+from .helpers import run_python
 from .test_flyte2 import run_flyte2
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 

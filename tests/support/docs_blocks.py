@@ -12,7 +12,7 @@ unless the line before them says otherwise, in an HTML comment the site does not
                                        `...` matches any text, trailing spaces are ignored
 
 A block whose body is an `#include` directive shows committed code (docs_hooks/includes.py):
-the site build resolves it and tests/test_examples.py keeps the file current. toml, yaml and
+the site build resolves it and tests/e2e/test_examples.py keeps the file current. toml, yaml and
 json blocks are parsed. Other languages (text, mermaid, markdown) are shown, not run.
 
 Each page gets a workspace: a temporary copy of examples/, in which its blocks run in order.

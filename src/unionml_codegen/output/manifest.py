@@ -13,7 +13,7 @@ a manifest only through `read_manifest`/`manifest_in`, which return None for one
 keys a reader looks at always have the declared types. Keys the schema does not name are kept at the top
 level (a manifest of an older generator), never inside a section. `shape_problems` checks the subset of
 JSON Schema the file uses, with the standard library only: an up-to-date `--check` reads manifests, and
-stays free of heavy imports (tests/test_manifest_schema.py checks it agrees with the `jsonschema` library).
+stays free of heavy imports (tests/output/test_manifest_schema.py checks it agrees with the `jsonschema` library).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ writes each value as black would:
 
 `black_literal` returns None for anything else, and flyte1.py then leaves the file to black; so
 does a line longer than black's 88 columns. Tests compare the result with black's on the
-examples, on many-schedule apps and on generated values (tests/test_preformatted.py).
+examples, on many-schedule apps and on generated values (tests/render/test_preformatted.py).
 
 `check_files` is the last guard against app text breaking out of its place: every generated
 Python file compiles, every generated text is UTF-8.
