@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, run_cli, run_python
+from .conftest import EXAMPLES, run_cli, run_python
 from .support.flyte_package import literal_to_python
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
@@ -73,6 +73,11 @@ def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_sai
         "weekly_retraining: ACTIVE at version v1",
         "hourly_predictions_with_latest_model: ACTIVE at version v1",
         "not activated (activate_on_deploy=False): daily_predictions",
+    ]
+    # no terminal: no progress bar, no escape codes; one plain line on stderr says what is registered
+    assert cluster.deployed.stderr.splitlines() == [
+        "registering 20 entities of digits_batch version v1 in flytesnacks/development: 7 tasks, 5 workflows, "
+        "8 launch plans"
     ]
     active = {name for (name, _), state in cluster.states_after_deploy.items() if state == "ACTIVE"}
     assert active == {"weekly_retraining", "hourly_predictions_with_latest_model"}  # as the app said
@@ -271,6 +276,8 @@ with FlyteContextManager.with_context(ctx.with_execution_state(state)):
         except LookupError as error:
             found[f"{{version}}@{{app_version}}"] = "LookupError: " + str(error)
     os.environ["FLYTE_PLATFORM_URL"] = "127.0.0.1:1"  # flyteadmin unreachable from the task
+    os.environ["UNIONML_FLYTEADMIN_RETRIES"] = "1"  # one retry (test_runtime_faults.py tests the retries)
+    os.environ["UNIONML_FLYTEADMIN_BACKOFF"] = "0.01"
     try:
         model_registry.fetch_model_object("latest", "", plans, LogisticRegression)
     except model_registry.ModelVersionUnavailable as error:
@@ -302,8 +309,9 @@ def test_generated_model_registry_resolves_versions_over_grpc_and_names_what_to_
         "hourly_predictions_with_latest_model, not a training run of this model"
     )
     assert found["unreachable"].startswith(
-        "cannot read model version 'latest' in flytesnacks/development from flyteadmin"
+        "cannot reach flyteadmin to read model version 'latest' in flytesnacks/development (UNAVAILABLE: "
     )
+    assert "; 2 attempts)" in found["unreachable"]
     assert (
         "set FLYTE_PLATFORM_URL" in found["unreachable"]
         and "schedule the prediction with a model_file" in found["unreachable"]
@@ -436,7 +444,7 @@ def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
     import select
     import subprocess
 
-    from .helpers import UNIONML
+    from .conftest import UNIONML
 
     primary, secondary = pty.openpty()
     process = subprocess.Popen([*UNIONML, *args], stdin=secondary, stdout=secondary, stderr=secondary,
@@ -602,3 +610,60 @@ def test_schedules_remote_shows_the_active_version_last_run_and_next_kickoff_on_
     elsewhere = json.loads(unionml(cluster, "schedules", project, "--remote", "-d", "production", "--json").stdout)
     assert [s["notes"] for s in elsewhere["schedules"]] == [["not deployed in flytesnacks/production"]] * 3
     unionml(cluster, "activate-schedules", project, "daily_predictions", "--version", "v2")  # as it was
+
+
+def test_backfill_remote_dry_run_lists_the_executions_it_would_start_and_starts_none(cluster):
+    standin, project = cluster.standin, str(cluster.project)
+    assert standin.active()["weekly_retraining"] == "v1"
+    args = ("backfill", project, "weekly_retraining", "--remote", "--dry-run", "--from", "2026-11-23",
+            "--to", "2026-12-14T12:00:00")  # fmt: skip
+    before = dict(standin.executions)
+    record = json.loads(unionml(cluster, *args, "--json").stdout)
+    assert set(standin.executions) == set(before)  # nothing started
+    mondays = [datetime(2026, 11, 23, 3, tzinfo=timezone.utc) + timedelta(weeks=k) for k in range(4)]
+    names = [scheduled_execution_name("flytesnacks", "development", "weekly_retraining", "v1", t) for t in mondays]
+    assert [(r["kickoff"], r["execution"], r["status"]) for r in record["runs"]] == [
+        (_iso(mondays[0]), names[0], "already_there"), (_iso(mondays[1]), names[1], "already_there"),
+        (_iso(mondays[2]), names[2], "would_start"), (_iso(mondays[3]), names[3], "would_start"),
+    ]  # fmt: skip
+    assert names[:2] == cluster.trainings  # the scheduler's own runs of those kickoffs
+    assert (record["dry_run"], record["would_start"], record["already_there"], record["failed"]) == (True, 2, 2, 0)
+    text = unionml(cluster, *args)
+    assert text.stdout.splitlines()[0] == ("weekly_retraining: version v1 (the ACTIVE version) in "
+                                           "flytesnacks/development: dry run, nothing is started")  # fmt: skip
+    assert text.stdout.splitlines()[5:7] == [f"{_iso(mondays[2])}  would start",
+                                             f"  would start execution {names[2]} of version v1"]  # fmt: skip
+    assert text.stdout.splitlines()[-1] == (
+        "weekly_retraining: 2 would start, 2 already there, 0 failed; nothing was started"
+    )
+    assert "\x1b" not in text.output  # no terminal: plain lines, no progress bar
+    assert set(standin.executions) == set(before)
+    # the real run starts exactly the two listed
+    started = json.loads(unionml(cluster, *args[:4], *args[5:], "--json").stdout)
+    assert [r["execution"] for r in started["runs"] if r["status"] == "started"] == names[2:]
+    assert set(standin.executions) - set(before) == {("flytesnacks", "development", name) for name in names[2:]}
+    # a latest-model schedule says what "latest" means in a backfill
+    latest = unionml(cluster, "backfill", project, "hourly_predictions_with_latest_model", "--remote", "--dry-run",
+                     "--from", "2026-11-30T07:00:00", "--to", "2026-11-30T07:00:00")  # fmt: skip
+    assert ("note: model_version='latest': each execution uses the newest successful training execution when it "
+            "runs, not the one newest at its kickoff") in latest.stderr  # fmt: skip
+    # --dry-run is for --remote
+    local = unionml(cluster, "backfill", project, "weekly_retraining", "--dry-run", "--from", "2026-11-23",
+                    "--to", "2026-11-24", ok=False)  # fmt: skip
+    assert local.stderr.splitlines()[0].startswith("error: --dry-run lists the executions `backfill --remote` would ")
+    assert local.stderr.splitlines()[0].endswith(" [UMG764]")
+
+
+def test_on_a_terminal_deploy_and_a_remote_backfill_show_a_progress_bar(cluster):
+    project, config = str(cluster.project), str(cluster.config)
+    code, said = _on_a_terminal(["deploy", project, "--version", "v9", "-d", "staging", "--no-schedule",
+                                 "--config", config], "")  # fmt: skip
+    assert code == 0, said
+    assert "\x1b[" in said and "registering digits_batch v9" in said  # rich's bar, drawn and cleared
+    assert "registered digits_batch version v9 in flytesnacks/staging: 7 tasks, 5 workflows, 8 launch plans" in said
+    assert "registering 20 entities" not in said  # the plain line is for no terminal
+    code, said = _on_a_terminal(["backfill", project, "weekly_retraining", "--remote", "--dry-run", "--from",
+                                 "2026-12-20", "--to", "2026-12-29", "--config", config], "")  # fmt: skip
+    assert code == 0, said
+    assert "weekly_retraining: looking up 2 kickoffs" in said
+    assert "2026-12-21T03:00:00Z  would start" in said and "2026-12-28T03:00:00Z  would start" in said

@@ -19,7 +19,7 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, UNIONML, run_cli
+from .conftest import EXAMPLES, UNIONML, run_cli
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
@@ -132,7 +132,8 @@ def test_backfill_remote_under_a_lost_reply_a_timeout_and_a_cut_starts_each_kick
         "kickoffs already started are not started again",
     ]
     assert lines[-2] == (f"  failed: flyteadmin at {standin.endpoint} refused CreateExecution (INTERNAL): "
-                         "injected fault: INTERNAL on CreateExecution")  # fmt: skip
+                         "injected fault: INTERNAL on CreateExecution; rerun later; if it persists, the message above "
+                         "is flyteadmin's own")  # fmt: skip
     assert faults.count("CreateExecution") == 6 and "Traceback" not in cut.output
     assert _executions_of(standin, "v1") == set(names[:3])  # each kickoff once, the failed one not at all
     rerun = json.loads(_backfill(cluster, 1, 31, "--json").stdout)
@@ -148,8 +149,8 @@ def test_every_call_has_a_deadline_and_the_retryable_codes_are_retried(cluster):
     hung = unionml(cluster, "list-scheduled-training-runs", str(cluster.project), "weekly_retraining", code=2,
                    env={"UNIONML_FLYTEADMIN_RETRIES": "1"})  # fmt: skip
     assert hung.stderr == (
-        f"error: flyteadmin at {cluster.standin.endpoint} did not answer ListExecutions within 0.2 s (2 attempts); "
-        "it is reachable but slow or stuck: rerun later, or allow more time with --timeout SECONDS "
+        f"error: flyteadmin at {cluster.standin.endpoint} did not answer ListExecutions within 0.2 s (2 attempts) "
+        "[UMG757]\n  hint: it is reachable but slow or stuck: rerun later, or allow more time with --timeout SECONDS "
         "(UNIONML_FLYTEADMIN_TIMEOUT)\n"
     )
     assert faults.count("ListExecutions") == 2
@@ -166,7 +167,8 @@ def test_every_call_has_a_deadline_and_the_retryable_codes_are_retried(cluster):
     down = unionml(cluster, "activate-schedules", str(cluster.project), "daily_predictions", code=2,
                    env={"UNIONML_FLYTEADMIN_RETRIES": "2"})  # fmt: skip
     assert down.stderr.startswith(f"error: cannot reach flyteadmin at {cluster.standin.endpoint} (injected fault")
-    assert "; 3 attempts)" in down.stderr and len(down.stderr.splitlines()) == 1
+    assert "; 3 attempts) [UMG756]" in down.stderr and len(down.stderr.splitlines()) == 2
+    assert down.stderr.splitlines()[1].startswith("  hint: ")
 
 
 def _activate_raw(standin, name: str, version: str, state: str = "ACTIVE") -> None:
@@ -252,7 +254,7 @@ def test_two_activate_commands_at_once_end_with_one_active_version_and_the_loser
 
     standin.activation_gap = gap
     commands = [
-        subprocess.Popen([*UNIONML, "activate-schedules", str(cluster.project), "--version", version,
+        subprocess.Popen([*UNIONML, "activate-schedules", str(cluster.project), "--all", "--yes", "--version", version,
                           "--config", str(cluster.config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**__import__("os").environ, **FAST, "UNIONML_FLYTEADMIN_TIMEOUT": "30"})  # fmt: skip
         for version in ("v1", "v2")
@@ -279,8 +281,8 @@ def test_a_deploy_cut_part_way_says_what_was_done_and_a_rerun_finishes_it(cluste
     assert cut.stderr == (
         f"error: flyteadmin at {standin.endpoint} refused CreateWorkflow (INTERNAL): injected fault: INTERNAL on "
         "CreateWorkflow (registered 8 of 20 entities (7/7 tasks, 1/5 workflows, 0/8 launch plans); switched: none; "
-        f"not switched: {', '.join(SCHEDULES[:1] + SCHEDULES[1:])}); rerun `unionml deploy` of version v3 to finish it: "
-        "what is done already is kept\n"
+        f"not switched: {', '.join(SCHEDULES[:1] + SCHEDULES[1:])}) [UMG759]\n  hint: rerun `unionml deploy` of "
+        "version v3 to finish it: what is done already is kept\n"
     )
     faults.clear()
     # the rerun registers the rest (what is there is ALREADY_EXISTS) and activates; this time the 2nd
@@ -294,8 +296,8 @@ def test_a_deploy_cut_part_way_says_what_was_done_and_a_rerun_finishes_it(cluste
     assert cut.stderr == (
         f"error: flyteadmin at {standin.endpoint} refused UpdateLaunchPlan (INTERNAL): injected fault: INTERNAL on "
         "UpdateLaunchPlan (registered every entity; switched: weekly_retraining; not switched: daily_predictions, "
-        "hourly_predictions_with_latest_model); rerun `unionml deploy` of version v3 to finish it: what is done "
-        "already is kept\n"
+        "hourly_predictions_with_latest_model) [UMG759]\n  hint: rerun `unionml deploy` of version v3 to finish "
+        "it: what is done already is kept\n"
     )
     assert standin.active()["weekly_retraining"] == "v3" and standin.active()["daily_predictions"] != "v3"
     faults.clear()
@@ -355,8 +357,8 @@ def test_deploy_racing_another_registration_of_the_same_version_fails_naming_the
     assert result.stderr == (
         "error: launch plan daily_predictions version v5 is registered in flytesnacks/development with other content "
         "than this project's launch plan (registered from other code, or by another deploy of the same version at "
-        "the same time); nothing was activated; deploy a new version (--version V); a version's entities cannot "
-        "change once registered\n"
+        "the same time); nothing was activated [UMG760]\n  hint: deploy a new version (--version V); a version's "
+        "entities cannot change once registered\n"
     )
     assert "v5" not in standin.active().values()  # the other registration's plan was not activated
     # a rerun is refused the same way (flyteadmin: a different structure is INVALID_ARGUMENT), naming it
@@ -459,3 +461,64 @@ def test_list_commands_page_lazily_honour_limit_and_say_when_there_are_more(clus
     everything = unionml(cluster, "list-scheduled-prediction-runs", str(cluster.project),
                          "hourly_predictions_with_latest_model", "--limit", "10000", "--json")  # fmt: skip
     assert len(json.loads(everything.stdout)) == total and everything.stderr == ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Executions as strict as flyteadmin v1.16: concurrency answers, and short errors in lists
+
+
+def test_a_launch_plan_at_its_concurrency_limit_refuses_a_backfill_kickoff_as_flyteadmin_does(cluster):
+    from flyteidl.admin import launch_plan_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    standin = cluster.standin
+    # weekly_retraining version vc: v1's launch plan with a concurrency policy (SKIP beyond `max` QUEUED or
+    # RUNNING executions of the name, any version); `max` leaves room for exactly one more execution
+    active = sum(1 for row in standin.executions.values()
+                 if row.launch_plan[2] == "weekly_retraining" and row.phase in (1, 2))  # fmt: skip
+    original = standin.launch_plans[("flytesnacks", "development", "weekly_retraining", "v1")]
+    request = launch_plan_pb2.LaunchPlanCreateRequest()
+    request.id.CopyFrom(original.ident)
+    request.id.version = "vc"
+    request.spec.CopyFrom(original.spec)
+    request.spec.concurrency_policy.max = active + 1
+    request.spec.concurrency_policy.behavior = launch_plan_pb2.CONCURRENCY_LIMIT_BEHAVIOR_SKIP
+    with grpc.insecure_channel(standin.endpoint) as channel:
+        admin_pb2_grpc.AdminServiceStub(channel).CreateLaunchPlan(request)
+    result = _backfill(cluster, 1, 12, "--version", "vc", "--continue-on-error", code=1)  # Mondays Oct 5, 12
+    statuses = [line for line in result.stdout.splitlines() if line.startswith("2026-")]
+    assert statuses == ["2026-10-05T03:00:00Z  started", "2026-10-12T03:00:00Z  FAILED"]
+    assert (f"  failed: flyteadmin at {standin.endpoint} refused CreateExecution (ALREADY_EXISTS): concurrency "
+            f"limit ({active + 1}) reached for launch plan weekly_retraining; skipping execution") in result.stdout  # fmt: skip
+    assert _executions_of(standin, "vc") == {
+        scheduled_execution_name("flytesnacks", "development", "weekly_retraining", "vc", _at(5))
+    }  # a kinder stand-in would have started both, and the rerun after the first ends would not be needed
+
+
+def test_lists_give_executions_errors_cut_to_100_bytes_as_flyteadmin_does(cluster):
+    from flytekit.models.core.identifier import WorkflowExecutionIdentifier
+    from flytekit.remote import FlyteRemote
+    from flytekit.configuration import Config
+
+    standin = cluster.standin
+    name = standin.fire("hourly_predictions_with_latest_model", datetime(2026, 9, 1, tzinfo=timezone.utc),
+                        domain="development", run=False)  # fmt: skip
+    row = standin.execution(name)
+    row.error, row.phase = "a failure of " + "é" * 60 + " whose reason is at the end: NOT_FOUND", 6  # 134 bytes
+    remote = FlyteRemote(Config.for_endpoint(standin.endpoint, insecure=True))
+    whole = remote.client.get_execution(WorkflowExecutionIdentifier("flytesnacks", "development", name))
+    assert whole.closure.error.message == row.error
+    listed, _ = remote.client.list_executions_paginated("flytesnacks", "development", limit=100,
+                                                        filters=[__import__("flytekit.models.filters").models.filters
+                                                                 .Equal("execution_name", name)])  # fmt: skip
+    [execution] = listed
+    assert execution.closure.error.message == "a failure of " + "é" * 43  # 99 bytes: the cut half of é dropped
+    assert "NOT_FOUND" not in execution.closure.error.message  # a list command must read the execution for it
+    standin.full_list_errors = True  # a kinder server
+    try:
+        listed, _ = remote.client.list_executions_paginated("flytesnacks", "development", limit=100,
+                                                            filters=[__import__("flytekit.models.filters").models
+                                                                     .filters.Equal("execution_name", name)])  # fmt: skip
+        assert listed[0].closure.error.message == row.error
+    finally:
+        standin.full_list_errors = False

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLES, run_python
+from .conftest import EXAMPLES, run_python
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def test_a_local_fixed_rate_run_without_kickoff_time_uses_its_start_time_and_war
 ON_A_CLUSTER = """
 import os
 from flytekit.core.context_manager import ExecutionParameters, ExecutionState, FlyteContextManager
+from flytekit.exceptions.user import FlyteRecoverableException
 from flytekit.models.core.identifier import WorkflowExecutionIdentifier
 from digits import kickoff
 
@@ -53,8 +54,9 @@ state = ctx.new_execution_state().with_params(mode=ExecutionState.Mode.TASK_EXEC
 with FlyteContextManager.with_context(ctx.with_execution_state(state)):
     try:
         print("RETURNED", kickoff.scheduled_time.execute(requested=None))
-    except kickoff.KickoffTimeUnavailable as error:
-        print("RAISED", str(error).replace(os.linesep, " "))
+    except kickoff.KickoffTimeUnavailable as error:  # recoverable: Flyte runs the task again (retries=)
+        recoverable = "recoverable" if isinstance(error, FlyteRecoverableException) else "not recoverable"
+        print("RAISED", str(error).replace(os.linesep, " "), recoverable)
 """
 
 
@@ -62,8 +64,12 @@ def test_a_cluster_run_that_cannot_reach_flyteadmin_fails_naming_what_to_configu
     # a task execution (not local) of execution ml/production/f3a9, with flyteadmin at a closed port
     monkeypatch.setenv("FLYTE_PLATFORM_URL", "127.0.0.1:1")
     monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", "true")
+    monkeypatch.setenv("UNIONML_FLYTEADMIN_RETRIES", "2")  # retried with backoff: UNAVAILABLE passes, often
+    monkeypatch.setenv("UNIONML_FLYTEADMIN_BACKOFF", "0.01")
     result = run_python(ON_A_CLUSTER, cwd=project)
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith("RAISED cannot read the scheduled time of execution ml/production/f3a9 from flyteadmin")
+    assert last.startswith("RAISED cannot read the scheduled time of execution ml/production/f3a9 from flyteadmin "
+                           "(UNAVAILABLE: ")  # fmt: skip
+    assert "; 3 attempts). " in last and "recoverable" in last
     assert "set FLYTE_PLATFORM_URL" in last and "Flyte config in the image" in last
     assert "launch the workflow with the `kickoff_time` input" in last

@@ -62,6 +62,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from concurrent import futures
 from pathlib import Path
@@ -228,6 +229,7 @@ class _ExecutionRow(_Row):
     outputs_uri: str = ""
     inputs_uri: str = ""
     error: str | None = None
+    state: int = execution_pb2.EXECUTION_ACTIVE  # EXECUTION_ARCHIVED once UpdateExecution archived it
     nodes: list["_NodeRow"] = dataclasses.field(default_factory=list)  # the top-level node executions
 
 
@@ -274,16 +276,35 @@ class FlyteAdminStandin:
         # Lists without sort_by come back in no particular order, as from flyteadmin (see list_rows).
         self.ordered_lists = False
         self._unsorted_lists = 0
+        # Executions as flyteadmin lists them (execution_manager.go ListExecutions, transformers/execution.go):
+        # archived ones left out unless the filters name `state`, error messages cut to 100 bytes.
+        # `list_archived_executions` / `full_list_errors = True` turn that off (a kinder server).
+        self.list_archived_executions = False
+        self.full_list_errors = False
 
     # ----------------------------------------------------------------------------------------------
     # Serving
 
-    def start(self) -> "FlyteAdminStandin":
+    def start(self, port: int = 0) -> "FlyteAdminStandin":
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), interceptors=[self.faults])
         admin_pb2_grpc.add_AdminServiceServicer_to_server(_Servicer(self), self._server)
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        self.port = self._server.add_insecure_port(f"127.0.0.1:{port}")
         self._server.start()
         return self
+
+    def restart(self, down_for: float) -> threading.Thread:
+        """A flyteadmin restart: stop serving now (calls in flight are cut, new connections refused) and serve the
+        same state on the same port again `down_for` seconds later, from a background thread (returned)."""
+        port = self.port
+        self.stop()
+
+        def back() -> None:
+            time.sleep(down_for)
+            self.start(port)
+
+        thread = threading.Thread(target=back, daemon=True)
+        thread.start()
+        return thread
 
     def stop(self) -> None:
         if self._server is not None:
@@ -718,6 +739,7 @@ class FlyteAdminStandin:
                 )
             workflow = self.workflows[_key(plan.spec.workflow_id)]
             inputs = self._execution_inputs(plan, workflow, request.inputs)
+            self._check_concurrency(request.project, request.domain, plan)
             name = request.name or ("a" + uuid.uuid4().hex[:19])
             ident = identifier_pb2.WorkflowExecutionIdentifier(
                 project=request.project, domain=request.domain, name=name
@@ -734,6 +756,34 @@ class FlyteAdminStandin:
                 request.inputs,
             )  # fmt: skip
             return ident
+
+    def _check_concurrency(self, project: str, domain: str, plan: _LaunchPlanRow) -> None:
+        """flyteadmin's checkLaunchPlanConcurrency (v1.16.8), before the execution is created: with a concurrency
+        policy, the QUEUED or RUNNING executions of every version of the launch plan's name in the project and
+        domain are counted, and at `max` or more a SKIP policy is ALREADY_EXISTS (the name of the execution is
+        not in use: reading it back is NOT_FOUND), an unspecified behavior lets it through."""
+        if not plan.spec.HasField("concurrency_policy"):
+            return
+        policy = plan.spec.concurrency_policy
+        active = (core_execution_pb2.WorkflowExecution.QUEUED, core_execution_pb2.WorkflowExecution.RUNNING)
+        count = sum(1 for key, row in self.executions.items()
+                    if key[:2] == (project, domain) and row.launch_plan[2] == plan.ident.name and row.phase in active)  # fmt: skip
+        if count < policy.max:
+            return
+        if policy.behavior == launch_plan_pb2.CONCURRENCY_LIMIT_BEHAVIOR_SKIP:
+            raise _error(grpc.StatusCode.ALREADY_EXISTS, f"concurrency limit ({policy.max}) reached for launch plan "
+                                                         f"{plan.ident.name}; skipping execution")  # fmt: skip
+        if policy.behavior != launch_plan_pb2.CONCURRENCY_LIMIT_BEHAVIOR_UNSPECIFIED:
+            raise _error(grpc.StatusCode.UNKNOWN, f"unsupported concurrency-limit behavior: {policy.behavior}")
+
+    def update_execution(self, request: execution_pb2.ExecutionUpdateRequest) -> None:
+        """UpdateExecution: archive (EXECUTION_ARCHIVED) or restore an execution."""
+        key = (request.id.project, request.id.domain, request.id.name)
+        with self._lock:
+            row = self.executions.get(key)
+            if row is None:
+                raise _error(grpc.StatusCode.NOT_FOUND, f"missing entity of type execution with identifier {key}")
+            row.state, row.updated_at = request.state, self._now()
 
     def _execution_inputs(self, plan: _LaunchPlanRow, workflow: _WorkflowRow,
                           given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:  # fmt: skip
@@ -801,7 +851,9 @@ class FlyteAdminStandin:
         )  # fmt: skip
         return launch_plan_pb2.LaunchPlan(id=row.ident, spec=row.spec, closure=closure)
 
-    def execution_message(self, row: _ExecutionRow) -> execution_pb2.Execution:
+    def execution_message(self, row: _ExecutionRow, *, listed: bool = False) -> execution_pb2.Execution:
+        """The Execution flyteadmin returns for a row; `listed`: as ListExecutions returns it, its error message
+        trimmed to its first 100 bytes (transformers.TrimErrorMessage; GetExecution gives it whole)."""
         closure = execution_pb2.ExecutionClosure(
             phase=row.phase, created_at=_ts(row.created_at), updated_at=_ts(row.updated_at),
             workflow_id=identifier_pb2.Identifier(resource_type=identifier_pb2.WORKFLOW, project=row.workflow[0],
@@ -812,7 +864,7 @@ class FlyteAdminStandin:
             closure.duration.FromTimedelta(row.duration)
         if row.error is not None:
             closure.error.code = "USER:Standin"
-            closure.error.message = row.error
+            closure.error.message = row.error if not listed or self.full_list_errors else trim_error_message(row.error)
             closure.error.kind = core_execution_pb2.ExecutionError.USER
         elif row.outputs_uri:
             closure.outputs.uri = row.outputs_uri
@@ -830,7 +882,7 @@ class FlyteAdminStandin:
                 "execution_name": row.ident.name, "phase": core_execution_pb2.WorkflowExecution.Phase.Name(row.phase),
                 "started_at": row.started_at, "execution_created_at": row.created_at,
                 "execution_updated_at": row.updated_at, "duration": row.duration, "mode": row.spec.metadata.mode,
-                "state": 0, "launch_plan_id": self.launch_plans[row.launch_plan].id,
+                "state": row.state, "launch_plan_id": self.launch_plans[row.launch_plan].id,
                 "workflow_id": self.workflows[row.workflow].id, "task_id": 0, "user": row.spec.metadata.principal,
                 "error_kind": "USER" if row.error is not None else None,
             }  # fmt: skip
@@ -973,6 +1025,20 @@ class FlyteAdminStandin:
         return page, (str(offset + len(page)) if len(page) == limit else "")
 
 
+def trim_error_message(message: str) -> str:
+    """flyteadmin's TrimErrorMessage: the first 100 bytes, an incomplete UTF-8 character at the end dropped."""
+    return message.encode()[:100].decode("utf-8", "ignore")
+
+
+def _filters_on(filters: str, field: str) -> bool:
+    """Whether flyteadmin's filter text names `field` (of the primary entity, with or without its prefix)."""
+    for expression in filters.split("+") if filters else ():
+        match = _FILTER.search(expression)
+        if match is not None and match.group(2).split(".")[-1] == field:
+            return True
+    return False
+
+
 def _namespace_rows(rows: dict, project: str, domain: str, name: str = "") -> list:
     return [row for key, row in rows.items() if key[:2] == (project, domain) and (not name or key[2] == name)]
 
@@ -1086,6 +1152,10 @@ class _Servicer(admin_pb2_grpc.AdminServiceServicer):
 
         return self._call(context, go)
 
+    def UpdateExecution(self, request, context):
+        self._call(context, self.s.update_execution, request)
+        return execution_pb2.ExecutionUpdateResponse()
+
     def GetExecutionData(self, request, context):
         key = (request.id.project, request.id.domain, request.id.name)
 
@@ -1126,5 +1196,11 @@ class _Servicer(admin_pb2_grpc.AdminServiceServicer):
         )
 
     def ListExecutions(self, request, context):
+        if not self.s.list_archived_executions and not _filters_on(request.filters, "state"):
+            listed = common_pb2.ResourceListRequest()
+            listed.CopyFrom(request)  # flyteadmin's addStateFilter: only ACTIVE executions, unless asked
+            listed.filters = "+".join(part for part in (request.filters, f"eq(state,{execution_pb2.EXECUTION_ACTIVE})") if part)
+            request = listed
         rows, token = self._list(context, request, "execution", {k + ("",): v for k, v in self.s.executions.items()})
-        return execution_pb2.ExecutionList(executions=[self.s.execution_message(r) for r in rows], token=token)
+        return execution_pb2.ExecutionList(executions=[self.s.execution_message(r, listed=True) for r in rows],
+                                           token=token)  # fmt: skip

@@ -33,7 +33,7 @@ class Runner(Protocol):
 #: How `backfill` makes its runner, by mode: "local" here; a cluster mode registers itself beside it,
 #: with the command options it needs added to `backfill` (`backfill.params`).
 RUNNERS: dict[str, Callable[[Project, Schedule, dict], Runner]] = {
-    "local": lambda project, schedule, options: LocalRunner(project, schedule),
+    "local": lambda project, schedule, options: LocalRunner(project, schedule, options),
 }
 
 
@@ -50,7 +50,8 @@ def backfill(ctx, words, start, end, activated, continue_on_error, as_json, **op
     """Run the launch plan SCHEDULE of the generated project OUT at every kickoff from --from to --to.
 
     Locally, each kickoff runs as `unionml run OUT SCHEDULE --at KICKOFF` does (the plan's fixed
-    inputs, the kickoff as a UTC datetime), in order, with a progress bar on stderr. Stops at the
+    inputs, the kickoff as a UTC datetime; a model version looked up in --project / --domain through
+    --config), in order, with a progress bar on stderr. Stops at the
     first failure unless --continue-on-error; ends with a summary. Exit 1 if any kickoff failed.
     """
     from .kickoffs import KickoffError, kickoffs_between

@@ -11,6 +11,13 @@ time as a UTC datetime and calls the workflow. A fixed-rate plan, which the sche
 kickoff input, gets the time through its workflow's `kickoff_time` input (the time it reads from the
 execution's `scheduled_at` on a cluster).
 
+A prediction schedule whose model is a model version (a training execution) looks it up in flyteadmin
+even when run locally. A local execution has no project or domain of its own (flytekit calls it
+local/local), so the generated `model_registry.py` looks in FLYTE_DEFAULT_PROJECT / FLYTE_DEFAULT_DOMAIN;
+`-p/--project` and `-d/--domain` (defaults: those variables, else flytesnacks / development, as the
+cluster commands) set them for the run, and `-c/--config` sets FLYTECTL_CONFIG, the flytekit
+configuration it reaches flyteadmin with.
+
 What the project's code prints while it is imported and run (an app's reader printing "Downloading...")
 goes to stderr, from Python and from native code alike, so stdout carries only the command's own
 output (`--json`: one document).
@@ -33,6 +40,7 @@ import click
 
 from .common import TIME, dump_json, out_and_schedule, iso, project_or_exit
 from .project import OperateError, Project, Schedule, visible
+from .remote import DEFAULT_DOMAIN, DEFAULT_PROJECT
 
 PREVIEW_ITEMS = 20  # predictions shown in the text output (all of them with --json)
 
@@ -73,9 +81,10 @@ class LocalRunner:
 
     where = "locally"
 
-    def __init__(self, project: Project, schedule: Schedule):
+    def __init__(self, project: Project, schedule: Schedule, options: dict | None = None):
         self.project = project
         self.schedule = schedule
+        self.options = options or {}
         self._plan = None
 
     def prepare(self) -> None:
@@ -136,7 +145,7 @@ class LocalRunner:
         self.prepare()
         inputs = self.inputs(at)
         try:
-            with app_output_to_stderr():
+            with app_output_to_stderr(), lookup_environment(self.options):
                 result = self._plan.workflow(**inputs)
         except KeyboardInterrupt:
             raise
@@ -152,6 +161,27 @@ class LocalRunner:
                 "metrics": jsonable(result.metrics),
             }
         return {"predictions": jsonable(result)}
+
+
+@contextlib.contextmanager
+def lookup_environment(options: dict):
+    """Inside the block, FLYTE_DEFAULT_PROJECT / FLYTE_DEFAULT_DOMAIN are --project / --domain and FLYTECTL_CONFIG
+    is --config (when given): where, and through what configuration, the generated model_registry.py of a local
+    run looks model versions up (see the module doc). The variables are restored afterwards."""
+    wanted = {"FLYTE_DEFAULT_PROJECT": options.get("project"), "FLYTE_DEFAULT_DOMAIN": options.get("domain"),
+              "FLYTECTL_CONFIG": options.get("config")}  # fmt: skip
+    saved = {name: os.environ.get(name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            if value:
+                os.environ[name] = str(value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -181,16 +211,25 @@ def app_output_to_stderr():
 @click.option("--at", "at", type=TIME, default=None,
               help="The kickoff time (ISO 8601, UTC when no zone is given); default: the last kickoff before now.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def run(words, at, as_json) -> None:
+@click.option("-p", "--project", envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT, show_default=True,
+              help="Flyte project a model-version schedule looks its training execution up in.")  # fmt: skip
+@click.option("-d", "--domain", envvar="FLYTE_DEFAULT_DOMAIN", default=DEFAULT_DOMAIN, show_default=True,
+              help="Flyte domain a model-version schedule looks its training execution up in.")  # fmt: skip
+@click.option("-c", "--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="flytekit/flytectl config file to reach flyteadmin with (default: FLYTECTL_CONFIG, then "
+              "~/.flyte/config.yaml).")  # fmt: skip
+def run(words, at, as_json, project, domain, config) -> None:
     """Run the launch plan SCHEDULE of the generated project OUT locally, as the scheduler would at a kickoff.
 
     The plan's fixed inputs and defaults are used exactly (`pyflyte run PKG/launch_plans.py PLAN`
     drops the fixed inputs for the workflow's defaults), and the kickoff time reaches the reader as a
     UTC datetime. Prints the metrics of a training plan, the predictions of a prediction plan.
+    A schedule whose model is a model version looks it up in flyteadmin, in --project / --domain.
     Exit 1 when the run fails, 2 when it cannot start.
     """
     from .common import fail
 
+    options = {"project": project, "domain": domain, "config": config}
     out, schedule = out_and_schedule(words)
     project = project_or_exit(out)
     try:
@@ -198,7 +237,7 @@ def run(words, at, as_json) -> None:
     except OperateError as exc:
         fail(exc)
     at = at or last_kickoff(plan)
-    runner = LocalRunner(project, plan)
+    runner = LocalRunner(project, plan, options)
     try:
         runner.prepare()
         outcome = runner.run(at)
@@ -212,18 +251,27 @@ def run(words, at, as_json) -> None:
             click.echo(f"  {line}")
     if not outcome.ok:
         click.echo(
-            f"error: {plan.name} at {iso(at)} failed: {visible(str(outcome.error))}{_model_hint(plan)}", err=True
+            f"error: {plan.name} at {iso(at)} failed: {visible(str(outcome.error))}"
+            f"{model_hint(plan, str(outcome.error))}",
+            err=True,
         )
         sys.exit(1)
 
 
-def _model_hint(schedule: Schedule) -> str:
+def model_hint(schedule: Schedule, error: str) -> str:
+    """What to do when a run of a model-version schedule failed looking its model up: NOT_FOUND (the generated
+    ModelVersionNotFound) names another place to look; not reaching flyteadmin names the configuration."""
     source = schedule.model_source
     if source is None or source.kind != "version":
         return ""
+    if error.startswith("ModelVersionNotFound:"):
+        return "; pass the -p/--project and -d/--domain the training ran in (FLYTE_DEFAULT_PROJECT, FLYTE_DEFAULT_DOMAIN)"
+    if not error.startswith(("ModelVersionUnavailable:", "ModelVersionUnreadable:")):
+        return ""
     return (
         f"; the model of this schedule is a training execution's (model_version={source.version!r}), which even a "
-        "local run fetches from flyteadmin with flytekit's configuration (FLYTECTL_CONFIG, ~/.flyte/config.yaml)"
+        "local run fetches from flyteadmin with flytekit's configuration (-c/--config, FLYTECTL_CONFIG, "
+        "~/.flyte/config.yaml)"
     )
 
 
@@ -277,8 +325,8 @@ def _summary(exc: BaseException) -> str:
     the innermost one raised outside installed packages (the generated project, the app's code), else the
     outermost; with the last line of that code it went through."""
     chain, seen = [exc], {id(exc)}
-    while True:
-        inner = chain[-1].__cause__ or chain[-1].__context__
+    while True:  # the causes and contexts Python would show (`raise ... from None` shows neither)
+        inner = chain[-1].__cause__ or (None if chain[-1].__suppress_context__ else chain[-1].__context__)
         if inner is None or id(inner) in seen:
             break
         chain.append(inner)

@@ -5,26 +5,47 @@ Flyte's native scheduler passes the kickoff time as an input only to cron schedu
 execution it starts, cron or fixed rate, carries the time in its metadata
 (`ExecutionSpec.metadata.scheduled_at`), so a fixed-rate run reads it back from flyteadmin.
 A local run (no cluster) has no scheduled time: it uses its start time, with a warning.
+
+The read has a deadline and is retried with backoff while flyteadmin restarts or is overloaded
+(`call_flyteadmin`); when it still fails, the task fails with a recoverable error, and Flyte runs it
+again (`retries=`) before the scheduled run is lost.
 """
 
 import logging
+import os
+import random
+import threading
+import time
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import flytekit
 from flytekit import task
 from flytekit.core.context_manager import FlyteContextManager
+from flytekit.exceptions.user import FlyteRecoverableException
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KICKOFF_INPUT = "kickoff_time"
+TASK_RETRIES = (
+    3  # Flyte runs the task again this many times when flyteadmin stays unreachable
+)
 
 
-class KickoffTimeUnavailable(RuntimeError):
-    """The scheduled time of a run on a cluster could not be read from flyteadmin."""
+class KickoffTimeUnavailable(FlyteRecoverableException):
+    """flyteadmin did not answer the read of a run's scheduled time (unreachable, overloaded, too slow), after
+    retries: recoverable, so Flyte runs the task again."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
-@task
+class KickoffTimeUnreadable(RuntimeError):
+    """flyteadmin refused the read of a run's scheduled time (or flytekit has no configuration to reach it)."""
+
+
+@task(retries=TASK_RETRIES)
 def scheduled_time(requested: Optional[datetime]) -> datetime:
     """`requested` if given, else the execution's scheduled time (its start time if it has none)."""
     if requested is not None:
@@ -59,25 +80,158 @@ def is_local_run(execution_id) -> bool:
 
 def scheduled_at(execution_id, remote=None) -> Optional[datetime]:
     """The `scheduled_at` metadata of an execution, as a UTC datetime, or None if it has none."""
+    name = f"{execution_id.project}/{execution_id.domain}/{execution_id.name}"
     try:
         if remote is None:
-            from flytekit.configuration import Config
-            from flytekit.remote import FlyteRemote
-
-            remote = FlyteRemote(
-                Config.auto(),
-                default_project=execution_id.project,
-                default_domain=execution_id.domain,
-            )
-        execution = remote.client.get_execution(execution_id)
+            remote = connect(execution_id.project, execution_id.domain)
+        execution = call_flyteadmin(
+            lambda: remote.client.get_execution(execution_id),
+            f"reading execution {name}",
+        )
     except Exception as error:
-        raise KickoffTimeUnavailable(
-            f"cannot read the scheduled time of execution {execution_id.project}/{execution_id.domain}/"
-            f"{execution_id.name} from flyteadmin ({type(error).__name__}: {error}). The task needs access to "
-            "flyteadmin: set FLYTE_PLATFORM_URL (or put a Flyte config in the image and point FLYTECTL_CONFIG at "
-            f"it), or launch the workflow with the `{KICKOFF_INPUT}` input"
-        ) from error
+        code = rpc_code(error)
+        failure = KickoffTimeUnavailable if code in RETRYABLE else KickoffTimeUnreadable
+        raise failure(
+            f"cannot read the scheduled time of execution {name} from flyteadmin ({code or type(error).__name__}: "
+            f"{rpc_details(error)}). The task needs access to flyteadmin: set FLYTE_PLATFORM_URL (or put a Flyte "
+            f"config in the image and point FLYTECTL_CONFIG at it), or launch the workflow with the `{KICKOFF_INPUT}` "
+            "input"
+        ) from None
     value = execution.spec.metadata.scheduled_at
     if value is None or value.year <= 1970:  # an unset protobuf timestamp
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# Calls to flyteadmin: a deadline on each attempt, retries with backoff (the same in model_registry.py)
+
+
+RETRYABLE = (
+    "UNAVAILABLE",
+    "DEADLINE_EXCEEDED",
+    "RESOURCE_EXHAUSTED",
+    "ABORTED",
+    "INTERNAL",
+)
+
+
+class CallTimedOut(TimeoutError):
+    """flyteadmin did not answer one attempt of a call within its deadline."""
+
+
+def call_flyteadmin(call: Callable[[], T], what: str) -> T:
+    """`call()`, a read from flyteadmin, with a deadline on each attempt and retries with exponential backoff
+    while flyteadmin answers a code that passes (restarting, overloaded, slow): UNAVAILABLE, DEADLINE_EXCEEDED,
+    RESOURCE_EXHAUSTED, ABORTED, INTERNAL. Any other answer (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...)
+    is raised at once. Set in the environment: UNIONML_FLYTEADMIN_TIMEOUT, the deadline of an attempt (30 s);
+    UNIONML_FLYTEADMIN_RETRIES, attempts after the first (6); UNIONML_FLYTEADMIN_BACKOFF, the first pause (1 s,
+    doubling up to 30 s, with jitter); UNIONML_FLYTEADMIN_DEADLINE, no attempt starts later than this after the
+    first (120 s). The error that ends the retries is raised as it came, with `flyteadmin_attempts` set on it.
+    """
+    timeout = _setting("UNIONML_FLYTEADMIN_TIMEOUT", 30.0)
+    retries = int(_setting("UNIONML_FLYTEADMIN_RETRIES", 6))
+    pause = _setting("UNIONML_FLYTEADMIN_BACKOFF", 1.0)
+    give_up = time.monotonic() + _setting("UNIONML_FLYTEADMIN_DEADLINE", 120.0)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _within(timeout, call)
+        except Exception as error:
+            code = rpc_code(error)
+            if (
+                code not in RETRYABLE
+                or attempt > retries
+                or time.monotonic() + pause > give_up
+            ):
+                error.flyteadmin_attempts = attempt
+                raise
+            logger.warning(
+                "flyteadmin answered %s to %s (attempt %d); retrying in %.1f s",
+                code,
+                what,
+                attempt,
+                pause,
+            )
+            time.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, 30.0)
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """`call()` in a worker thread, waited for at most `seconds` (flytekit's client sets no deadline of its own)."""
+    outcome = {}
+
+    def attempt():
+        try:
+            outcome["value"] = call()
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise CallTimedOut(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _setting(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    try:
+        return max(float(text), 0.0) if text else default
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %g", name, text, default)
+        return default
+
+
+def rpc_code(error: Optional[BaseException]) -> Optional[str]:
+    """The gRPC status code of a failed call (flytekit wraps the gRPC error in its own), or None."""
+    import grpc
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, CallTimedOut):
+            return "DEADLINE_EXCEEDED"
+        if isinstance(error, grpc.RpcError) and callable(getattr(error, "code", None)):
+            return error.code().name
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def rpc_details(error: BaseException) -> str:
+    """The first line of what flyteadmin said, and the attempts made."""
+    import grpc
+
+    found, seen = error, set()
+    while (
+        found is not None
+        and id(found) not in seen
+        and not isinstance(found, (grpc.RpcError, CallTimedOut))
+    ):
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    if isinstance(found, grpc.RpcError) and callable(getattr(found, "details", None)):
+        text = found.details() or ""
+    else:
+        text = str(found if found is not None else error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    attempts = getattr(error, "flyteadmin_attempts", 1)
+    return f"{(lines or [type(error).__name__])[0][:300]}; {attempts} attempt{'s' if attempts != 1 else ''}"
+
+
+def connect(project: str, domain: str) -> Any:
+    """A FlyteRemote from flytekit's configuration (FLYTE_PLATFORM_URL, FLYTECTL_CONFIG, ~/.flyte/config.yaml),
+    without flytekit's own immediate retries (call_flyteadmin retries, with backoff)."""
+    import dataclasses
+
+    from flytekit.configuration import Config
+    from flytekit.remote import FlyteRemote
+
+    config = Config.auto()
+    config = config.with_params(
+        platform=dataclasses.replace(config.platform, rpc_retries=0)
+    )
+    return FlyteRemote(config, default_project=project, default_domain=domain)

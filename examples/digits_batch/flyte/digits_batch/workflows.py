@@ -85,7 +85,11 @@ def digits_classifier_predict_with_model_file_task(
     )
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(
+    requests=Resources(cpu="1", mem="1Gi"),
+    limits=Resources(cpu="1", mem="1Gi"),
+    retries=model_registry.TASK_RETRIES,
+)
 def digits_classifier_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:

@@ -74,7 +74,11 @@ def digits_keras_predict_task(
     return predict_digits_keras(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(
+    requests=Resources(cpu="1", mem="1Gi"),
+    limits=Resources(cpu="1", mem="1Gi"),
+    retries=model_registry.TASK_RETRIES,
+)
 def digits_keras_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:

@@ -3,17 +3,85 @@
 
 A model version is the name of an execution of one of this model's training launch plans;
 "latest" is the newest one that succeeded (of `app_version` when given), as in unionml.
+
+It is looked up in the project and domain the task runs in; a local run (`pyflyte run` without
+`--remote`, `unionml run`) has no cluster execution, so it looks in FLYTE_DEFAULT_PROJECT /
+FLYTE_DEFAULT_DOMAIN (flytesnacks / development when unset, as pyflyte's defaults; `unionml run -p P
+-d D` sets them). Each read has a deadline and is retried with backoff while flyteadmin restarts or is
+overloaded (`call_flyteadmin`); when it still fails, the task fails with a recoverable error and Flyte
+runs it again (the task's `retries=`). A version that does not exist fails at once.
 """
 
-from typing import Any, List, Optional
+import logging
+import os
+import random
+import threading
+import time
+from typing import Any, Callable, List, Optional, TypeVar
+
+from flytekit.exceptions.user import FlyteRecoverableException
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TASK_RETRIES = 3  # Flyte runs a task that fetches a model again this many times when flyteadmin stays unreachable
+
+
+class ModelVersionUnavailable(FlyteRecoverableException):
+    """flyteadmin did not answer the lookup of a model version (unreachable, overloaded, too slow), after
+    retries: recoverable, so Flyte runs the task again."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ModelVersionUnreadable(RuntimeError):
+    """flyteadmin refused the lookup of a model version (or flytekit has no configuration to reach it)."""
+
+
+class ModelVersionNotFound(LookupError):
+    """The model version names no successful training execution of this model."""
+
+
+def lookup_namespace() -> tuple:
+    """The project and domain to look model versions up in: the execution's, or for a local run
+    FLYTE_DEFAULT_PROJECT / FLYTE_DEFAULT_DOMAIN (default flytesnacks / development)."""
+    import flytekit
+    from flytekit.core.context_manager import FlyteContextManager
+
+    execution_id = flytekit.current_context().execution_id
+    state = FlyteContextManager.current_context().execution_state
+    if state is not None and state.mode is not None:
+        local = state.is_local_execution()
+    else:
+        local = (execution_id.project, execution_id.domain) == ("local", "local")
+    if not local:
+        return execution_id.project, execution_id.domain
+    return (
+        os.environ.get("FLYTE_DEFAULT_PROJECT") or "flytesnacks",
+        os.environ.get("FLYTE_DEFAULT_DOMAIN") or "development",
+    )
+
 
 def find_training_execution(remote, project: str, domain: str, model_version: str, app_version: str,
                             launch_plans: List[str]):  # fmt: skip
     """The training execution a model version names."""
+    where = f"{project}/{domain}"
     if model_version != "latest":
-        return remote.fetch_execution(
-            project=project, domain=domain, name=model_version
-        )
+        try:
+            return call_flyteadmin(
+                lambda: remote.fetch_execution(
+                    project=project, domain=domain, name=model_version
+                ),
+                f"reading execution {model_version} in {where}",
+            )
+        except Exception as error:
+            if rpc_code(error) != "NOT_FOUND":
+                raise
+        raise ModelVersionNotFound(
+            f"model version {model_version!r} of {launch_plans[0]} not found in {where} (flyteadmin answered "
+            "NOT_FOUND: no execution of that name there)"
+        ) from None
     from flytekit.models import filters
     from flytekit.models.admin.common import Sort
 
@@ -23,60 +91,200 @@ def find_training_execution(remote, project: str, domain: str, model_version: st
     ]
     if app_version:
         conditions.append(filters.Equal("launch_plan.version", app_version))
-    executions, _ = remote.client.list_executions_paginated(
-        project,
-        domain,
-        limit=1,
-        filters=conditions,
-        sort_by=Sort("created_at", Sort.Direction.DESCENDING),
+    executions, _ = call_flyteadmin(
+        lambda: remote.client.list_executions_paginated(
+            project,
+            domain,
+            limit=1,
+            filters=conditions,
+            sort_by=Sort("created_at", Sort.Direction.DESCENDING),
+        ),
+        f"listing the training executions in {where}",
     )
     if not executions:
-        raise LookupError(
-            f"no successful training execution of {', '.join(launch_plans)} in {project}/{domain}"
+        raise ModelVersionNotFound(
+            f"no successful training execution of {', '.join(launch_plans)} in {where}"
         )
-    return remote.fetch_execution(
-        project=project, domain=domain, name=executions[0].id.name
+    name = executions[0].id.name
+    return call_flyteadmin(
+        lambda: remote.fetch_execution(project=project, domain=domain, name=name),
+        f"reading execution {name}",
     )
-
-
-class ModelVersionUnavailable(RuntimeError):
-    """A model version could not be read from flyteadmin."""
 
 
 def fetch_model_object(model_version: str, app_version: str, launch_plans: List[str], model_type: Any,
                        remote: Optional[Any] = None) -> Any:  # fmt: skip
-    """The model object of a training execution in this execution's project and domain."""
-    import flytekit
-
-    execution_id = flytekit.current_context().execution_id
-    project, domain = execution_id.project, execution_id.domain
+    """The model object of a training execution in this execution's project and domain (see lookup_namespace)."""
+    project, domain = lookup_namespace()
     try:
         if remote is None:
-            from flytekit.configuration import Config
-            from flytekit.remote import FlyteRemote
-
-            remote = FlyteRemote(
-                Config.auto(), default_project=project, default_domain=domain
-            )
+            remote = connect(project, domain)
         execution = find_training_execution(
             remote, project, domain, model_version, app_version, launch_plans
         )
-        execution = remote.sync_execution(execution)
+        execution = call_flyteadmin(
+            lambda: remote.sync_execution(execution),
+            f"reading execution {execution.id.name}",
+        )
     except LookupError:
         raise
     except Exception as error:
-        raise ModelVersionUnavailable(
-            f"cannot read model version {model_version!r} in {project}/{domain} from flyteadmin "
-            f"({type(error).__name__}: {error}). The task needs access to flyteadmin: set FLYTE_PLATFORM_URL (or put "
-            "a Flyte config in the image and point FLYTECTL_CONFIG at it), or schedule the prediction with a model_file"
-        ) from error
+        code = rpc_code(error)
+        if code in RETRYABLE:
+            failure, problem = (
+                ModelVersionUnavailable,
+                "cannot reach flyteadmin to read",
+            )
+        elif code is None:
+            failure, problem = ModelVersionUnreadable, "cannot ask flyteadmin for"
+        else:
+            failure, problem = ModelVersionUnreadable, "flyteadmin refused to read"
+        raise failure(
+            f"{problem} model version {model_version!r} in {project}/{domain} ({code or type(error).__name__}: "
+            f"{rpc_details(error)}). The task needs access to flyteadmin: set FLYTE_PLATFORM_URL (or put a Flyte "
+            "config in the image and point FLYTECTL_CONFIG at it), or schedule the prediction with a model_file"
+        ) from None
     if execution.spec.launch_plan.name not in launch_plans:
-        raise LookupError(
+        raise ModelVersionNotFound(
             f"model version {model_version!r} is execution {execution.id.name} of {execution.spec.launch_plan.name}, "
             f"not a training run of this model ({', '.join(launch_plans)})"
         )
     if not execution.is_done or execution.error is not None:
-        raise LookupError(
+        raise ModelVersionNotFound(
             f"model version {model_version!r}: execution {execution.id.name} did not succeed"
         )
     return execution.outputs.get("model_object", as_type=model_type)
+
+
+# Calls to flyteadmin: a deadline on each attempt, retries with backoff (the same in kickoff.py)
+
+
+RETRYABLE = (
+    "UNAVAILABLE",
+    "DEADLINE_EXCEEDED",
+    "RESOURCE_EXHAUSTED",
+    "ABORTED",
+    "INTERNAL",
+)
+
+
+class CallTimedOut(TimeoutError):
+    """flyteadmin did not answer one attempt of a call within its deadline."""
+
+
+def call_flyteadmin(call: Callable[[], T], what: str) -> T:
+    """`call()`, a read from flyteadmin, with a deadline on each attempt and retries with exponential backoff
+    while flyteadmin answers a code that passes (restarting, overloaded, slow): UNAVAILABLE, DEADLINE_EXCEEDED,
+    RESOURCE_EXHAUSTED, ABORTED, INTERNAL. Any other answer (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...)
+    is raised at once. Set in the environment: UNIONML_FLYTEADMIN_TIMEOUT, the deadline of an attempt (30 s);
+    UNIONML_FLYTEADMIN_RETRIES, attempts after the first (6); UNIONML_FLYTEADMIN_BACKOFF, the first pause (1 s,
+    doubling up to 30 s, with jitter); UNIONML_FLYTEADMIN_DEADLINE, no attempt starts later than this after the
+    first (120 s). The error that ends the retries is raised as it came, with `flyteadmin_attempts` set on it.
+    """
+    timeout = _setting("UNIONML_FLYTEADMIN_TIMEOUT", 30.0)
+    retries = int(_setting("UNIONML_FLYTEADMIN_RETRIES", 6))
+    pause = _setting("UNIONML_FLYTEADMIN_BACKOFF", 1.0)
+    give_up = time.monotonic() + _setting("UNIONML_FLYTEADMIN_DEADLINE", 120.0)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _within(timeout, call)
+        except Exception as error:
+            code = rpc_code(error)
+            if (
+                code not in RETRYABLE
+                or attempt > retries
+                or time.monotonic() + pause > give_up
+            ):
+                error.flyteadmin_attempts = attempt
+                raise
+            logger.warning(
+                "flyteadmin answered %s to %s (attempt %d); retrying in %.1f s",
+                code,
+                what,
+                attempt,
+                pause,
+            )
+            time.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, 30.0)
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """`call()` in a worker thread, waited for at most `seconds` (flytekit's client sets no deadline of its own)."""
+    outcome = {}
+
+    def attempt():
+        try:
+            outcome["value"] = call()
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise CallTimedOut(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _setting(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    try:
+        return max(float(text), 0.0) if text else default
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %g", name, text, default)
+        return default
+
+
+def rpc_code(error: Optional[BaseException]) -> Optional[str]:
+    """The gRPC status code of a failed call (flytekit wraps the gRPC error in its own), or None."""
+    import grpc
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, CallTimedOut):
+            return "DEADLINE_EXCEEDED"
+        if isinstance(error, grpc.RpcError) and callable(getattr(error, "code", None)):
+            return error.code().name
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def rpc_details(error: BaseException) -> str:
+    """The first line of what flyteadmin said, and the attempts made."""
+    import grpc
+
+    found, seen = error, set()
+    while (
+        found is not None
+        and id(found) not in seen
+        and not isinstance(found, (grpc.RpcError, CallTimedOut))
+    ):
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    if isinstance(found, grpc.RpcError) and callable(getattr(found, "details", None)):
+        text = found.details() or ""
+    else:
+        text = str(found if found is not None else error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    attempts = getattr(error, "flyteadmin_attempts", 1)
+    return f"{(lines or [type(error).__name__])[0][:300]}; {attempts} attempt{'s' if attempts != 1 else ''}"
+
+
+def connect(project: str, domain: str) -> Any:
+    """A FlyteRemote from flytekit's configuration (FLYTE_PLATFORM_URL, FLYTECTL_CONFIG, ~/.flyte/config.yaml),
+    without flytekit's own immediate retries (call_flyteadmin retries, with backoff)."""
+    import dataclasses
+
+    from flytekit.configuration import Config
+    from flytekit.remote import FlyteRemote
+
+    config = Config.auto()
+    config = config.with_params(
+        platform=dataclasses.replace(config.platform, rpc_retries=0)
+    )
+    return FlyteRemote(config, default_project=project, default_domain=domain)

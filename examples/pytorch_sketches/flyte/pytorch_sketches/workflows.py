@@ -86,7 +86,11 @@ def sketch_classifier_predict_task(
     return predict_sketch_classifier(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(
+    requests=Resources(cpu="1", mem="1Gi"),
+    limits=Resources(cpu="1", mem="1Gi"),
+    retries=model_registry.TASK_RETRIES,
+)
 def sketch_classifier_predict_with_model_version_task(
     model_version: str, app_version: str, data: StrokesDataset
 ) -> List[int]:

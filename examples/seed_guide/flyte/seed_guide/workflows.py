@@ -81,7 +81,11 @@ def model_predict_with_model_file_task(
     return predict_model(model_files.load_sklearn(path, **loader_kwargs), data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(
+    requests=Resources(cpu="1", mem="1Gi"),
+    limits=Resources(cpu="1", mem="1Gi"),
+    retries=model_registry.TASK_RETRIES,
+)
 def model_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:
