@@ -579,7 +579,9 @@ def test_schedules_remote_shows_the_active_version_last_run_and_next_kickoff_on_
     weekly, daily, hourly = (by_name[name] for name in SCHEDULES)
 
     def newest(name):  # the stand-in's newest execution of a launch plan, as flyteadmin would sort it
-        rows = [row for key, row in standin.executions.items() if key[1] == "development" and row.launch_plan[2] == name]
+        rows = [
+            row for key, row in standin.executions.items() if key[1] == "development" and row.launch_plan[2] == name
+        ]
         return max(rows, key=lambda row: (row.created_at, row.id))
 
     assert (weekly["active_version"], weekly["active_versions"]) == ("v1", ["v1"])
@@ -589,7 +591,9 @@ def test_schedules_remote_shows_the_active_version_last_run_and_next_kickoff_on_
     assert weekly["next_kickoff"] == "2026-12-07T03:00:00Z"  # the next Monday 03:00 after --now
     assert weekly["last_run"]["execution"] == newest("weekly_retraining").ident.name
     assert (daily["active_version"], daily["active_versions"], daily["next_kickoff"]) == (None, [], None)
-    assert daily["notes"] == ["deployed, no version ACTIVE: it does not fire (`unionml activate-schedules` switches it on)"]
+    assert daily["notes"] == [
+        "deployed, no version ACTIVE: it does not fire (`unionml activate-schedules` switches it on)"
+    ]
     # a fixed rate's phase is its last scheduled run's: 12:00 + k hours
     assert hourly["active_version"] == "v2" and hourly["last_run"]["execution"] == fired
     assert hourly["last_run"]["kickoff"] == _iso(LATEST_AT + timedelta(hours=5))

@@ -378,15 +378,18 @@ PROJECT_NOT_VERIFIED = _code(
     "UMG752", "project-not-verified", "error", "the project is not what `unionml generate` writes from its app now"
 )
 UNKNOWN_SCHEDULE = _code("UMG753", "unknown-schedule", "error", "the project has no schedule of that name or kind")
-FLYTEKIT_MISSING = _code("UMG754", "flytekit-missing", "error", "a cluster command runs where flytekit is not installed")
+FLYTEKIT_MISSING = _code(
+    "UMG754", "flytekit-missing", "error", "a cluster command runs where flytekit is not installed"
+)
 INVALID_CLUSTER_CONFIG = _code(
-    "UMG755", "invalid-cluster-config", "error", "the flytekit configuration or a UNIONML_FLYTEADMIN_* value is unusable"
+    "UMG755",
+    "invalid-cluster-config",
+    "error",
+    "the flytekit configuration or a UNIONML_FLYTEADMIN_* value is unusable",
 )
 FLYTEADMIN_UNREACHABLE = _code("UMG756", "flyteadmin-unreachable", "error", "flyteadmin cannot be reached")
 FLYTEADMIN_TIMEOUT = _code("UMG757", "flyteadmin-timeout", "error", "flyteadmin did not answer a call in time")
-NOT_ON_CLUSTER = _code(
-    "UMG758", "not-on-cluster", "error", "the schedule, version or execution is not on flyteadmin"
-)
+NOT_ON_CLUSTER = _code("UMG758", "not-on-cluster", "error", "the schedule, version or execution is not on flyteadmin")
 FLYTEADMIN_REFUSED = _code("UMG759", "flyteadmin-refused", "error", "flyteadmin refused a call")
 REGISTRATION_CONFLICT = _code(
     "UMG760", "registration-conflict", "error", "an entity of this version is registered with other content"

@@ -4,10 +4,11 @@ command line."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
 
@@ -39,26 +40,53 @@ def fail(exc: OperateError | Exception | str, code: int = 2) -> NoReturn:
 #: What unionml 0.2.1's own commands and flytectl take that these commands do not (the option as typed, the
 #: commands it is checked on, or None for all), and what to type instead.
 HABITS: list[tuple[tuple[str, ...], tuple[str, ...] | None, str]] = [
-    (("-o", "--output"), ("schedules", "list-scheduled-training-runs", "list-scheduled-prediction-runs",
-                          "list-model-versions", "fetch-predictions", "backfill"),
-     "`-o json` is flytectl's form: these commands print JSON with --json"),
+    (
+        ("-o", "--output"),
+        (
+            "schedules",
+            "list-scheduled-training-runs",
+            "list-scheduled-prediction-runs",
+            "list-model-versions",
+            "fetch-predictions",
+            "backfill",
+        ),
+        "`-o json` is flytectl's form: these commands print JSON with --json",
+    ),
     (("--output-file",), ("fetch-model",), "unionml's --output-file is -o FILE here"),
-    (("--output-file", "--output-format"), ("fetch-predictions",),
-     "fetch-predictions prints the predictions (--json for JSON); redirect them to a file"),
-    (("--model-version", "-m"), ("fetch-model",),
-     "the model version is the training EXECUTION: `unionml fetch-model OUT EXECUTION -o FILE` "
-     "(`unionml list-model-versions OUT` lists them)"),
-    (("--prediction-id", "-m"), ("fetch-predictions",),
-     "the prediction id is the EXECUTION: `unionml fetch-predictions OUT EXECUTION` "
-     "(`unionml list-scheduled-prediction-runs OUT SCHEDULE` lists them)"),
-    (("--app-version", "-v"), ("deploy", "activate-schedules", "deactivate-schedules", "backfill"),
-     "the deployed version is --version V here"),
-    (("--allow-uncommitted", "--patch"), ("deploy",),
-     "unionml's deploy builds and pushes an image; here build the generated Dockerfile, then "
-     "`unionml deploy OUT --version V --image IMAGE`"),
+    (
+        ("--output-file", "--output-format"),
+        ("fetch-predictions",),
+        "fetch-predictions prints the predictions (--json for JSON); redirect them to a file",
+    ),
+    (
+        ("--model-version", "-m"),
+        ("fetch-model",),
+        "the model version is the training EXECUTION: `unionml fetch-model OUT EXECUTION -o FILE` "
+        "(`unionml list-model-versions OUT` lists them)",
+    ),
+    (
+        ("--prediction-id", "-m"),
+        ("fetch-predictions",),
+        "the prediction id is the EXECUTION: `unionml fetch-predictions OUT EXECUTION` "
+        "(`unionml list-scheduled-prediction-runs OUT SCHEDULE` lists them)",
+    ),
+    (
+        ("--app-version", "-v"),
+        ("deploy", "activate-schedules", "deactivate-schedules", "backfill"),
+        "the deployed version is --version V here",
+    ),
+    (
+        ("--allow-uncommitted", "--patch"),
+        ("deploy",),
+        "unionml's deploy builds and pushes an image; here build the generated Dockerfile, then "
+        "`unionml deploy OUT --version V --image IMAGE`",
+    ),
     (("--schedule",), ("deploy",), "deploy activates the schedules the app says to by default; --no-schedule none"),
-    (("--schedule-name", "--name"), ("list-scheduled-training-runs", "list-scheduled-prediction-runs"),
-     "name the schedule as an argument: `unionml list-scheduled-training-runs OUT SCHEDULE`"),
+    (
+        ("--schedule-name", "--name"),
+        ("list-scheduled-training-runs", "list-scheduled-prediction-runs"),
+        "name the schedule as an argument: `unionml list-scheduled-training-runs OUT SCHEDULE`",
+    ),
     (("--name",), ("run", "backfill"), "name the schedule as an argument: `unionml backfill OUT SCHEDULE ...`"),
     (("-i", "--inputs"), None, "a schedule's inputs are fixed in its launch plan; regenerate the app to change them"),
 ]
@@ -141,3 +169,34 @@ def inputs_text(schedule) -> list[str]:
     parts = [f"{name}={json.dumps(value, sort_keys=True)}" for name, value in schedule.fixed_inputs.items()]
     parts += [f"{name}={text}" for name, text in schedule.fixed_inputs_python.items()]
     return parts or ["none"]
+
+
+def interactive() -> bool:
+    """Whether a person watches: stdout and stderr are both terminals (not CI, a pipe or a file)."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int, plain: str | None = None) -> Iterator[Callable[..., None]]:
+    """Progress of a long operation of `total` steps; yields `step(description=None)`, called after each.
+
+    On a terminal (`interactive`): a rich progress bar on stderr, removed at the end; what the command prints
+    on stdout meanwhile appears above it. Otherwise no bar and no escape codes: the line `plain` on stderr at
+    the start (when given), and the command's own lines, each printed as it happens, are the progress."""
+    if not interactive() or total <= 0:
+        if plain:
+            click.echo(visible(plain), err=True)
+        yield lambda description=None: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True, redirect_stdout=True,
+                  redirect_stderr=False) as bar:  # fmt: skip
+        task = bar.add_task(visible(label), total=total)
+
+        def step(description: str | None = None) -> None:
+            bar.update(task, advance=1, **({"description": visible(description)} if description else {}))
+
+        yield step

@@ -30,7 +30,7 @@ from pathlib import Path
 import click
 
 from .. import codes
-from .common import fail, project_or_exit
+from .common import fail, progress, project_or_exit
 from .project import OperateError, Project, visible
 from .remote import (
     Cluster,
@@ -156,10 +156,11 @@ def _load_entities(generated: Project, cluster: Cluster, version: str, image: st
 
 
 def _register(cluster: Cluster, entities: list, version: str, progress: Progress, package: str) -> None:
-    from flytekit.models import launch_plan as launch_plan_models
+    """Register the entities in pyflyte's order, with a progress bar on a terminal (a plain line on stderr
+    otherwise, common.progress)."""
     from flytekit.models import task as task_models
     from flytekit.models.admin import workflow as workflow_models
-    from flytekit.models.core.identifier import Identifier, ResourceType
+    from flytekit.models.core.identifier import Identifier
 
     counts = progress.counts
 
@@ -174,20 +175,35 @@ def _register(cluster: Cluster, entities: list, version: str, progress: Progress
     ordered = sorted(entities, key=lambda entity: ("task", "workflow", "launch_plan").index(kind(entity)))
     for entity in ordered:
         progress.totals[kind(entity)] += 1
-    for entity in ordered:
-        what = kind(entity)
-        if what == "task":
-            target, create = ident(ResourceType.TASK, entity.template.id.name), cluster.client.create_task
-        elif what == "workflow":
-            target, create = ident(ResourceType.WORKFLOW, entity.template.id.name), cluster.client.create_workflow
-        elif isinstance(entity, launch_plan_models.LaunchPlan):
-            target, create = ident(ResourceType.LAUNCH_PLAN, entity.id.name), cluster.client.create_launch_plan
-            entity = _marked(entity.spec, package)
-        else:
-            continue
-        _create(cluster, what, target, entity, create)
-        counts[what] += 1
+    totals = progress.totals
+    with _bar(f"registering {package} {version}", len(ordered),
+              f"registering {len(ordered)} entities of {package} version {version} in {cluster.project}/"
+              f"{cluster.domain}: {totals['task']} tasks, {totals['workflow']} workflows, "
+              f"{totals['launch_plan']} launch plans") as step:  # fmt: skip
+        for entity in ordered:
+            _register_one(cluster, entity, kind(entity), ident, counts, package)
+            step()
     progress.registering = False
+
+
+def _register_one(cluster: Cluster, entity, what: str, ident, counts: dict, package: str) -> None:
+    from flytekit.models import launch_plan as launch_plan_models
+    from flytekit.models.core.identifier import ResourceType
+
+    if what == "task":
+        target, create = ident(ResourceType.TASK, entity.template.id.name), cluster.client.create_task
+    elif what == "workflow":
+        target, create = ident(ResourceType.WORKFLOW, entity.template.id.name), cluster.client.create_workflow
+    elif isinstance(entity, launch_plan_models.LaunchPlan):
+        target, create = ident(ResourceType.LAUNCH_PLAN, entity.id.name), cluster.client.create_launch_plan
+        entity = _marked(entity.spec, package)
+    else:
+        return
+    _create(cluster, what, target, entity, create)
+    counts[what] += 1
+
+
+_bar = progress  # common.progress (the name `progress` is deploy's Progress record in the functions here)
 
 
 #: The annotation deploy writes on every launch plan it registers (the package's name): prune-schedules deactivates
@@ -475,7 +491,9 @@ def _selection(command):
                            help="A schedule to switch, as unionml's --name takes it (may be repeated).")(command)  # fmt: skip
     command = click.option("--yes", "-y", "yes", is_flag=True,
                            help="With --all: do not ask (needed where no terminal can answer).")(command)  # fmt: skip
-    return click.option("--all", "every", is_flag=True, help="Every schedule of OUT (asks first, unless --yes).")(command)
+    return click.option("--all", "every", is_flag=True, help="Every schedule of OUT (asks first, unless --yes).")(
+        command
+    )
 
 
 @click.command("activate-schedules")

@@ -162,7 +162,9 @@ def find_project(out: str | os.PathLike | None, cwd: Path | None = None) -> Path
             codes.PROJECT_NOT_FOUND,
         )
     names = ", ".join(shown_path(settings.output, cwd) for settings in found)
-    raise OperateError(f"several generated projects here ({names})", "name the one to use (OUT)", codes.PROJECT_NOT_FOUND)
+    raise OperateError(
+        f"several generated projects here ({names})", "name the one to use (OUT)", codes.PROJECT_NOT_FOUND
+    )
 
 
 def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None, *, verify: bool = True) -> Project:

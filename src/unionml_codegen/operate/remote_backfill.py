@@ -13,17 +13,29 @@ the kickoff (`f` + 19 hex digits of the UUID whose first 8 bytes are the little-
 ALREADY_EXISTS for that name means the kickoff already has its execution (started by an earlier
 backfill, by a create whose reply was lost and that was retried, or by the scheduler itself). So a
 rerun of a backfill that stopped or was killed part way starts only the kickoffs still missing.
+
+`--dry-run` reads the same state and starts nothing: per kickoff, the execution it would start (its name)
+or the one already there. On a terminal a progress bar runs on stderr; elsewhere each kickoff's line is
+the progress (common.progress).
+
+`model_version="latest"` in a backfilled prediction: the launch plan fixes `model_version` (the app's
+value), so every backfilled execution, like every scheduled one, resolves "latest" when it runs, to the
+newest successful training execution at that moment, not the one that was newest at its kickoff. Running
+the model of each kickoff instead would start another launch plan than the schedule's (the workflow's
+default one, with model_version given), whose runs the schedule's lists do not show; it is not offered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import uuid
 
 import click
 
 from .. import codes
-from .backfill import RUNNERS, backfill
+from .backfill import RUNNERS, _echo_outcome, backfill
+from .common import dump_json, fail, out_and_schedule, progress, project_or_exit
 from .local_run import Outcome
 from .project import OperateError, Project, Schedule
 from .remote import (
@@ -40,6 +52,7 @@ from .remote import (
 
 ACTIVE = 1  # flyteidl admin.LaunchPlanState
 STARTED, ALREADY_THERE, FAILED = "started", "already there", "FAILED"
+WOULD_START = "would start"  # --dry-run
 
 
 def _fnv1_64(data: bytes) -> int:
@@ -66,6 +79,8 @@ class RemoteOutcome(Outcome):
             return super().lines()
         if self.status == STARTED:
             return [f"started execution {self.execution} of version {self.outputs['version']}"]
+        if self.status == WOULD_START:
+            return [f"would start execution {self.execution} of version {self.outputs['version']}"]
         return [f"execution {self.execution} of version {self.outputs['version']} was already there "
                 f"({self.outputs['phase']}, started by {self.outputs['started_by']})"]  # fmt: skip
 
@@ -166,21 +181,23 @@ class RemoteRunner:
         name = execution_name(cluster.project, cluster.domain, plan_id.name, plan_id.version, kickoff)
         spec = ExecutionSpec(plan_id, ExecutionMetadata(ExecutionMetadata.ExecutionMode.MANUAL, "unionml backfill", 0))
         outputs = {"execution": name, "version": plan_id.version}
+        if self.options.get("dry_run"):
+            return self._would(kickoff, name, outputs)
         try:
             cluster.client.create_execution(cluster.project, cluster.domain, name, spec, self._inputs(kickoff))
             return RemoteOutcome(self.schedule.name, kickoff, ok=True, execution=name,
                                  outputs={**outputs, "status": STARTED})  # fmt: skip
         except Exception as exc:
             if rpc_code(exc) != "ALREADY_EXISTS":
-                return self._failed(kickoff, name, str(admin_error(cluster, exc)))
-            refusal = str(admin_error(cluster, exc))
+                return self._failed(kickoff, name, admin_error(cluster, exc).message)
+            refusal = admin_error(cluster, exc).message
         try:  # ALREADY_EXISTS: the kickoff's execution is there, or flyteadmin refused for another reason
             existing = cluster.client.get_execution(WorkflowExecutionIdentifier(cluster.project, cluster.domain, name))
         except Exception as exc:
             if rpc_code(exc) == "NOT_FOUND":
                 return self._failed(kickoff, name, refusal)  # e.g. "concurrency limit reached"
             return self._failed(kickoff, name, f"{refusal}; and reading execution {name} back failed: "
-                                               f"{admin_error(cluster, exc)}")  # fmt: skip
+                                               f"{admin_error(cluster, exc).message}")  # fmt: skip
         theirs = existing.spec.launch_plan
         if (theirs.name, theirs.version) != (plan_id.name, plan_id.version):
             return self._failed(kickoff, name, f"execution {name} exists but runs {theirs.name} version "
@@ -193,6 +210,32 @@ class RemoteRunner:
                              outputs={**outputs, "status": ALREADY_THERE, "phase": phase,
                                       "started_by": "schedule" if scheduled else "manual"})  # fmt: skip
 
+    def _would(self, kickoff: dt.datetime, name: str, outputs: dict) -> Outcome:
+        """--dry-run: the execution this kickoff would start, or the one already there (read, never created)."""
+        from flytekit.models.core.execution import WorkflowExecutionPhase
+        from flytekit.models.core.identifier import WorkflowExecutionIdentifier
+        from flytekit.models.execution import ExecutionMetadata
+
+        cluster = self.cluster
+        try:
+            existing = cluster.client.get_execution(WorkflowExecutionIdentifier(cluster.project, cluster.domain, name))
+        except Exception as exc:
+            if rpc_code(exc) != "NOT_FOUND":
+                reading = admin_error(cluster, exc).message
+                return self._failed(kickoff, name, f"reading execution {name} failed: {reading}")
+            self._inputs(kickoff)  # the kickoff converts to the plan's input, as a real run needs
+            return RemoteOutcome(self.schedule.name, kickoff, ok=True, execution=name,
+                                 outputs={**outputs, "status": WOULD_START})  # fmt: skip
+        theirs = existing.spec.launch_plan
+        if (theirs.name, theirs.version) != (self.plan.id.name, self.plan.id.version):
+            return self._failed(kickoff, name, f"execution {name} exists but runs {theirs.name} version "
+                                               f"{theirs.version}, not this kickoff's launch plan")  # fmt: skip
+        scheduled = existing.spec.metadata.mode == ExecutionMetadata.ExecutionMode.SCHEDULED
+        return RemoteOutcome(self.schedule.name, kickoff, ok=True, execution=name,
+                             outputs={**outputs, "status": ALREADY_THERE,
+                                      "phase": WorkflowExecutionPhase.enum_to_string(existing.closure.phase),
+                                      "started_by": "schedule" if scheduled else "manual"})  # fmt: skip
+
     def _failed(self, kickoff: dt.datetime, name: str, error: str) -> Outcome:
         return RemoteOutcome(self.schedule.name, kickoff, ok=False, execution=name, error=error)
 
@@ -201,11 +244,105 @@ def _mode(ctx, param, value):
     return "remote" if value else None
 
 
+def run_remote(runner: RemoteRunner, schedule: Schedule, kickoffs: list[dt.datetime], *, continue_on_error: bool,
+               as_json: bool, dry_run: bool) -> int:  # fmt: skip
+    """Start (or, dry, look up) one execution per kickoff, in order, each kickoff's lines printed as it happens
+    (a killed backfill has said what it did), a progress bar on a terminal; the summary; the exit code."""
+    if not kickoffs:
+        click.echo(f"no kickoff of {schedule.name} ({schedule.cadence}) in the range", err=True)
+        if as_json:
+            dump_json({"schedule": schedule.name, "dry_run": dry_run, "runs": [], "ok": 0, "failed": 0, "skipped": 0})
+        return 0
+    try:
+        runner.prepare()
+    except OperateError as exc:
+        fail(exc)
+    heading = runner.heading() + (": dry run, nothing is started" if dry_run else "")
+    click.echo(heading, err=as_json)
+    if schedule.model_source is not None and schedule.model_source.latest:
+        click.echo("note: model_version='latest': each execution uses the newest successful training execution "
+                   "when it runs, not the one newest at its kickoff", err=True)  # fmt: skip
+    outcomes: list[Outcome] = []
+    verb = "looking up" if dry_run else "starting"
+    with progress(f"{schedule.name}: {verb} {len(kickoffs)} kickoffs", len(kickoffs)) as step:
+        for kickoff in kickoffs:
+            outcome = runner.run(kickoff)
+            outcomes.append(outcome)
+            if not as_json:
+                _echo_outcome(outcome)
+            step()
+            if not outcome.ok and not continue_on_error:
+                break
+    statuses = [getattr(o, "status") for o in outcomes]
+    ok = sum(o.ok for o in outcomes)
+    failed, skipped = len(outcomes) - ok, len(kickoffs) - len(outcomes)
+    counts = {"already_there": statuses.count(ALREADY_THERE)}
+    counts = {("would_start" if dry_run else "started"): statuses.count(WOULD_START if dry_run else STARTED), **counts}
+    if as_json:
+        dump_json({"schedule": schedule.name, **runner.summary(), "dry_run": dry_run, "runs": [o.json() for o in outcomes],
+                   "ok": ok, **counts, "failed": failed, "skipped": skipped})  # fmt: skip
+    first = f"{counts['would_start']} would start" if dry_run else f"{counts['started']} started"
+    summary = f"{schedule.name}: {first}, {counts['already_there']} already there, {failed} failed"
+    if skipped:
+        summary += f", {skipped} not run (stopped at the first failure; --continue-on-error runs them all)"
+    if dry_run:
+        summary += "; nothing was started"
+    elif failed or skipped:
+        summary += "; rerun the same command to start the rest: kickoffs already started are not started again"
+    click.echo(summary, err=as_json)  # after the runs; beside the JSON, on stderr
+    return 1 if failed else 0
+
+
+class _NoDryRun:
+    """A local backfill given --dry-run: refused when it would start (nothing runs)."""
+
+    where = "locally"
+
+    def prepare(self) -> None:
+        raise OperateError("--dry-run lists the executions `backfill --remote` would start; a local backfill has "
+                           "none to list", "add --remote, or list the kickoffs with `unionml schedules OUT -n N`",
+                           codes.INVALID_COMMAND_LINE)  # fmt: skip
+
+    def run(self, kickoff: dt.datetime) -> Outcome:
+        raise AssertionError("not prepared")
+
+
 def install() -> None:
-    """Add --remote and flytekit's cluster options to `unionml backfill`."""
+    """Add --remote, --dry-run and flytekit's cluster options to `unionml backfill`; its --remote runs here
+    (`run_remote`), a local backfill as backfill.py runs it."""
     RUNNERS["remote"] = RemoteRunner
+    local = RUNNERS["local"]
+
+    def local_runner(project, schedule, options):
+        return _NoDryRun() if options.pop("dry_run", False) else local(project, schedule, options)
+
+    RUNNERS["local"] = local_runner
+    local_backfill = backfill.callback
+
+    @click.pass_context
+    def callback(ctx, words, start, end, activated, continue_on_error, as_json, **options):
+        if options.get("mode") != "remote":
+            return local_backfill(words, start, end, activated, continue_on_error, as_json, **options)
+        from .kickoffs import KickoffError, kickoffs_between
+
+        out, name = out_and_schedule(words)
+        project = project_or_exit(out)
+        try:
+            plan = project.schedule(name)
+            kickoffs = kickoffs_between(plan, start, end, activated=activated)
+        except (OperateError, KickoffError) as exc:
+            fail(exc)
+        options.pop("mode")
+        runner = RemoteRunner(project, plan, options)
+        sys.exit(run_remote(runner, plan, kickoffs, continue_on_error=continue_on_error, as_json=as_json,
+                            dry_run=bool(options.get("dry_run"))))  # fmt: skip
+
+    backfill.callback = callback
     backfill.params.extend(
         [
+            click.Option(["--dry-run"], is_flag=True,
+                         help="--remote: list the execution each kickoff would start (or the one already there); "
+                         "start none."),  # fmt: skip
             click.Option(["--remote", "mode"], is_flag=True, callback=_mode, expose_value=True,
                          help="Start one execution per kickoff on the cluster (the ACTIVE version), like pyflyte backfill; "
                          "a rerun starts only the kickoffs still missing."),  # fmt: skip

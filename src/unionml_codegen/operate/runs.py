@@ -82,10 +82,13 @@ def one_line(text: str | None, width: int = ERROR_WIDTH) -> str | None:
 
 def _failure(cluster: Cluster, execution, workflows: dict) -> dict | None:
     """For a FAILED (or TIMED_OUT) execution: its error (one line), error code and the node that failed (its id,
-    and the task it runs when the workflow says), read from flyteadmin's node executions; None otherwise."""
+    and the task it runs when the workflow says), read from flyteadmin (GetExecution, ListNodeExecutions);
+    None otherwise."""
     if execution.closure.phase not in (FAILED, TIMED_OUT):
         return None
-    error = execution.closure.error
+    # ListExecutions trims an error message to its first 100 bytes (flyteadmin's TrimErrorMessage): the whole
+    # message is GetExecution's
+    error = cluster.client.get_execution(execution.id).closure.error
     record = {"error": one_line(error.message) if error is not None else None,
               "error_code": (error.code or None) if error is not None else None,
               "failed_node": None, "failed_task": None}  # fmt: skip
@@ -94,7 +97,9 @@ def _failure(cluster: Cluster, execution, workflows: dict) -> dict | None:
         nodes, token = cluster.client.list_node_executions(execution.id, limit=PAGE, token=token)
         failed = [n for n in nodes if n.closure.phase in (NODE_FAILED, NODE_TIMED_OUT)]
         if failed:
-            node = min(failed, key=lambda n: utc(n.closure.created_at) or dt.datetime.max.replace(tzinfo=dt.timezone.utc))
+            node = min(
+                failed, key=lambda n: utc(n.closure.created_at) or dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+            )
             record["failed_node"] = node.id.node_id
             record["failed_task"] = _task_of(cluster, execution, node.id.node_id, workflows)
             if record["error"] is None and node.closure.error is not None:
