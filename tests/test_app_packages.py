@@ -23,7 +23,7 @@ import pytest
 from unionml_codegen import codes
 from unionml_codegen.diagnostics import AppError
 from unionml_codegen.generate import generate
-from unionml_codegen.local_modules import STUB
+from unionml_codegen.read.local_modules import STUB
 
 from .helpers import EXAMPLES, REPO, read_tree, run_cli, run_python
 from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package

@@ -16,7 +16,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.rules.flyte2 import check_flyte2
 from unionml_codegen.options import Options

@@ -172,7 +172,7 @@ def _bindings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 def _package(ctx, param, value: str | None) -> str | None:
     if value is None:
         return None
-    from .analyze import package_problem  # libcst: only when a name is given
+    from .read import package_problem  # libcst: only when a name is given
 
     problem = package_problem(value)
     if problem is not None:

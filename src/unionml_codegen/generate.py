@@ -26,7 +26,7 @@ from .output import (
     write,
 )
 
-# analyze (libcst), validate and render (jinja2, black) are imported when the app is read: an
+# read (libcst), rules and render (jinja2, black) are imported when the app is read: an
 # up-to-date project is recognised without them (output/up_to_date.py)
 
 
@@ -53,12 +53,12 @@ def render_app(
     display_path: str | None = None,
 ) -> Result:
     """Read, validate and render an app; raises `AppError` when it has errors."""
-    from .analyze import package_name, read_app, unscanned
+    from .read import package_name, read_app, unscanned
     from .rules import validate
 
     shown = display_path or str(app_path)
     diagnostics = Diagnostics(shown)
-    with input_files.recording() as notes, unscanned():  # unscanned: the parsed app (analyze.py)
+    with input_files.recording() as notes, unscanned():  # unscanned: the parsed app (read/app.py)
         try:
             source = read_app_source(app_path)
         except InputError as exc:

@@ -238,6 +238,6 @@ class App:
     class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # app classes -> qualified bases
     model_references: dict[str, ModelReference] = field(default_factory=dict)  # by schedule name
     # (dataset or model variable, role) of components left out, with the workflows that call them:
-    # no schedule needs them and they use the unionml objects (analyze.OPTIONAL_ROLES)
+    # no schedule needs them and they use the unionml objects (read/app.py, OPTIONAL_ROLES)
     left_out: frozenset[tuple[str, str]] = frozenset()
     requirement_pins: dict[str, str] = field(default_factory=dict)  # normalized distribution -> pinned line (requirements.py)

@@ -118,7 +118,7 @@ def _target_state(path: str | os.PathLike) -> str:
 
 
 def tree_state(directory: str | os.PathLike) -> str:
-    """The files below a local package directory, as `analyze` lists them to copy them."""
+    """The files below a local package directory, as `read/app.py` lists them to copy them."""
     from pathlib import Path  # only for a project that copies a local package
 
     root = Path(directory)

@@ -14,13 +14,13 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from unionml_codegen import slicing
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import slicing
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
-from unionml_codegen.effects import _DYNAMIC, Effects, quiet_statements
-from unionml_codegen.positions import SourcePositions
-from unionml_codegen.slicing import _touching, nodes
-from unionml_codegen.values import Evaluator
+from unionml_codegen.read.effects import _DYNAMIC, Effects, quiet_statements
+from unionml_codegen.read.positions import SourcePositions
+from unionml_codegen.read.slicing import _touching, nodes
+from unionml_codegen.read.values import Evaluator
 
 from ..helpers import EXAMPLES
 from ..inline_apps import COMPONENTS, HEADER
@@ -293,7 +293,7 @@ def test_the_collector_is_spared_only_while_generating(tmp_path):
     rendered, and hands everything back when generation ends (nested blocks included)."""
     import gc
 
-    from unionml_codegen.analyze import unscanned
+    from unionml_codegen.read import unscanned
     from unionml_codegen.generate import render_app
 
     assert gc.get_freeze_count() == 0

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from unionml_codegen.analyze import read_app
-from unionml_codegen.bindings import free_names
+from unionml_codegen.read import read_app
+from unionml_codegen.read.bindings import free_names
 from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.generate import generate
 

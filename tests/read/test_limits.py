@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import AppError, Diagnostics, Position
 from unionml_codegen.generate import render_app
-from unionml_codegen.walker import MAX_UNROLLED
+from unionml_codegen.read.walker import MAX_UNROLLED
 
 from ..helpers import run_cli
 from ..inline_apps import COMPONENTS, HEADER

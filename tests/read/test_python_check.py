@@ -1,12 +1,12 @@
 """Apps CPython refuses, and apps nested too deeply for libcst, are diagnosed before anything is read
-(python_check.py, called by extract.parse and, for copied local modules, by analyze.read_app)."""
+(cpython.py, called by extract.parse and, for copied local modules, by analyze.read_app)."""
 
 from __future__ import annotations
 
 import pytest
 
-from unionml_codegen import python_check
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import cpython
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import Diagnostics, Position
 from unionml_codegen.generate import generate
 from unionml_codegen.diagnostics import AppError
@@ -109,7 +109,7 @@ def test_deep_but_bounded_nesting_in_a_component_generates(tmp_path, expression)
 
 
 def test_a_recursion_error_past_the_bound_is_still_a_diagnostic(monkeypatch):
-    monkeypatch.setattr(python_check, "MAX_DEPTH", 100_000)  # let libcst meet the deep tree
+    monkeypatch.setattr(cpython, "MAX_DEPTH", 100_000)  # let libcst meet the deep tree
     error = only_error("x = " + "[" * 190 + "1" + "]" * 190 + "\n")
     assert error.message.startswith("this code is nested too deeply for the generator")
     assert error.position.line == 4

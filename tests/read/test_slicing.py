@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import AppError, Diagnostics, Position
 from unionml_codegen.options import Options
 from unionml_codegen.generate import render_app

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from unionml_codegen.analyze import read_app
+from unionml_codegen.read import read_app
 from unionml_codegen.diagnostics import Diagnostic, Diagnostics, Position
 from ..inline_apps import COMPONENTS, HEADER
 from unionml_codegen.spec import App

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import libcst as cst
 
-from ..bindings import qualified_name
+from ..read.bindings import qualified_name
 from ..spec import Expression, Import
 
 INT64 = (-(2**63), 2**63 - 1)

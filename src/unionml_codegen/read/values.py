@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 
 
 @dataclass

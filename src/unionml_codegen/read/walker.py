@@ -14,10 +14,10 @@ from typing import Collection, Iterable, Protocol, Sequence
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 from .bindings import Bindings, free_names
 from .effects import EVERY_NAME, Change, Effects
-from .spec import Import
+from ..spec import Import
 from .values import LIMITS_HINT, PAST_BOUNDS, NotStatic
 
 #: Loop iterations the walker unrolls in one app, in total (nested loops multiply).

@@ -11,10 +11,10 @@ from typing import Any
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 from .bindings import Bindings
-from .diagnostics import Diagnostics, Position
-from .spec import Expression, Schedule
+from ..diagnostics import Diagnostics, Position
+from ..spec import Expression, Schedule
 from .values import NotStatic
 
 _TRAINING_ARGS = {

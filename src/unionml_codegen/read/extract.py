@@ -18,13 +18,13 @@ from typing import Sequence
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 from .bindings import Bindings, free_names, qualified_name
-from .diagnostics import Diagnostics, Position
+from ..diagnostics import Diagnostics, Position
 from .effects import quiet_statements
 from .positions import SourcePositions
-from .python_check import deepest, python_tree
-from .spec import Expression, Function, Import, Parameter, Schedule
+from .cpython import deepest, python_tree
+from ..spec import Expression, Function, Import, Parameter, Schedule
 from .unionml_api import Registration, UnionmlReader, UnionObject
 from .walker import Walker
 
@@ -35,7 +35,7 @@ __all__ = [
 
 @dataclass
 class Extraction:
-    """What the extraction found; `analyze.py` turns it into the frozen `App`."""
+    """What the extraction found; `app.py` turns it into the frozen `App`."""
 
     module: cst.Module
     tree: ast.Module  # CPython's tree of the same source, for cheap searches (slicing.py)
@@ -50,7 +50,7 @@ class Extraction:
 
 def parse(source: str, diagnostics: Diagnostics) -> tuple[cst.Module, ast.Module] | None:
     """The app's libcst module and CPython's tree of it, once CPython accepts it (see
-    `python_check.py`); None after an error."""
+    `cpython.py`); None after an error."""
     tree, problem = python_tree(source, diagnostics.path)
     if problem is not None or tree is None:
         diagnostics.error(*problem)
@@ -82,7 +82,7 @@ def extract(
     imported: dict[str, UnionObject] | None = None,
 ) -> Extraction:
     """`imported`: unionml objects the module imports from the module that defines them, by the name
-    it binds them to (a script that schedules an imported model, analyze.py); its schedule calls on
+    it binds them to (a script that schedules an imported model, imported.py); its schedule calls on
     them are read with its own constants. They are not the module's own `objects`."""
     positions = SourcePositions(module, tree)
     bindings = Bindings(positions, diagnostics)

@@ -25,7 +25,7 @@ from typing import Callable, Collection
 import libcst as cst
 
 from .bindings import Bindings, free_names
-from .cpython_tree import paired
+from .cpython import paired
 
 #: Methods of list, dict and set that do not change the object.
 READ_ONLY_METHODS = frozenset({

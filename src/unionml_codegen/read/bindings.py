@@ -12,10 +12,9 @@ import builtins
 from typing import Any
 
 import libcst as cst
-from . import codes
-from .diagnostics import Diagnostics, Position
+from ..diagnostics import Diagnostics, Position
 from .positions import SourcePositions
-from .spec import Expression, Import
+from ..spec import Expression, Import
 from .values import Evaluator, NotStatic
 
 

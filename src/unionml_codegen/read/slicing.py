@@ -34,11 +34,11 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from . import codes
-from .cpython_tree import paired, spelled
-from .diagnostics import Diagnostics, Position
+from .. import codes
+from .cpython import paired, spelled
+from ..diagnostics import Diagnostics, Position
 from .extract import Extraction, qualified_name
-from .names import literal
+from ..names import literal
 from .reach import reached
 
 
@@ -194,7 +194,7 @@ def slice_module(
             message,
             f"bind '{name}' at the module's top level, on a statement of its own (`{name} = ...`), and use it from there",
         )
-    checked_elsewhere = set(roots).union(*(optional or {}).values())  # analyze reports those (signatures)
+    checked_elsewhere = set(roots).union(*(optional or {}).values())  # app.py reports those (signatures)
     _report_unbound(scopes, where, needed, checked_elsewhere, position, diagnostics)
 
     kept_imports: set[str] = set()
@@ -367,7 +367,7 @@ class _KnownAttributes:
 
 def _touching(extraction: Extraction, attributes: dict[tuple[str, str], Any]) -> list[cst.CSTNode]:
     """The top-level statements that spell an `object.attribute` of `attributes` or `setattr`,
-    found in CPython's tree of the app (cpython_tree.py: a cheap walk)."""
+    found in CPython's tree of the app (cpython.py: a cheap walk)."""
     objects = {spelled(name) for name, _ in attributes}
     names = {spelled(name) for _, name in attributes}
 

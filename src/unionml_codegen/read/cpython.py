@@ -9,19 +9,32 @@ SyntaxError is reported at CPython's line and column.
 libcst and the generator's visitors recurse once or twice per level of the syntax tree; a
 tree nested deeper than `MAX_DEPTH` of those levels would exhaust Python's recursion limit
 (or, far deeper, crash libcst's native parser), so it is refused at its deepest point.
+
+CPython's tree is also kept beside libcst's, for searches cheaper than a libcst visit: walking it
+costs a fraction of a libcst visit (which rebuilds every node it passes), so questions like "which
+statements could touch this name?" are asked of it first, and libcst's analyses run only on the
+statements where the answer may be yes (`paired`). Both trees hold the same top-level statements in
+the same order, except that a libcst line of small statements (`a = 1; b = 2`) is one statement with
+one CPython statement per small statement. CPython's names are NFKC-normalised and libcst's are as
+written, so a search for a libcst name looks for its normalised form (`spelled`).
 """
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import ast
+
+import libcst as cst
+import unicodedata
 import io
 import re
 import sys
 import tokenize
 import warnings
 
-from . import codes
-from .diagnostics import Diagnostics, Position
+from .. import codes
+from ..diagnostics import Diagnostics, Position
 
 #: Levels of libcst's syntax tree the generator reads (about 80 nested brackets or calls, or
 #: 160 operands chained by one operator). Real apps nest about 15-30 levels.
@@ -254,3 +267,16 @@ def _deepest_point(source: str) -> Position:
 
 def _message(message: str) -> str:
     return message if message.startswith("invalid syntax") else f"invalid syntax: {message}"
+
+
+def paired(module: cst.Module, tree: ast.Module) -> Iterator[tuple[cst.CSTNode, list[ast.stmt]]]:
+    """Each top-level libcst statement, with its CPython statements (one per small statement of a line)."""
+    statements = iter(tree.body)
+    for statement in module.body:
+        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        yield statement, [next(statements) for _ in range(count)]
+
+
+def spelled(name: str) -> str:
+    """`name` as CPython's tree spells it."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)

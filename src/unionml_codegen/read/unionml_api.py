@@ -14,10 +14,10 @@ from typing import Any, Iterable
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 from .bindings import Bindings
-from .diagnostics import Position
-from .spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Expression, Function, Schedule, SqlTask
+from ..diagnostics import Position
+from ..spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Expression, Function, Schedule, SqlTask
 from .schedules import read_schedule
 from .sql_tasks import DATASET_FACTORIES, SqlTasks
 

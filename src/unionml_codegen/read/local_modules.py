@@ -30,11 +30,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import codes
-from .diagnostics import Diagnostics, Position
-from .input_files import MARKERS, MAX_APP_BYTES, VCS_METADATA, InputError, inside, project_root, read_file
-from .requirements import requirement_module
-from .input_files import decode_python, note_probe, note_tree
+from .. import codes
+from ..diagnostics import Diagnostics, Position
+from ..input_files import MARKERS, MAX_APP_BYTES, VCS_METADATA, InputError, inside, project_root, read_file
+from ..requirements import requirement_module
+from ..input_files import decode_python, note_probe, note_tree
 
 #: the OUT prefix of modules copied beside components.py, until the package's name is decided
 BESIDE = "\0package/"
@@ -175,7 +175,7 @@ def locate_module(importer: Path, module: str, level: int) -> tuple[Path | None,
 
 
 def read_source(path: Path) -> str:
-    """A module the generator reads as the app (a script's imported model, analyze.py), noted for
+    """A module the generator reads as the app (a script's imported model, imported.py), noted for
     the next run's check as the app is; InputError when it cannot be read."""
     return decode_python(read_file(path, MAX_APP_BYTES, "the module"), "the module")
 
@@ -284,7 +284,7 @@ class _Finder:
         if top is None:
             if not request.relative:
                 if parts[0] == "unionml":
-                    return None  # the components' own use is UMG506 (analyze); a copied module's is below
+                    return None  # the components' own use is UMG506 (app.py); a copied module's is below
                 result.third_party.add(requirement_module(request.module))
             return None
         kind, path, base = top

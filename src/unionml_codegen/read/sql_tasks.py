@@ -22,10 +22,10 @@ from dataclasses import replace
 
 import libcst as cst
 
-from . import codes
+from .. import codes
 from .bindings import Bindings
-from .diagnostics import Position
-from .spec import Function, Parameter, SqlTask
+from ..diagnostics import Position
+from ..spec import Function, Parameter, SqlTask
 from .values import NotStatic
 
 SQL_TASK_CLASSES = frozenset({

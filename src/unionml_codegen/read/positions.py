@@ -22,8 +22,8 @@ from typing import Iterator
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from .cpython_tree import paired
-from .diagnostics import Position
+from .cpython import paired
+from ..diagnostics import Position
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # how libcst's position providers count lines
 
@@ -72,7 +72,7 @@ class _Starts(CodegenState):
 
 class SourcePositions:
     """Start positions of a module's nodes, computed per top-level statement on demand. `tree` is
-    CPython's tree of the same source (cpython_tree.py)."""
+    CPython's tree of the same source (cpython.py)."""
 
     def __init__(self, module: cst.Module, tree: ast.Module) -> None:
         self.module = module

@@ -2,7 +2,7 @@
 
 libcst's scope analysis (slicing.py) costs time in proportion to the code it reads, and most of a
 large app is code no component reaches: other helpers, constants only schedules use. So before
-it runs, this module follows the app's names on CPython's tree (cpython_tree.py), erring on the
+it runs, this module follows the app's names on CPython's tree (cpython.py), erring on the
 side of too much: a statement reaches every statement that may bind a name it spells anywhere
 (a name read in a function body, a word of a string, which libcst may read as an annotation).
 A statement may bind a name it stores, deletes, defines or imports outside a function or class
@@ -20,7 +20,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from .cpython_tree import paired, spelled
+from .cpython import paired, spelled
 
 _WORD = re.compile(r"[^\W\d]\w*")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
