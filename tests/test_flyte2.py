@@ -164,11 +164,12 @@ from flyte._internal.runtime.types_serde import transform_native_to_typed_interf
 from flyteidl2.task import task_definition_pb2
 from google.protobuf.json_format import MessageToDict
 from digits import tasks, triggers
+from digits.trigger_inputs import run_inputs
 
 result = {"runs": {}, "serialized": {}}
 for name, fire in FIRES.items():
     trigger = getattr(triggers, name)
-    inputs = {key: eval(fire) if value is flyte.TriggerTime else value for key, value in trigger.inputs.items()}
+    inputs = run_inputs(trigger, eval(fire))  # as the README and docs/flyte2.md run a trigger locally
     run = flyte.with_runcontext(mode="local", disable_run_cache=True).run(tasks.digits_classifier_train, **inputs)
     model_object, hyperparameters, metrics = run.outputs()
     predictions = flyte.with_runcontext(mode="local").run(
@@ -387,16 +388,17 @@ async def main(package, directory):
     tasks = importlib.import_module(package + ".tasks")
     found = {}
     # every task as `flyte deploy` sends it (the image as the builder would name it)
+    envs = [tasks.env, *tasks.env.depends_on]  # the drivers, and the work environment they deploy with them
     context = SerializationContext(version="check", root_dir=Path(directory),
-                                   image_cache=ImageCache(image_lookup={tasks.env.name: "registry.example/img:1"}))
+                                   image_cache=ImageCache(image_lookup={e.name: "registry.example/img:1" for e in envs}))
     wire = {}
-    for task in tasks.env.tasks.values():
+    for task in [task for env in envs for task in env.tasks.values()]:
         template = translate_task_to_wire(task, context, await convert_upload_default_inputs(task.interface)).task_template
         wire[template.id.name] = {"args": list(template.container.args)[-4:], "image": template.container.image,
                                   "requests": sorted((r.name, r.value) for r in template.container.resources.requests),
                                   "cached": template.metadata.discoverable}
     found["__tasks__"] = wire
-    for task in tasks.env.tasks.values():
+    for task in [task for env in envs for task in env.tasks.values()]:
         interface = transform_native_to_typed_interface(task.native_interface)
         defaults = await convert_upload_default_inputs(task.native_interface)
         types = task.native_interface.get_input_types()
@@ -436,11 +438,18 @@ def test_every_example_trigger_serializes_as_its_flyte1_launch_plan_says(case, e
     triggers = dict(example_triggers[_package(case)])
     tasks = triggers.pop("__tasks__")
     environment = _package(case).replace("_", "-")
+    drivers = {plan["workflow"].split(".")[-1].replace("_at_scheduled_time", "") for plan in manifest["schedules"]}
     for name, task in tasks.items():  # every task translates as `flyte deploy` sends it
-        assert name.startswith(f"{environment}.")
-        assert task["args"] == ["mod", f"{_package(case)}.tasks", "instance", name.split(".", 1)[1]]
+        env_name, function = name.split(".", 1)
+        assert env_name in (environment, f"{environment}-work")
+        assert task["args"] == ["mod", f"{_package(case)}.tasks", "instance", function]
         assert task["image"] == "registry.example/img:1"
-        assert task["requests"] == [[1, "1"], [3, "1Gi"]]  # CPU, MEMORY: unionml's defaults, on the environment
+        if env_name == environment:  # a driver: a quarter of a CPU, the work's memory (CPU, MEMORY)
+            assert task["requests"] == [[1, "250m"], [3, "1Gi"]] and not task["cached"]
+        else:  # the work: unionml's defaults, on its environment
+            assert task["requests"] == [[1, "1"], [3, "1Gi"]]
+            assert function not in drivers
+    assert {f"{environment}.{function}" for function in drivers} <= set(tasks)  # the triggers' tasks are drivers
     trained = [name for name in tasks if name.endswith("_train_task")]
     cached = "cache=True" in (EXAMPLES / case / "app.py").read_text()  # on the trainer, where an example has it
     assert trained and all(tasks[name]["cached"] == cached for name in trained)
@@ -490,7 +499,8 @@ with Flyte2Standin(Path("../blobs")) as standin:
          standalone_mode=False)
 
 async def decode(request):
-    task = {task.name: task for task in tasks.env.tasks.values()}[request.task_id.name]
+    task = {task.name: task for env in (tasks.env, *tasks.env.depends_on) for task in env.tasks.values()}[
+        request.task_id.name]
     types = task.native_interface.get_input_types()
     found = {}
     for trigger in request.triggers:
@@ -508,7 +518,8 @@ for request in standin.tasks.values():
     triggers.update(asyncio.run(decode(request)))
 print(json.dumps({"tasks": sorted([name, version, r.spec.task_template.container.image]
                                   for (name, version), r in standin.tasks.items()),
-                  "env_tasks": sorted(task.name for task in tasks.env.tasks.values()),
+                  "env_tasks": sorted(task.name for env in (tasks.env, *tasks.env.depends_on)
+                                      for task in env.tasks.values()),
                   "image": "registry.example/" + image, "triggers": triggers, "rpcs": sorted(set(standin.calls))}))
 """
 

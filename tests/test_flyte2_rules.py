@@ -137,3 +137,61 @@ def test_trigger_settings_and_task_options_reach_the_sdk(tmp_path):
         "overwrite_cache": True, "max_action_concurrency": 4, "labeled": False, "cron": "0 2 * * *",
         "cache": ["override", "2"], "retries": 3, "reader_cache": "auto",
     }  # fmt: skip
+
+
+UNION_APP = APP.replace("from typing import List, Optional", "from typing import List, Optional, Union").replace(
+    "stamp: str, labeled: bool = True)",
+    "stamp: str, labeled: bool = True, ids: Union[List[int], List[str]] = [1], tags: Optional[List[str]] = None)",
+)
+
+DECODE = """
+import asyncio, json
+import flyte.types
+from flyte._internal.runtime.convert import convert_upload_default_inputs
+from flyte._internal.runtime.trigger_serde import to_task_trigger
+from flyte._internal.runtime.types_serde import transform_native_to_typed_interface
+from rules import tasks
+
+async def main():
+    task = tasks.model_train
+    [trigger] = task.triggers
+    wire = await to_task_trigger(trigger, task.name, transform_native_to_typed_interface(task.native_interface).inputs,
+                                 await convert_upload_default_inputs(task.native_interface))
+    types = task.native_interface.get_input_types()
+    return {l.name: await flyte.types.TypeEngine.to_python_value(l.value, types[l.name])
+            for l in wire.spec.inputs.literals if l.name in ("ids", "tags")}
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+@pytest.mark.parametrize(
+    "given, column, where",
+    [("ids=[]", 79, "the reader's ids is [] (a list)"),
+     ('launchplan_kwargs={"fixed_inputs": {"ids": []}}', 93,
+      "launchplan_kwargs['fixed_inputs']['ids'] is [] (a list)")],
+)  # fmt: skip
+def test_a_union_value_several_members_take_is_an_error_at_the_schedule(tmp_path, given, column, where):
+    result, diagnostics = generate(tmp_path, schedule('"a"', 'expression="@daily"', CRON, given), app=UNION_APP)
+    assert result is None
+    [error] = [d for d in diagnostics if d[0] == "error"]
+    assert error[1:3] == (1, column), error
+    assert error[3].startswith(f"{where}, which more than one member of `Union[List[int], List[str]]` takes "
+                               "(`List[int]`, `List[str]`)"), error  # fmt: skip
+    flyte1, _ = generate(tmp_path, schedule('"a"', 'expression="@daily"', CRON, given), app=UNION_APP, target="flyte1")
+    assert flyte1 is not None  # flytekit writes it (its union transformer picks the first match)
+
+
+def test_union_values_one_member_takes_reach_the_task_as_declared(tmp_path):
+    result, diagnostics = generate(
+        tmp_path, schedule('"a"', 'expression="@daily"', CRON, "ids=[1, 2]", 'tags=["t"]'), app=UNION_APP
+    )
+    assert diagnostics == []
+    triggers = result.files["rules/triggers.py"]
+    assert '"ids": trigger_inputs.Typed(Union[List[int], List[str]], [1, 2])' in triggers
+    assert '"tags": trigger_inputs.Typed(Optional[List[str]], ["t"])' in triggers
+    out = tmp_path / "project"
+    for path, content in result.files.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(content.encode() if isinstance(content, str) else content)
+    assert run_flyte2(DECODE, cwd=out) == {"ids": [1, 2], "tags": ["t"]}

@@ -428,6 +428,9 @@ FLYTE2_TRIGGER_SETTING = _code(
 FLYTE2_TASK_OPTION = _code(
     "UMG804", "flyte2-task-option", "error", "--target flyte2: a task option Flyte 2 tasks cannot carry"
 )
+FLYTE2_TRIGGER_INPUT = _code(
+    "UMG805", "flyte2-trigger-input", "error", "--target flyte2: a schedule's value the flyte SDK cannot convert"
+)
 
 # 9xx: the generator's own failures
 INTERNAL_ERROR = _code("UMG901", "internal-error", "error", "the generator produced code that does not compile (a bug)")

@@ -22,11 +22,12 @@ both share: the names of every task (views.py, one namespace), the app code copi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..names import Imports, Namespace, identifier, literal
 from ..options import RenderOptions
 from ..requirements import distribution, pinned
+from ..rules.flyte_values import read_annotation
 from ..rules.model_sources import model_flavor
 from ..spec import App, Component, Expression, SqlTask
 from .contexts import CodeCopier, ModelContext, code_version, model_context
@@ -38,10 +39,15 @@ from .views import ModelView, Plan, launch_plans, model_views
 #: The flyte SDK the generated project is written for (and the range its requirements allow).
 FLYTE_REQUIREMENT = "flyte>=2.12,<3"
 PYTHON_VERSION = (3, 11)  # the task image's Python, as flyte1's Dockerfile (python:3.11-slim)
-#: unionml's requests and limits for its tasks, as Flyte 2 spells them (on the TaskEnvironment)
+#: unionml's requests and limits for its tasks, as Flyte 2 spells them (on the work tasks' TaskEnvironment)
 RESOURCES = 'Resources(cpu="1", memory="1Gi")'
+#: The drivers' (the tasks named as unionml's workflows): a quarter of a CPU, as they compute nothing but wait
+#: for the work tasks; the work's memory, as each imports the same modules (466 MiB for a Keras app on torch)
+#: and the SDK hands it the data and the model passing between its tasks.
+DRIVER_RESOURCES = 'Resources(cpu="250m", memory="1Gi")'
 SUPPORT_MODULES = {
     "triggers.py": "one `flyte.Trigger` per schedule, named as the schedule",
+    "trigger_inputs.py": "trigger defaults converted with their declared types, and the inputs a fire runs with",
     "dataset_defaults.py": "unionml's default loader, splitter, parser and feature loader",
     "model_files.py": "model files shipped in `models/`, their sha256, and how to load them",
     "model_registry.py": "model versions: the model of a training run, fetched at run time",
@@ -49,9 +55,9 @@ SUPPORT_MODULES = {
 }
 #: Module-level names tasks.py binds itself, claimed before any model's names.
 SUPPORT_NAMES = (
-    "flyte", "env", "Path", "Dict", "NamedTuple", "Optional", "Annotated", "datetime", "logging", "logger",
-    "after_prediction", "components", "dataset_defaults", "model_files", "model_registry", "sqlite_query",
-    "triggers",
+    "flyte", "env", "work_env", "Path", "Dict", "NamedTuple", "Optional", "Annotated", "datetime", "logging",
+    "logger", "after_prediction", "components", "dataset_defaults", "model_files", "model_registry",
+    "sqlite_query", "triggers",
 )  # fmt: skip
 SUPPORT_IMPORTS = {
     "flyte": ("flyte", None), "Path": ("pathlib", "Path"), "Dict": ("typing", "Dict"),
@@ -75,7 +81,11 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         template("components.py.jinja").render(header=header, source=options.source, code=app.components_code)
     )
     files[f"{pkg}/tasks.py"] = formatted_python(_render_tasks(app, models, triggers, header))
-    files[f"{pkg}/triggers.py"] = formatted_python(_render_triggers(triggers, header))
+    files[f"{pkg}/triggers.py"] = formatted_python(_render_triggers(app, triggers, header))
+    if triggers:
+        files[f"{pkg}/trigger_inputs.py"] = formatted_python(
+            template("flyte2/trigger_inputs.py.jinja").render(header=header)
+        )
     if any(m.uses_defaults for m in models):
         files[f"{pkg}/dataset_defaults.py"] = formatted_python(
             template("dataset_defaults.py.jinja").render(header=header)
@@ -104,6 +114,8 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         app=app,
         package=pkg,
         env=models[0].support["env"] if models else "env",
+        work_env=models[0].support["work_env"] if models else "work_env",
+        include_count=len(_bundled_files(app)),
         environment_name=_environment_name(pkg),
         triggers=triggers,
         source=options.source,
@@ -115,8 +127,17 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
 
 
 def _environment_name(package: str) -> str:
-    """The `flyte.TaskEnvironment`'s name; Flyte 2 names each task `ENVIRONMENT.FUNCTION` after it."""
+    """The drivers' `flyte.TaskEnvironment`'s name; Flyte 2 names each task `ENVIRONMENT.FUNCTION` after it
+    (the work tasks' environment adds `-work`)."""
     return identifier(package).replace("_", "-")
+
+
+def _bundled_files(app: App) -> list[str]:
+    """The files (relative to OUT) a deploy must bundle beyond the modules the tasks import: the vendored
+    model files and everything copied with the app's own modules (a helper package's data files, and modules
+    imported only inside a function, which `flyte deploy`'s import following may miss)."""
+    files = {f"{app.package}/{r.vendored}" for r in app.model_references.values() if r.kind == "file"}
+    return sorted(files | set(app.local_files))
 
 
 # triggers
@@ -128,6 +149,9 @@ class _Trigger:
 
     plan: Plan  # the schedule, the task it runs (`workflow`), its time input and its fixed inputs
     variable: str  # in triggers.py
+    #: the inputs whose default is written as `trigger_inputs.Typed(ANNOTATION, value)`, by name: their
+    #: annotations, as the task declares them
+    typed: dict[str, Expression] = field(default_factory=dict)
 
     @property
     def schedule(self):
@@ -150,18 +174,43 @@ class _Trigger:
 
 
 def _triggers(app: App, models: list[ModelView]) -> list[_Trigger]:
-    space = Namespace(TRIGGERS_IMPORTS)
     plans = launch_plans(app, models)  # with native_time, every plan's kickoff input is the reader's time argument
-    return [_Trigger(plan, space.claim(identifier(plan.schedule.name))) for plan in plans]
+    typed = [_typed_inputs(app, plan) for plan in plans]
+    names = {name for annotations in typed for code in annotations.values() for name in code.names}
+    space = Namespace(TRIGGERS_IMPORTS | {"trigger_inputs"} | names)  # the annotations' names stay theirs
+    return [_Trigger(plan, space.claim(identifier(plan.schedule.name)), t) for plan, t in zip(plans, typed)]
+
+
+#: Declared kinds (flyte_values.FlyteType) whose values the SDK converts differently by their own Python type:
+#: a list is pickled, a typed dict not converted, a union member not wrapped as the union, an app type unknown.
+DECLARED_KINDS = frozenset({"list", "map", "union", "unknown"})
+
+
+def _typed_inputs(app: App, plan: Plan) -> dict[str, Expression]:
+    """The fixed inputs of a trigger that must be converted with the type their task declares (`Typed`), with
+    those annotations: the reader's parameters and the trainer's keyword arguments, as the task copies them."""
+    model = app.models[plan.schedule.model]
+    parameters = list(app.datasets[model.dataset].components["reader"].function.parameters)
+    if plan.schedule.kind == "training":
+        parameters += list(model.components["trainer"].function.keyword_only)
+    annotations = {p.name: p.annotation for p in parameters if p.annotation is not None}
+    return {
+        name: annotations[name]
+        for name in plan.fixed_inputs
+        if name in annotations and read_annotation(annotations[name], app.imports).kind in DECLARED_KINDS
+    }
 
 
 def _minutes(schedule) -> int:
     return int(schedule.fixed_rate.total_seconds()) // 60  # whole minutes, 1 or more: rules/schedules.py
 
 
-def _render_triggers(triggers: list[_Trigger], header: str) -> str:
-    imports = Imports()
+def _render_triggers(app: App, triggers: list[_Trigger], header: str) -> str:
+    imports = Imports(local=app.package)
     imports.add_import("flyte")
+    copy = _Flyte2Copier(app, imports, {})
+    if any(trigger.typed for trigger in triggers):
+        imports.add_from(app.package, "trigger_inputs")
     rendered = []
     for trigger in triggers:
         s = trigger.schedule
@@ -170,7 +219,13 @@ def _render_triggers(triggers: list[_Trigger], header: str) -> str:
         else:
             automation = f"flyte.FixedRate({_minutes(s)})"
         inputs = [f"{literal(trigger.time_input)}: flyte.TriggerTime"] if trigger.time_input else []
-        inputs += [f"{literal(k)}: {literal(v, imports)}" for k, v in trigger.plan.fixed_inputs.items()]
+        for key, value in trigger.plan.fixed_inputs.items():
+            if key in trigger.typed:
+                inputs.append(
+                    f"{literal(key)}: trigger_inputs.Typed({copy(trigger.typed[key])}, {literal(value, imports)})"
+                )
+            else:
+                inputs.append(f"{literal(key)}: {literal(value, imports)}")
         options = _trigger_options(s.launchplan_kwargs)
         rendered.append(
             {
@@ -292,8 +347,11 @@ def _render_tasks(app: App, models: list[ModelView], triggers: list[_Trigger], h
         callbacks=callbacks,
         n=n,
         environment=literal(_environment_name(pkg)),
+        work_environment=literal(_environment_name(pkg) + "-work"),
         python_version=literal(PYTHON_VERSION),
         resources=f"{n['flyte']}.{RESOURCES}",
+        driver_resources=f"{n['flyte']}.{DRIVER_RESOURCES}",
+        include=literal(tuple(_bundled_files(app))) if _bundled_files(app) else None,
         triggers={task: f"({', '.join(names)},)" for task, names in on_task.items()},
     )
 

@@ -9,6 +9,10 @@ read from the SDK's source (flyte 2.12):
 - `launchplan_kwargs`: a `flyte.Trigger` carries `labels`, `annotations`, `overwrite_cache` and
   `max_action_concurrency` (unionml's `max_parallelism`, which Flyte 2 takes as 0 or at least 2);
   the other launch plan settings have no trigger field;
+- a trigger's default is converted with the type its task declares (render/flyte2.py writes it as
+  `trigger_inputs.Typed`), by the SDK's union transformer where the type is a union: a value that more
+  than one member takes, when its own type is none of them (`[]` for `Union[List[int], List[str]]`),
+  the SDK refuses as ambiguous, so the generator refuses it at the schedule;
 - a reader that is a flytekit SQL task object cannot run under Flyte 2: the target runs a
   SQLite3Task's query itself (render/flyte2.py), so it needs the query, the database's uri and
   `compressed` as constants, pandas' DataFrame as the output, and no other task options; a
@@ -17,9 +21,13 @@ read from the SDK's source (flyte 2.12):
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import codes
 from ..diagnostics import Diagnostics
-from ..spec import App, Component, SqlTask
+from ..spec import App, Component, Schedule, SqlTask
+from .flyte_values import _PYTHON_TYPES, UNKNOWN, FlyteType, check, show
+from .inputs import _input_types
 
 #: flytekit `@task` options the flyte2 target carries over, and what each becomes.
 TASK_OPTIONS = ("cache", "cache_version", "cache_serialize", "cache_ignore_input_vars", "retries", "timeout",
@@ -47,6 +55,7 @@ def check_flyte2(app: App, diagnostics: Diagnostics) -> None:
                 "the flyte2 target carries labels, annotations, overwrite_cache, max_parallelism (as "
                 "max_action_concurrency) and fixed_inputs; drop the others or generate with --target flyte1",
             )
+        _trigger_values(app, schedule, diagnostics)
         if kwargs.get("max_parallelism") == 1:
             diagnostics.error(
                 codes.FLYTE2_TRIGGER_SETTING,
@@ -132,3 +141,78 @@ def _sql_task(task: SqlTask, diagnostics: Diagnostics) -> None:
             "not carry",
             f"drop it, {otherwise}",
         )
+
+
+def _trigger_values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> None:
+    """The schedule's values the flyte SDK would refuse when `flyte deploy` converts the trigger's defaults."""
+    if schedule.model not in app.models:
+        return
+    types = _input_types(app, schedule)
+    given = [(name, value, f"the reader's {name}", schedule.at(name)) for name, value in schedule.reader_kwargs.items()]
+    given += [(name, value, f"trainer_kwargs[{name!r}]", schedule.at("trainer_kwargs"))
+              for name, value in schedule.trainer_kwargs.items()]  # fmt: skip
+    fixed = schedule.launchplan_kwargs.get("fixed_inputs")
+    if isinstance(fixed, dict):
+        given += [(name, value, f"launchplan_kwargs['fixed_inputs'][{name!r}]", schedule.at("launchplan_kwargs"))
+                  for name, value in fixed.items()]  # fmt: skip
+    for name, value, where, at in given:
+        found = _ambiguous(value, types.get(name, UNKNOWN), "")
+        if found is None:
+            continue
+        path, union, members = found
+        diagnostics.error(
+            codes.FLYTE2_TRIGGER_INPUT,
+            at,
+            f"{where}{path} is {_shown(_at(value, path) if path else value)}, which more than one member of "
+            f"`{union.text}` takes ({', '.join(f'`{m.text}`' for m in members)}); the flyte SDK refuses such a "
+            "union value as ambiguous when it converts the trigger",
+            "type the input with one of them, or give a value only one of them takes (or generate with "
+            "--target flyte1)",
+        )
+
+
+def _ambiguous(value: Any, ftype: FlyteType, path: str) -> tuple[str, FlyteType, list[FlyteType]] | None:
+    """Where in `value` a union of `ftype` gets a value that several members take, as the flyte SDK's union
+    transformer tries them: a member of the value's own type wins outright; otherwise every member that
+    converts the value is a match, and more than one is refused (flyte 2.12, types/_type_engine.py)."""
+    if ftype.kind == "list" and isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _ambiguous(item, ftype.args[0], f"{path}[{index}]")
+            if found:
+                return found
+    elif ftype.kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            found = _ambiguous(item, ftype.args[1], f"{path}[{key!r}]")
+            if found:
+                return found
+    elif ftype.kind == "union":
+        own = [m for m in ftype.args if _own_type(value, m)]
+        members = own[:1] or [m for m in ftype.args if check(value, m, "")[1] is None]
+        if len(members) > 1:
+            return path, ftype, members
+        if members:
+            return _ambiguous(value, members[0], path)
+    return None
+
+
+def _own_type(value: Any, member: FlyteType) -> bool:
+    """Whether `member` is the value's own Python type, which the SDK's union transformer picks first."""
+    if member.kind == "none":
+        return value is None
+    if member.kind == "struct":
+        return type(value) is dict and member.text == "dict"
+    return member.kind in _PYTHON_TYPES and type(value) is _PYTHON_TYPES[member.kind]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{text} ({show(value)})" if len(text) <= 40 and isinstance(value, (list, dict)) else show(value)
+
+
+def _at(value: Any, path: str) -> Any:
+    """The part of `value` at `path` (as `_ambiguous` spells it: `[0]`, `['key']`)."""
+    import ast
+
+    for step in path.removeprefix("[").removesuffix("]").split("]["):
+        value = value[ast.literal_eval(step)]
+    return value

@@ -2,8 +2,10 @@
 """One trigger per schedule, named as the schedule; tasks.py attaches each to the task its schedule runs.
 
 The reader's time argument is bound to `flyte.TriggerTime`, which Flyte 2 fills with each fire's
-scheduled time, for cron and fixed-rate triggers alike; every other input is fixed here, so each run
-uses exactly the hyperparameters, data options and model the app gave. Cron triggers run in UTC.
+scheduled time, for cron and fixed-rate triggers alike; every other input is given here, so each fire
+uses exactly the hyperparameters, data options and model the app gave (a run started by hand may
+override them). A `trigger_inputs.Typed` default is converted as the type its task declares. Cron
+triggers run in UTC.
 """
 
 import flyte
