@@ -189,15 +189,15 @@ class RemoteRunner:
                                  outputs={**outputs, "status": STARTED})  # fmt: skip
         except Exception as exc:
             if rpc_code(exc) != "ALREADY_EXISTS":
-                return self._failed(kickoff, name, admin_error(cluster, exc).message)
-            refusal = admin_error(cluster, exc).message
+                return self._failed(kickoff, name, str(admin_error(cluster, exc)))
+            refusal = str(admin_error(cluster, exc))
         try:  # ALREADY_EXISTS: the kickoff's execution is there, or flyteadmin refused for another reason
             existing = cluster.client.get_execution(WorkflowExecutionIdentifier(cluster.project, cluster.domain, name))
         except Exception as exc:
             if rpc_code(exc) == "NOT_FOUND":
                 return self._failed(kickoff, name, refusal)  # e.g. "concurrency limit reached"
             return self._failed(kickoff, name, f"{refusal}; and reading execution {name} back failed: "
-                                               f"{admin_error(cluster, exc).message}")  # fmt: skip
+                                               f"{admin_error(cluster, exc)}")  # fmt: skip
         theirs = existing.spec.launch_plan
         if (theirs.name, theirs.version) != (plan_id.name, plan_id.version):
             return self._failed(kickoff, name, f"execution {name} exists but runs {theirs.name} version "
@@ -221,7 +221,7 @@ class RemoteRunner:
             existing = cluster.client.get_execution(WorkflowExecutionIdentifier(cluster.project, cluster.domain, name))
         except Exception as exc:
             if rpc_code(exc) != "NOT_FOUND":
-                reading = admin_error(cluster, exc).message
+                reading = admin_error(cluster, exc)
                 return self._failed(kickoff, name, f"reading execution {name} failed: {reading}")
             self._inputs(kickoff)  # the kickoff converts to the plan's input, as a real run needs
             return RemoteOutcome(self.schedule.name, kickoff, ok=True, execution=name,
