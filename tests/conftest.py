@@ -22,7 +22,7 @@ os.environ["UNIONML_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="unionml-codeg
 #: is the inner loop; CI runs everything.
 SLOW_MODULES = {
     "test_app_packages", "test_cache_option", "test_check_fuzz", "test_cluster_commands", "test_cluster_faults",
-    "test_docs_site", "test_examples", "test_fixed_kickoff", "test_flyte2", "test_flyte2_triggers", "test_flyteadmin_standin", "test_fuzz",
+    "test_docs_site", "test_examples", "test_fault_sweep", "test_fixed_kickoff", "test_flyte2", "test_flyte2_runtime_faults", "test_flyte2_triggers", "test_flyteadmin_standin", "test_fuzz",
     "test_imported_model", "test_keras", "test_kill", "test_matches_unionml", "test_operate_run", "test_precommit", "test_predictions",
     "test_pytorch", "test_real_apps", "test_run_output", "test_runtime_faults", "test_seed_guide", "test_sql_datasets",
     "test_training_only", "test_trust",

@@ -4,9 +4,33 @@
 A model version is the name of a run of this model's training task; "latest" is the newest run of
 it that succeeded (of the task version `app_version` when given), as in unionml. The run is looked
 up in the project and domain this task runs in.
+
+Each call to the control plane has a deadline and is retried with backoff while it answers a code
+that passes (restarting, overloaded, slow: `call_control_plane`); what outlasts the retries is
+ModelVersionUnavailable. A version that does not exist fails at once.
 """
 
-from typing import Any
+import logging
+import os
+import random
+import threading
+import time
+from typing import Any, Callable, Optional, TypeVar
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE = (
+    "UNAVAILABLE",
+    "DEADLINE_EXCEEDED",
+    "RESOURCE_EXHAUSTED",
+    "ABORTED",
+    "INTERNAL",
+)
+
+
+class ModelVersionUnavailable(RuntimeError):
+    """The control plane did not answer the lookup of a model version (unreachable, overloaded, too slow)."""
 
 
 def find_training_run(model_version: str, app_version: str, task: str) -> Any:
@@ -14,18 +38,29 @@ def find_training_run(model_version: str, app_version: str, task: str) -> Any:
     from flyte.remote import Run
 
     if model_version == "latest":
-        for run in Run.listall(
-            in_phase=("succeeded",), task_name=task, task_version=app_version or None, sort_by=("created_at", "desc"),
-            limit=1,
-        ):  # fmt: skip
-            return run
-        raise LookupError(
-            f"no successful run of {task}"
-            + (f" version {app_version}" if app_version else "")
-        )
+
+        def newest() -> Any:
+            runs = Run.listall(
+                in_phase=("succeeded",), task_name=task, task_version=app_version or None,
+                sort_by=("created_at", "desc"), limit=1,
+            )  # fmt: skip
+            return next(iter(runs), None)
+
+        run = call_control_plane(newest, f"listing the runs of {task}")
+        if run is None:
+            raise LookupError(
+                f"no successful run of {task}"
+                + (f" version {app_version}" if app_version else "")
+            )
+        return run
     try:
-        run = Run.get(name=model_version)
+        run = call_control_plane(
+            lambda: Run.get(name=model_version), f"reading run {model_version}"
+        )
     except Exception as error:
+        if rpc_code(error) in RETRYABLE:
+            raise ModelVersionUnavailable(f"cannot reach the control plane to read model version {model_version!r} "
+                                          f"({rpc_code(error)}: {error}; {attempts(error)})") from None  # fmt: skip
         raise LookupError(
             f"model version {model_version!r}: no run of that name ({error})"
         ) from error
@@ -48,5 +83,98 @@ def fetch_model_object(
     Fetched by name: a remote run's `outputs()` follow its task interface, whose outputs the SDK
     sorts by name, so the first of them is `hyperparameters`, not `model_object`.
     """
-    run = find_training_run(model_version, app_version, task)
-    return run.typed_outputs({"model_object": model_type})["model_object"]
+    try:
+        run = find_training_run(model_version, app_version, task)
+        return call_control_plane(lambda: run.typed_outputs({"model_object": model_type})["model_object"],
+                                  f"reading the outputs of run {run.name}")  # fmt: skip
+    except (LookupError, ModelVersionUnavailable):
+        raise
+    except Exception as error:
+        if rpc_code(error) not in RETRYABLE:
+            raise
+        raise ModelVersionUnavailable(f"cannot reach the control plane to read model version {model_version!r} "
+                                      f"({rpc_code(error)}: {error}; {attempts(error)})") from None  # fmt: skip
+
+
+def call_control_plane(call: Callable[[], T], what: str) -> T:
+    """`call()`, a read from the control plane, with a deadline on each attempt and retries with exponential
+    backoff while it answers UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED or INTERNAL; any other
+    answer is raised at once. The environment sets them, as for the flyte1 target: UNIONML_FLYTEADMIN_TIMEOUT
+    (30 s an attempt), UNIONML_FLYTEADMIN_RETRIES (6 more attempts), UNIONML_FLYTEADMIN_BACKOFF (1 s, doubling
+    up to 30 s, with jitter), UNIONML_FLYTEADMIN_DEADLINE (no attempt starts later than 120 s after the first).
+    """
+    timeout = _setting("UNIONML_FLYTEADMIN_TIMEOUT", 30.0)
+    retries = int(_setting("UNIONML_FLYTEADMIN_RETRIES", 6))
+    pause = _setting("UNIONML_FLYTEADMIN_BACKOFF", 1.0)
+    give_up = time.monotonic() + _setting("UNIONML_FLYTEADMIN_DEADLINE", 120.0)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _within(timeout, call)
+        except Exception as error:
+            code = rpc_code(error)
+            if (
+                code not in RETRYABLE
+                or attempt > retries
+                or time.monotonic() + pause > give_up
+            ):
+                error.control_plane_attempts = attempt
+                raise
+            logger.warning("the control plane answered %s to %s (attempt %d); retrying in %.1f s", code, what,
+                           attempt, pause)  # fmt: skip
+            time.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, 30.0)
+
+
+class CallTimedOut(TimeoutError):
+    """The control plane did not answer one attempt of a call within its deadline."""
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """`call()` in a worker thread, waited for at most `seconds`."""
+    outcome = {}
+
+    def attempt():
+        try:
+            outcome["value"] = call()
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise CallTimedOut(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _setting(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    try:
+        return max(float(text), 0.0) if text else default
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %g", name, text, default)
+        return default
+
+
+def rpc_code(error: Optional[BaseException]) -> Optional[str]:
+    """The Connect status code of a failed call (the SDK may wrap the Connect error in its own), or None."""
+    from connectrpc.errors import ConnectError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, CallTimedOut):
+            return "DEADLINE_EXCEEDED"
+        if isinstance(error, ConnectError):
+            return error.code.name
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def attempts(error: BaseException) -> str:
+    made = getattr(error, "control_plane_attempts", 1)
+    return f"{made} attempt{'s' if made != 1 else ''}"
