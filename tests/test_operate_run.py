@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from .helpers import EXAMPLES, run_cli, run_python
+from .conftest import EXAMPLES, run_cli, run_python
 
 NO_CACHE = {"FLYTE_LOCAL_CACHE_ENABLED": "false"}
 HYPERPARAMETERS = {"C": 0.1, "max_iter": 1000}  # cron_daily_training's; the workflow's default is {}
@@ -176,17 +176,19 @@ def test_a_failing_kickoff_is_reported_readably_and_stops_the_backfill(tmp_path,
 
 
 def test_usage_errors_exit_2_before_anything_runs(workspace):
-    for args, message in [
-        (("run", "flyte", "nope"), "has no schedule 'nope'; its schedules: cron_daily_training,"),
-        (
-            ("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29", "--to", "2026-11-28"),
-            "before it starts",
-        ),
-        (("run", "flyte", "cron_daily_training", "--at", "tomorrow"), "'tomorrow' is not an ISO 8601 time"),
-    ]:
+    for args, message, code in [
+        (("run", "flyte", "nope"), "has no schedule 'nope' [UMG753]\n  hint: its schedules: cron_daily_training,",
+         "UMG753"),
+        (("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29", "--to", "2026-11-28"),
+         "before it starts", "UMG799"),
+        (("run", "flyte", "cron_daily_training", "--at", "tomorrow"), "'tomorrow' is not an ISO 8601 time", "UMG764"),
+    ]:  # fmt: skip
         result = run_cli(*args, cwd=workspace)
         assert result.returncode == 2, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[0].startswith("error: ") and result.stderr.splitlines()[0].endswith(
+            f" [{code}]"
+        ), result.stderr
     empty = run_cli("backfill", "flyte", "cron_daily_training", "--from", "2026-11-29T01:00", "--to", "2026-11-29T02:00",
                     cwd=workspace)  # fmt: skip
     assert empty.returncode == 0 and "no kickoff of cron_daily_training" in empty.stderr
