@@ -63,11 +63,11 @@ def main() -> None:
         unionml("list-model-versions")
         unionml("fetch-model", newer, "-o", "model-2026-11-30.joblib")
         unionml("fetch-predictions", daily)
-        unionml("deactivate-schedules")
+        unionml("deactivate-schedules", "--all", "--yes")
         unionml("activate-schedules", "weekly_retraining")
         unionml("activate-schedules", "weekly_retraining", "nightly_retraining")
         unionml("deploy", "--version", "v2", "--no-schedule")
-        unionml("activate-schedules")
+        unionml("activate-schedules", "--all", "--yes")
         app = example / "app.py"  # the hourly schedule leaves the app
         text = app.read_text()
         start = text.index('model.schedule_prediction(\n    "hourly_predictions_with_latest_model"')
@@ -79,6 +79,8 @@ def main() -> None:
         unionml("prune-schedules")
         unionml("backfill", "weekly_retraining", "--remote", "--from", "2026-11-01", "--to", "2026-11-16T23:00:00Z")
         unionml("list-scheduled-training-runs", "weekly_retraining", "--limit", "4")
+        unionml("backfill", "weekly_retraining", "--remote", "--dry-run", "--from", "2026-11-23", "--to", "2026-12-08")
+        unionml("schedules", "--remote")
 
 
 if __name__ == "__main__":
