@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -29,10 +32,32 @@ SLOW_MODULES = {
 }  # fmt: skip
 
 
+#: What starts an interpreter, a registry or a stand-in: a test that calls one of these, itself or through a
+#: fixture it uses, is in the `slow` lane too, whatever its module.
+STARTS_A_PROCESS = re.compile(r"\b(run_cli|run_python|subprocess\.|Popen|FlyteAdminStandin|Flyte2Standin|package)\(")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or _starts_a_process(item):
             item.add_marker(pytest.mark.slow)
+
+
+def _starts_a_process(item) -> bool:
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        for definition in (info.name2fixturedefs.get(name, ()) if info else ()):
+            functions.append(definition.func)
+    return any(_source_starts_a_process(function) for function in functions if function is not None)
+
+
+@functools.lru_cache(maxsize=None)
+def _source_starts_a_process(function) -> bool:
+    try:
+        return STARTS_A_PROCESS.search(inspect.getsource(function)) is not None
+    except (OSError, TypeError):
+        return False
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from .conftest import EXAMPLES, run_cli, run_python
+from .helpers import EXAMPLES, run_cli, run_python
 from .support.flyte_package import literal_to_python
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
@@ -444,7 +444,7 @@ def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
     import select
     import subprocess
 
-    from .conftest import UNIONML
+    from .helpers import UNIONML
 
     primary, secondary = pty.openpty()
     process = subprocess.Popen([*UNIONML, *args], stdin=secondary, stdout=secondary, stderr=secondary,

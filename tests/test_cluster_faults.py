@@ -19,7 +19,7 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .conftest import EXAMPLES, UNIONML, run_cli
+from .helpers import EXAMPLES, UNIONML, run_cli
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"

@@ -22,7 +22,7 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .conftest import EXAMPLES, run_cli
+from .helpers import EXAMPLES, run_cli
 from .support.flyte_package import literal_to_python
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package
 

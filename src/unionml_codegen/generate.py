@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__, codes, input_files
 from .diagnostics import AppError, Diagnostics, Position
-from .input_files import MAX_APP_BYTES, InputError, decode_python, read_file
+from .input_files import MAX_APP_BYTES, AppPaths, InputError, decode_python, read_file, relative_to
 from .options import DEFAULT_TARGET, Options, RenderOptions
 from .output import cache as caching, up_to_date
 from .output.cache import Cache
@@ -51,12 +51,16 @@ def render_app(
     out_dir: Path,
     options: Options = Options(),
     display_path: str | None = None,
+    *,
+    paths: AppPaths | None = None,
 ) -> Result:
-    """Read, validate and render an app; raises `AppError` when it has errors."""
+    """Read, validate and render an app; raises `AppError` when it has errors. `paths`: the app's paths as
+    `generate` resolved them (else resolved here)."""
     from .read import package_name, read_app, unscanned
     from .rules import validate
 
-    shown = display_path or str(app_path)
+    paths = paths or AppPaths.of(app_path, out_dir, display_path)
+    app_path, out_dir, shown = paths.app, paths.out, paths.shown
     diagnostics = Diagnostics(shown)
     with input_files.recording() as notes, unscanned():  # unscanned: the parsed app (read/app.py)
         try:
@@ -70,7 +74,7 @@ def render_app(
         app = read_app(
             source,
             shown,
-            app_path.parent,
+            paths.directory,
             package,
             diagnostics,
             derived_package=derived,
@@ -80,12 +84,12 @@ def render_app(
         if app is not None and not diagnostics.errors:
             options = _without_stale_bindings(app, options, diagnostics)
             bindings = {name: Path(path) for name, path in options.models.items()}
-            app = validate(app, diagnostics, bindings, app_path.parent, target=options.target)
+            app = validate(app, diagnostics, bindings, paths.directory, target=options.target)
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
     package = app.package  # a derived name moves out of the way of the app's own modules
 
-    relative = _relative(app_path, out_dir)
+    relative = paths.relative
     if not _utf8(relative):
         diagnostics.error(
             codes.APP_PATH_NOT_UTF8,
@@ -140,14 +144,13 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def _setting(app_path: Path, out_dir: Path, options: Options) -> dict[str, object]:
+def _setting(paths: AppPaths, options: Options) -> dict[str, object]:
     """What the output depends on besides the files read: the options, and the app's path and name
     (a generic `app.py` names the package after its directory)."""
-    real = Path(os.path.realpath(app_path))
-    models = {name: _relative(Path(path), out_dir) for name, path in sorted(options.models.items())}
+    models = {name: relative_to(Path(path), paths.out) for name, path in sorted(options.models.items())}
     setting: dict[str, object] = {
-        "app": _relative(app_path, out_dir),
-        "app_name": [real.parent.name, real.name],
+        "app": paths.relative,
+        "app_name": [paths.real_directory.name, Path(os.path.realpath(paths.app)).name],
         "image": options.image,
         "package": options.package,
         "models": models,
@@ -163,17 +166,18 @@ def _target_option(options: Options) -> dict[str, str]:
     return {} if options.target == DEFAULT_TARGET else {"target": options.target}
 
 
-def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Result | None:
+def cached(cache: Cache, paths: AppPaths, options: Options) -> Result | None:
     """An up-to-date result without parsing the app, when this machine's cache entry vouches for
     OUT: the same inputs, byte for byte, and every generated file on disk as rendered (output/cache.py).
     None (render and compare) for anything else."""
-    setting = _setting(app_path, out_dir, options)
-    entry = caching.load(cache, caching.entry_key(app_path, out_dir, setting))
-    if entry is None or not up_to_date.up_to_date(entry, setting, app_path.parent):
+    out_dir = paths.out
+    setting = _setting(paths, options)
+    entry = caching.load(cache, caching.entry_key(paths.app, out_dir, setting))
+    if entry is None or not up_to_date.up_to_date(entry, setting, paths):
         return None
     if not unchanged(out_dir, entry["files"]) or foreign_modules(out_dir, entry["files"]) or leftover_runs(out_dir):
         return None
-    shown = str(app_path)
+    shown = paths.shown
     warnings = up_to_date.replayed_warnings(entry["warnings"], shown)
     if warnings is None:
         return None
@@ -181,35 +185,35 @@ def cached(cache: Cache, app_path: Path, out_dir: Path, options: Options) -> Res
     source = None
     if warnings:  # the app's text, to show the lines they point at
         try:
-            source = read_app_source(app_path)
+            source = read_app_source(paths.app)
         except InputError:
             return None
     return Result({}, diagnostics, reused=True, source=source, notes=entry["sources"], hashes=entry["files"])
 
 
-def remember(cache: Cache, app_path: Path, out_dir: Path, options: Options, result: Result) -> None:
+def remember(cache: Cache, paths: AppPaths, options: Options, result: Result) -> None:
     """Record in this machine's cache that OUT now holds exactly what `result` rendered."""
-    caching.note_written(cache, out_dir, {path: digest(content) for path, content in sorted(result.files.items())})
+    caching.note_written(cache, paths.out, {path: digest(content) for path, content in sorted(result.files.items())})
     if not cache.enabled or any(state == input_files.UNSTABLE for state in result.notes.values()):
         return
-    setting = _setting(app_path, out_dir, options)
+    setting = _setting(paths, options)
     states = dict(sorted(result.notes.items()))
     entry = {
         "sources": states,
-        "sources_sha256": up_to_date.sources_key(states, setting, app_path.parent),
+        "sources_sha256": up_to_date.sources_key(states, setting, paths.directory, paths.root),
         "files": {path: digest(content) for path, content in sorted(result.files.items())},
         "warnings": up_to_date.recorded_warnings(result.diagnostics),
     }
-    caching.store(cache, caching.entry_key(app_path, out_dir, setting), entry)
+    caching.store(cache, caching.entry_key(paths.app, paths.out, setting), entry)
 
 
-def check_output(app_path: Path, out_dir: Path) -> None:
+def check_output(paths: AppPaths) -> None:
     """Refuse an output directory that is far more than a project's: the file system's root, the home
     directory, or a directory that holds the app (its own directory, the repository root, any
     ancestor). The generator reads and writes only the files it owns there, but a mistake such as
     `output = "/"` must not reach that far."""
+    out_dir, app_dir = paths.out, paths.real_directory
     real = Path(os.path.realpath(out_dir))
-    app_dir = Path(os.path.realpath(app_path)).parent
     if real == real.parent:
         what = "the root of the file system"
     elif real == Path(os.path.realpath(os.path.expanduser("~"))):
@@ -240,21 +244,13 @@ def provenance(
     content = hashlib.sha256()
     for path, data in sorted(files.items()):
         content.update(f"{path}\0{digest(data)}\n".encode())
-    models = {name: _relative(Path(path), out_dir) for name, path in sorted(options.models.items())}
+    models = {name: relative_to(Path(path), out_dir) for name, path in sorted(options.models.items())}
     return {
         "app": app,
         "content_sha256": content.hexdigest(),
         "generator": f"unionml-codegen {__version__}",
         "options": {"image": options.image, "package": package, "models": models, **_target_option(options)},
     }
-
-
-def _relative(path: Path, out_dir: Path) -> str:
-    """`path` relative to the output directory, with forward slashes."""
-    try:
-        return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
-    except ValueError:  # another drive (Windows): there is no relative path
-        return path.resolve().as_posix()
 
 
 def generate(
@@ -272,26 +268,27 @@ def generate(
     `cache` is where this machine records what it rendered (output/cache.py; default: the user's cache
     directory); only an entry there can spare the render. A cache inside the app's project is
     never used."""
-    app_path, out_dir = Path(app_path), Path(out_dir)
-    check_output(app_path, out_dir)
-    cache = caching.usable_for(cache or caching.configured(), app_path.parent, out_dir.parent, Path.cwd())
+    paths = AppPaths.of(app_path, out_dir)  # resolved once, handed to every stage below
+    out_dir = paths.out
+    check_output(paths)
+    cache = caching.usable_for(cache or caching.configured(), paths.directory, out_dir.parent, Path.cwd())
     if not (check or diff):
         recover(out_dir, runs=cache)  # undo what a run of ours killed while writing left, before reading OUT
-    result = None if (force or cache is None or not cache.enabled) else cached(cache, app_path, out_dir, options)
+    result = None if (force or cache is None or not cache.enabled) else cached(cache, paths, options)
     if result is not None:
         if check or diff:
             result.drift = Drift()
         else:
             result.changes = Drift()
         return result
-    result = render_app(app_path, out_dir, options)
+    result = render_app(paths.app, out_dir, options, paths=paths)
     if check or diff:
         result.drift = compare(result.files, out_dir, diff=diff)
         if result.drift.clean and cache is not None:
-            remember(cache, app_path, out_dir, options, result)
+            remember(cache, paths, options, result)
     else:
         written = caching.last_written(cache, out_dir)
         result.changes = write(result.files, out_dir, force=force, runs=cache, written=written)
         if cache is not None:
-            remember(cache, app_path, out_dir, options, result)
+            remember(cache, paths, options, result)
     return result

@@ -26,6 +26,7 @@ import hashlib
 import os
 import stat
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -110,6 +111,40 @@ def current_states(recorded: dict[str, str]) -> dict[str, str]:
     return {
         path: tree_state(path) if state.startswith("tree:") else file_state(path) for path, state in recorded.items()
     }
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The app's paths, resolved once per run and handed down to every stage that needs them."""
+
+    app: Path  # the app, as given
+    out: Path  # the output directory, as given
+    shown: str  # the app's path in messages
+    directory: Path  # the app's directory (the import root starts there)
+    real_directory: Path  # the same, links resolved
+    root: Path  # the project the app belongs to (project_root), links resolved
+    relative: str  # the app's path relative to OUT, with forward slashes (the manifest and the headers name it)
+
+    @classmethod
+    def of(cls, app: Path | str, out: Path | str, shown: str | None = None) -> AppPaths:
+        app, out = Path(app), Path(out)
+        return cls(
+            app=app,
+            out=out,
+            shown=shown or str(app),
+            directory=app.parent,
+            real_directory=Path(os.path.realpath(app)).parent,
+            root=project_root(app.parent),
+            relative=relative_to(app, out),
+        )
+
+
+def relative_to(path: Path, out_dir: Path) -> str:
+    """`path` relative to the output directory, with forward slashes."""
+    try:
+        return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows): there is no relative path
+        return path.resolve().as_posix()
 
 
 class InputError(Exception):

@@ -234,7 +234,7 @@ def test_a_file_read_twice_with_different_contents_is_never_recorded_as_up_to_da
         input_files.note_read("x.py", b"two")
     assert list(notes.values()) == [input_files.UNSTABLE]
     entry = {"sources": {os.path.abspath("x.py"): input_files.UNSTABLE}, "sources_sha256": "0"}
-    assert not up_to_date.up_to_date(entry, {}, Path("."))
+    assert not up_to_date.up_to_date(entry, {}, input_files.AppPaths.of("x.py", "out"))
 
 
 def _entries(directory: Path) -> list[Path]:

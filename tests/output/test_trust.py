@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import pickle
 import shutil
 import sys
@@ -356,7 +357,7 @@ def test_the_cluster_commands_refuse_a_manifest_the_generator_did_not_write(depl
     before = standin.launch_plan_states()
     result = run_cli(command[0], str(out), *command[1:], "--config", str(config))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stderr.count("\n") == 1 and "is not what `unionml generate` writes" in result.stderr, result.stderr
+    assert _operate_error(result.stderr) and "is not what `unionml generate` writes" in result.stderr, result.stderr
     assert "changed: .unionml-codegen.json" in result.stderr and "Traceback" not in result.stderr
     assert standin.launch_plan_states() == before  # nothing registered, switched or pruned
 
@@ -544,7 +545,7 @@ def test_fetch_model_writes_whole_files_or_nothing(deployed, tmp_path):
     ):
         result = run_cli("fetch-model", str(project), execution, "-o", str(output), "--config", str(config))
         assert result.returncode == 2 and message in result.stderr, result.stderr
-        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert _operate_error(result.stderr) and "Traceback" not in result.stderr, result.stderr
     assert (tmp_path / "afile").read_text() == "a file, not a directory\n"
     good = tmp_path / "models" / "model.joblib"
     result = run_cli("fetch-model", str(project), execution, "-o", str(good), "--config", str(config))
@@ -762,3 +763,15 @@ def test_a_fixed_rate_no_scheduler_can_count_is_refused(tmp_path):
     app.write_text(app.read_text().replace("fixed_rate=timedelta(days=1)", "fixed_rate=timedelta(days=10**6)"))
     result = run_cli("generate", "app.py", "-o", "flyte", cwd=work)
     assert result.returncode == 2 and "[UMG218]" in result.stderr and "Traceback" not in result.stderr
+
+
+def _operate_error(stderr: str) -> bool:
+    """An operate command's error as docs/errors.md gives it: one `error:` line ending with its code, and at
+    most one `hint:` line."""
+    lines = stderr.splitlines()
+    return (
+        1 <= len(lines) <= 2
+        and lines[0].startswith("error: ")
+        and re.search(r" \[UMG\d{3}\]$", lines[0]) is not None
+        and all(line.startswith("  hint: ") for line in lines[1:])
+    )

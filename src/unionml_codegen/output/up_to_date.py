@@ -24,20 +24,19 @@ from pathlib import Path
 from .. import __version__
 from ..codes import REGISTRY
 from ..diagnostics import Diagnostic, Position
-from ..input_files import UNSTABLE, current_states, project_root
+from ..input_files import UNSTABLE, AppPaths, current_states
 from ..quick import code_digest
 from ..requirements import find_pins
 
 
-def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Path) -> str:
-    """The hash of everything the output is made from, as raw bytes and settings."""
-    root = Path(os.path.relpath(project_root(app_dir), os.path.realpath(app_dir))).as_posix()
+def sources_key(states: dict[str, str], setting: dict[str, object], app_dir: Path, root: Path) -> str:
+    """The hash of everything the output is made from, as raw bytes and settings (`root`: the app's project)."""
     payload = {
         "generator": __version__,
         "code": code_digest(),  # the generator's code and every template
         "setting": setting,
         "pins": find_pins(app_dir),
-        "root": root,
+        "root": Path(os.path.relpath(root, os.path.realpath(app_dir))).as_posix(),
         "sources": states,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -80,10 +79,11 @@ def replayed_warnings(recorded: object, path: str) -> list | None:
     return warnings
 
 
-def up_to_date(entry: dict, setting: dict[str, object], app_dir: Path) -> bool:
-    """Whether a cache entry's inputs still hold: the same states of the same paths, the same settings."""
+def up_to_date(entry: dict, setting: dict[str, object], paths: AppPaths) -> bool:
+    """Whether a cache entry's inputs still hold: the same states of the same paths, the same settings, and
+    the app's project root as it is now."""
     recorded, key = entry["sources"], entry["sources_sha256"]
     if any(state == UNSTABLE for state in recorded.values()):
         return False
     states = current_states(recorded)
-    return states == recorded and sources_key(states, setting, app_dir) == key
+    return states == recorded and sources_key(states, setting, paths.directory, paths.root) == key

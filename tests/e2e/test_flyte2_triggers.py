@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLES, REPO, run_cli, run_python
+from ..helpers import EXAMPLES, REPO, run_cli, run_python
 from .test_flyte2 import run_flyte2
 
 TEST_APPS = REPO / "tests" / "apps"

@@ -12,7 +12,7 @@ import pytest
 from unionml_codegen.diagnostics import AppError
 from unionml_codegen.generate import render_app
 
-from .inline_apps import COMPONENTS, HEADER
+from ..inline_apps import COMPONENTS, HEADER
 
 EXTRA = """
 

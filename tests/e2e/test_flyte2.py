@@ -30,7 +30,7 @@ import pytest
 from unionml_codegen.options import Options
 from unionml_codegen.generate import render_app
 
-from .helpers import EXAMPLES, REPO, read_tree, run_cli, run_python
+from ..helpers import EXAMPLES, REPO, read_tree, run_cli, run_python
 
 CASES = sorted(p.parent.name for p in EXAMPLES.glob("*/flyte2"))
 FLYTEKIT_IMPORT = re.compile(r"^\s*(import|from)\s+flytekit\b", re.MULTILINE)
@@ -577,7 +577,7 @@ print(json.dumps(result))
 def test_pytorch_module_trains_and_a_model_file_predicts_under_flyte2(tmp_path):
     import torch
 
-    from .e2e.test_pytorch import APP
+    from .test_pytorch import APP
 
     app_dir = tmp_path / "digits_torch"
     app_dir.mkdir()
@@ -619,7 +619,7 @@ result = {"metrics": metrics, "predictions": predictions, "file_predictions": fi
 
 
 def test_keras_model_trains_and_a_model_file_predicts_under_flyte2(tmp_path, monkeypatch):
-    from .e2e.test_keras import APP, BY_HAND, SAVE_MODEL_FILE
+    from .test_keras import APP, BY_HAND, SAVE_MODEL_FILE
 
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     app_dir = tmp_path / "digits_keras"

@@ -23,9 +23,9 @@ from unionml_codegen.options import Options
 from unionml_codegen.generate import generate
 from unionml_codegen.requirements import distribution, requirement_module
 
-from .helpers import run_python
+from ..helpers import run_python
 from .test_flyte2 import run_flyte2
-from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
+from ..support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 APP = """\
 from typing import List

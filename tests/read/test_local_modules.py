@@ -13,8 +13,8 @@ from unionml_codegen.diagnostics import AppError
 from unionml_codegen.options import Options
 from unionml_codegen.generate import generate
 
-from .helpers import EXAMPLES, run_cli, run_python
-from .support.flyte_package import load_entities, package
+from ..helpers import EXAMPLES, run_cli, run_python
+from ..support.flyte_package import load_entities, package
 
 FEATURES = b"import numpy as np\n\n\ndef scale(frame):\n    return frame / np.float64(16.0)\n"
 

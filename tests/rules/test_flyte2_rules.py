@@ -13,8 +13,8 @@ from unionml_codegen.diagnostics import AppError
 from unionml_codegen.options import Options
 from unionml_codegen.generate import render_app
 
-from .test_flyte2 import run_flyte2
-from .rules.test_rules import APP, BASE, CRON, schedule
+from ..e2e.test_flyte2 import run_flyte2
+from .test_rules import APP, BASE, CRON, schedule
 
 FLYTE2 = Options(target="flyte2")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO, read_tree, run_cli, run_python
-from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
+from ..helpers import REPO, read_tree, run_cli, run_python
+from ..support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 SKETCHBOOK = REPO / "tests" / "apps" / "sketchbook"
 

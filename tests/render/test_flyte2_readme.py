@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from .helpers import EXAMPLES
-from .test_flyte2 import run_flyte2
+from ..helpers import EXAMPLES
+from ..e2e.test_flyte2 import run_flyte2
 
 
 def test_the_readme_switches_triggers_with_the_task_name_the_sdk_gives():

@@ -25,8 +25,8 @@ from unionml_codegen.diagnostics import AppError
 from unionml_codegen.generate import generate
 from unionml_codegen.read.local_modules import STUB
 
-from .helpers import EXAMPLES, REPO, read_tree, run_cli, run_python
-from .support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
+from ..helpers import EXAMPLES, REPO, read_tree, run_cli, run_python
+from ..support.flyte_package import describe_launch_plan, flyteadmin_problems, load_entities, package
 
 SKETCHBOOK = REPO / "tests" / "apps" / "sketchbook"
 
