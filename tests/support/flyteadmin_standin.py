@@ -31,7 +31,13 @@ flyteorg/flyte (read for facts, nothing copied):
   (a next token only when a page is full).
 * ``CreateExecution``: inputs = launch plan fixed inputs + defaults + request inputs (a fixed input
   cannot be overridden, a required one must be given, an unknown one is refused), a random name
-  unless one is given, ALREADY_EXISTS for a name in use; the execution is QUEUED.
+  unless one is given, ALREADY_EXISTS for a name in use; the execution is QUEUED. A launch plan's
+  concurrency policy is applied first (checkLaunchPlanConcurrency: QUEUED or RUNNING executions of the
+  name, any version; SKIP at `max` is ALREADY_EXISTS ``concurrency limit (N) reached ...``).
+* ``UpdateExecution`` archives an execution; ``ListExecutions`` leaves archived ones out unless the
+  filters name ``state`` (addStateFilter), and cuts error messages to 100 bytes (TrimErrorMessage;
+  ``GetExecution`` gives them whole): ``list_archived_executions`` / ``full_list_errors`` turn that off.
+* ``restart(down_for)``: a flyteadmin restart (connections cut, refused, then the same state served).
 * The native scheduler (flyteadmin/scheduler/executor/executor_impl.go): ``fire(schedule, at)``
   creates the execution it would (name ``f`` + the first 19 hex digits of the UUID made from the
   FNV-64 hash of ``project:domain:name:version:unix``; the kickoff-time input only for cron
@@ -1199,7 +1205,9 @@ class _Servicer(admin_pb2_grpc.AdminServiceServicer):
         if not self.s.list_archived_executions and not _filters_on(request.filters, "state"):
             listed = common_pb2.ResourceListRequest()
             listed.CopyFrom(request)  # flyteadmin's addStateFilter: only ACTIVE executions, unless asked
-            listed.filters = "+".join(part for part in (request.filters, f"eq(state,{execution_pb2.EXECUTION_ACTIVE})") if part)
+            listed.filters = "+".join(
+                part for part in (request.filters, f"eq(state,{execution_pb2.EXECUTION_ACTIVE})") if part
+            )
             request = listed
         rows, token = self._list(context, request, "execution", {k + ("",): v for k, v in self.s.executions.items()})
         return execution_pb2.ExecutionList(executions=[self.s.execution_message(r, listed=True) for r in rows],

@@ -265,7 +265,9 @@ def model_hint(schedule: Schedule, error: str) -> str:
     if source is None or source.kind != "version":
         return ""
     if error.startswith("ModelVersionNotFound:"):
-        return "; pass the -p/--project and -d/--domain the training ran in (FLYTE_DEFAULT_PROJECT, FLYTE_DEFAULT_DOMAIN)"
+        return (
+            "; pass the -p/--project and -d/--domain the training ran in (FLYTE_DEFAULT_PROJECT, FLYTE_DEFAULT_DOMAIN)"
+        )
     if not error.startswith(("ModelVersionUnavailable:", "ModelVersionUnreadable:")):
         return ""
     return (
