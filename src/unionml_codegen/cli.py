@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from . import codes
+from . import __version__, codes, quick
 from .diagnostics import AppError, GeneratedCodeError, plain_error
 
 
@@ -134,8 +134,6 @@ def _forwarded(name: str) -> click.Command:
 
 
 def _version_message() -> str:
-    from . import __version__
-
     text = f"unionml-codegen {__version__} (this `unionml` command"
     try:
         from importlib.metadata import version
@@ -242,9 +240,7 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
     if as_json:
         click.echo(json.dumps({"exit": max(code for code, _ in runs), "projects": reports}, indent=2))
     if (check or diff) and all(code == 0 and result is not None for code, result in runs) and cache.enabled:
-        from .quick import remember  # the warm lane's record of this clean run (quick.py)
-
-        remember(
+        quick.remember(  # the warm lane's record of this clean run
             sys.argv[1:],
             os.getcwd(),
             [

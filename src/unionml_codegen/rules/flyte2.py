@@ -21,13 +21,14 @@ read from the SDK's source (flyte 2.12):
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from .. import codes
 from ..diagnostics import Diagnostics
 from ..spec import App, Component, Schedule, SqlTask
-from .flyte_values import _PYTHON_TYPES, UNKNOWN, FlyteType, check, show
-from .inputs import _input_types
+from .flyte_values import PYTHON_TYPES, UNKNOWN, FlyteType, check, show
+from .inputs import schedule_input_types
 
 #: flytekit `@task` options the flyte2 target carries over, and what each becomes.
 TASK_OPTIONS = ("cache", "cache_version", "cache_serialize", "cache_ignore_input_vars", "retries", "timeout",
@@ -147,7 +148,7 @@ def _trigger_values(app: App, schedule: Schedule, diagnostics: Diagnostics) -> N
     """The schedule's values the flyte SDK would refuse when `flyte deploy` converts the trigger's defaults."""
     if schedule.model not in app.models:
         return
-    types = _input_types(app, schedule)
+    types = schedule_input_types(app, schedule)
     given = [(name, value, f"the reader's {name}", schedule.at(name)) for name, value in schedule.reader_kwargs.items()]
     given += [(name, value, f"trainer_kwargs[{name!r}]", schedule.at("trainer_kwargs"))
               for name, value in schedule.trainer_kwargs.items()]  # fmt: skip
@@ -201,7 +202,7 @@ def _own_type(value: Any, member: FlyteType) -> bool:
         return value is None
     if member.kind == "struct":
         return type(value) is dict and member.text == "dict"
-    return member.kind in _PYTHON_TYPES and type(value) is _PYTHON_TYPES[member.kind]
+    return member.kind in PYTHON_TYPES and type(value) is PYTHON_TYPES[member.kind]
 
 
 def _shown(value: Any) -> str:
@@ -211,8 +212,6 @@ def _shown(value: Any) -> str:
 
 def _at(value: Any, path: str) -> Any:
     """The part of `value` at `path` (as `_ambiguous` spells it: `[0]`, `['key']`)."""
-    import ast
-
     for step in path.removeprefix("[").removesuffix("]").split("]["):
         value = value[ast.literal_eval(step)]
     return value

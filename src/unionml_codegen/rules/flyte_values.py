@@ -63,7 +63,7 @@ _SIMPLE = {
     "builtins.tuple": "tuple",
     "typing.Tuple": "tuple",
 }
-_PYTHON_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "datetime": dt.datetime,
+PYTHON_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "datetime": dt.datetime,
                  "date": dt.date, "timedelta": dt.timedelta}  # fmt: skip
 
 
@@ -202,7 +202,7 @@ def _convert(value: Any, ftype: FlyteType, path: str) -> Any:
                 raise _Refused(path, f"has the key {show(key)}; Flyte maps have string keys", "use string keys")
             result[key] = _convert(item, ftype.args[1], f"{path}[{_key(key)}]")
         return result
-    expected = _PYTHON_TYPES[kind]
+    expected = PYTHON_TYPES[kind]
     if kind == "float" and type(value) is int:
         try:
             return float(value)
@@ -219,8 +219,8 @@ def _fits_exactly(value: Any, ftype: FlyteType) -> bool:
     kind = ftype.kind
     if kind == "none":
         return value is None
-    if kind in _PYTHON_TYPES:
-        return type(value) is _PYTHON_TYPES[kind]
+    if kind in PYTHON_TYPES:
+        return type(value) is PYTHON_TYPES[kind]
     return (kind == "list" and isinstance(value, list)) or (kind in ("map", "struct") and isinstance(value, dict))
 
 

@@ -215,7 +215,7 @@ def check_values(
 ) -> Schedule:
     """Each value the schedule fixes, checked against the input it fills (and written as that type wants)."""
     key = (schedule.model, schedule.kind)
-    types = input_types[key] if key in input_types else input_types.setdefault(key, _input_types(app, schedule))
+    types = input_types[key] if key in input_types else input_types.setdefault(key, schedule_input_types(app, schedule))
     changes: dict[str, object] = {}
 
     def checked(value, ftype: FlyteType, where: str, at: Position):
@@ -263,7 +263,7 @@ def check_values(
     return dataclasses.replace(schedule, **changes)
 
 
-def _input_types(app: App, schedule: Schedule) -> dict[str, FlyteType]:
+def schedule_input_types(app: App, schedule: Schedule) -> dict[str, FlyteType]:
     """The types of the inputs of the workflow a schedule's launch plan runs, by name."""
     model = app.models[schedule.model]
     reader = app.datasets[model.dataset].components.get("reader")
