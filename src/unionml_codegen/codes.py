@@ -20,7 +20,7 @@ The hundreds are areas:
 - 9xx: the generator's own failures.
 
 Each place that reports a problem names its `Code` by the constant below; no number appears
-anywhere else in the source (tests/test_codes.py checks this, and that docs/errors.md documents
+anywhere else in the source (tests/cli/test_codes.py checks this, and that docs/errors.md documents
 every code and nothing else).
 """
 

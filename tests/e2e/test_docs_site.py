@@ -27,7 +27,7 @@ DOCS = REPO / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
 BLOCKS = {page: docs_blocks.blocks_of(DOCS / page, f"docs/{page}") for page in PAGES}
 #: Pages whose code blocks another test runs, each in its own way: page -> that test file.
-DELEGATED = {"errors.md": "tests/test_codes.py"}
+DELEGATED = {"errors.md": "tests/cli/test_codes.py"}
 
 
 def _load_hooks():

@@ -15,7 +15,7 @@ from unionml_codegen.operate.kickoffs import KickoffError, kickoffs_between, nex
 from unionml_codegen.operate.project import OperateError, load_project
 from unionml_codegen.output import MANIFEST
 
-from .helpers import EXAMPLES, run_cli
+from ..helpers import EXAMPLES, run_cli
 
 UTC = dt.timezone.utc
 
@@ -239,7 +239,7 @@ def test_the_generated_readme_warns_that_pyflyte_run_drops_the_fixed_inputs():
 
 
 def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_commands(digits, tmp_path):
-    from .output.test_fast_check import _cli_imports
+    from ..output.test_fast_check import _cli_imports
 
     shutil.copy(EXAMPLES / "digits" / "app.py", tmp_path / "app.py")
     assert run_cli("generate", "app.py", "-o", "flyte2", "--target", "flyte2", cwd=tmp_path).returncode == 0

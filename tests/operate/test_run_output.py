@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from .helpers import EXAMPLES, run_cli
+from ..helpers import EXAMPLES, run_cli
 
 READER = "    data = load_digits(as_frame=True).frame.head(snapshot_size(time))\n"
 NOISY = (

@@ -13,7 +13,7 @@ import pytest
 from unionml_codegen import codes
 from unionml_codegen.codes import REGISTRY
 
-from .helpers import EXAMPLES, REPO, run_cli
+from ..helpers import EXAMPLES, REPO, run_cli
 
 OPERATING = sorted(key for key, code in REGISTRY.items() if code.area == codes.OPERATING)
 

@@ -16,7 +16,7 @@ from unionml_codegen.diagnostics import AppError
 from unionml_codegen.options import Options
 from unionml_codegen.generate import render_app
 
-from .helpers import EXAMPLES, REPO, run_cli
+from ..helpers import EXAMPLES, REPO, run_cli
 
 SOURCE = REPO / "src" / "unionml_codegen"
 ERRORS_MD = REPO / "docs" / "errors.md"
@@ -29,7 +29,7 @@ NOT_FROM_AN_APP = {
     "UMG117", "UMG401", "UMG407", "UMG409", "UMG501", "UMG504", "UMG511", "UMG512", "UMG513", "UMG516", "UMG517",
     "UMG601", "UMG602", "UMG603", "UMG604", "UMG605", "UMG606", "UMG607", "UMG608", "UMG609", "UMG610",
     "UMG701", "UMG702", "UMG703", "UMG704", "UMG705", "UMG706", "UMG707", "UMG901",
-} | {key for key, code in REGISTRY.items() if code.area == codes.OPERATING}  # fmt: skip (tests/test_operate_errors.py)
+} | {key for key, code in REGISTRY.items() if code.area == codes.OPERATING}  # fmt: skip (tests/operate/test_operate_errors.py)
 
 
 #: Examples that necessarily give a second code, as their docs/errors.md entry says.

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from .helpers import EXAMPLES, run_cli, run_python
+from ..helpers import EXAMPLES, run_cli, run_python
 
 NO_CACHE = {"FLYTE_LOCAL_CACHE_ENABLED": "false"}
 HYPERPARAMETERS = {"C": 0.1, "max_iter": 1000}  # cron_daily_training's; the workflow's default is {}
