@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import types
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import grpc
 import pytest
 from click.testing import CliRunner
 
-from .conftest import EXAMPLES, run_cli
+from .helpers import EXAMPLES, run_cli
 from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
@@ -62,6 +64,12 @@ def cluster(tmp_path_factory):
     """digits_batch deployed at v1 in development (schedules ACTIVE) and in staging (the decoy), and a copy of
     the project without REMOVED, for prune-schedules."""
     forget_package("digits_batch")
+    # an earlier module's in-process `unionml run` put another copy's directory on sys.path: this one's is used
+    from flytekit.core.context_manager import FlyteEntities
+
+    saved_path, saved_entities = sys.path[:], FlyteEntities.entities[:]
+    FlyteEntities.entities[:] = []  # what an earlier module declared in this process (deploy registers from it)
+    sys.path[:] = [entry for entry in sys.path if not (Path(entry or ".") / "digits_batch" / "__init__.py").is_file()]
     root = tmp_path_factory.mktemp("sweep")
     shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch", ignore=shutil.ignore_patterns("flyte2"))
     project = root / "digits_batch" / "flyte"
@@ -77,8 +85,9 @@ def cluster(tmp_path_factory):
         cluster = types.SimpleNamespace(standin=standin, config=standin.write_config(root / "config.yaml"),
                                         project=project, pruned=pruned, trials=0, failed=0)  # fmt: skip
         standin.add_image(IMAGE, project)
-        assert unionml(cluster, "deploy", str(project), "--version", "v1").exit_code == 0
-        assert unionml(cluster, "deploy", str(project), "--version", "v1", "-d", "staging").exit_code == 0
+        for domain in ("development", "staging"):
+            deployed = unionml(cluster, "deploy", str(project), "--version", "v1", "-d", domain)
+            assert deployed.exit_code == 0, deployed.output
         cluster.staging = _staging(standin)
         yield cluster
         print(
@@ -86,6 +95,7 @@ def cluster(tmp_path_factory):
             "under the fault, every rerun finished the job"
         )
     forget_package("digits_batch")
+    sys.path[:], FlyteEntities.entities[:] = saved_path, saved_entities
 
 
 def unionml(cluster, *args: str):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import types
 from datetime import datetime, timezone
+from pathlib import Path
 
 import grpc
 import pytest
@@ -37,7 +38,14 @@ SUCCEEDED = 4  # flyteidl core WorkflowExecution.Phase
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """digits_batch deployed at v1 on a fresh stand-in, and one weekly training run that succeeded."""
+    from flytekit.core.context_manager import FlyteEntities
+
     forget_package("digits_batch")
+    # what an earlier module declared in this process (deploy registers from it), and another copy's directory
+    # on sys.path (an in-process `unionml run`), left out while this module runs
+    saved_path, saved_entities = sys.path[:], FlyteEntities.entities[:]
+    FlyteEntities.entities[:] = []
+    sys.path[:] = [entry for entry in sys.path if not (Path(entry or ".") / "digits_batch" / "__init__.py").is_file()]
     root = tmp_path_factory.mktemp("runtime-faults")
     shutil.copytree(EXAMPLES / "digits_batch", root / "digits_batch", ignore=shutil.ignore_patterns("flyte2"))
     project = root / "digits_batch" / "flyte"
@@ -55,6 +63,7 @@ def cluster(tmp_path_factory):
         assert standin.execution(training).phase == SUCCEEDED, standin.execution(training).error
         yield types.SimpleNamespace(standin=standin, config=config, project=project, root=root, training=training)
     forget_package("digits_batch")
+    sys.path[:], FlyteEntities.entities[:] = saved_path, saved_entities
 
 
 @pytest.fixture(autouse=True)

@@ -348,11 +348,14 @@ def install() -> None:
                          "a rerun starts only the kickoffs still missing."),  # fmt: skip
             click.Option(["--version"], default=None, help="--remote: the launch plan version (default: the ACTIVE one)."),
             click.Option(["-c", "--config"], type=click.Path(exists=True, dir_okay=False), default=None,
-                         help="--remote: flytekit/flytectl config file (default: FLYTECTL_CONFIG, then ~/.flyte/config.yaml)."),  # fmt: skip
+                         help="flytekit/flytectl config file (default: FLYTECTL_CONFIG, then ~/.flyte/config.yaml); "
+                         "locally: the one a model version is looked up with."),  # fmt: skip
             click.Option(["-p", "--project"], envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT,
-                         show_default=True, help="--remote: Flyte project."),  # fmt: skip
+                         show_default=True, help="Flyte project (--remote: where the executions start; "
+                         "locally: where a model version is looked up)."),  # fmt: skip
             click.Option(["-d", "--domain"], envvar="FLYTE_DEFAULT_DOMAIN", default=DEFAULT_DOMAIN,
-                         show_default=True, help="--remote: Flyte domain."),  # fmt: skip
+                         show_default=True, help="Flyte domain (--remote: where the executions start; "
+                         "locally: where a model version is looked up)."),  # fmt: skip
             click.Option(["--timeout"], type=click.FloatRange(min=0, min_open=True), default=None, expose_value=False,
                          callback=_timeout_option, metavar="SECONDS",
                          help="--remote: deadline of each call to flyteadmin (default: UNIONML_FLYTEADMIN_TIMEOUT, else 30)."),  # fmt: skip
