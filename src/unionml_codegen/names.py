@@ -145,9 +145,10 @@ class Imports:
         return "\n\n".join(blocks)
 
 
-def _import_order(item: tuple[str, str]) -> tuple[str, bool, str]:
+def _import_order(item: tuple[str, str]) -> tuple[bool, str, str]:
+    """As isort orders a section: every `import x` first, then every `from x import y`, each by module."""
     module, text = item
-    return (module.lower(), text.startswith("from"), text)
+    return (text.startswith("from"), module.lower(), text)
 
 
 def _group(module: str) -> int:

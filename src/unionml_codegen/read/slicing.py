@@ -15,6 +15,7 @@ schedule calls) it leaves that component out instead, and the caller says so.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, Hashable, Iterator
@@ -202,6 +203,7 @@ def slice_module(
         kept_imports |= used_names.get(number, set())
     code = ""
     previous_simple = False
+    previous_group = None
     for number in sorted(needed):
         statement = module.body[number]
         uses_objects = any(
@@ -214,9 +216,13 @@ def slice_module(
         if replacements:
             rendered = rendered.visit(_Substitute(replacements))
         simple = isinstance(rendered, cst.SimpleStatementLine)
-        separator = "" if not code or (simple and previous_simple) else "\n"
+        group = _import_group(rendered)
+        # a blank line between statements, but not between simple ones, unless an import of another group
+        # (the standard library, third-party, relative) starts: the sections isort keeps
+        together = simple and previous_simple and not (group is not None and previous_group not in (None, group))
+        separator = "" if not code or together else "\n"
         code += separator + module.code_for_node(rendered).strip("\n") + "\n"
-        previous_simple = simple
+        previous_simple, previous_group = simple, group
     # an import kept for another name binds nothing when its alias was trimmed (`import os, sys`)
     defined = frozenset(
         name
@@ -423,6 +429,24 @@ def _only_calls(statement: cst.CSTNode, objects: set[str]) -> bool:
         and small.value.func.value.value in objects
         for small in statement.body
     )
+
+
+def _import_group(statement: cst.CSTNode) -> int | None:
+    """Which section of imports a statement of imports only is in, as isort sorts them: the standard
+    library (0), the rest (1), relative imports (2); None for any other statement."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    groups = set()
+    for small in statement.body:
+        if isinstance(small, cst.ImportFrom) and small.relative:
+            groups.add(2)
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            names = [alias.name for alias in small.names] if isinstance(small, cst.Import) else [small.module]
+            tops = {(get_full_name_for_node(name) or "").split(".")[0] for name in names if name is not None}
+            groups.add(0 if tops and tops <= set(sys.stdlib_module_names) | {"__future__"} else 1)
+        else:
+            return None
+    return groups.pop() if len(groups) == 1 else None
 
 
 def _rendered(

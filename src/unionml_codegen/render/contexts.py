@@ -20,6 +20,9 @@ from .escape import python_docstring
 from .views import TRAIN_KWARGS, ModelView, Variant
 
 DEFAULT_RESOURCES = '{Resources}(cpu="1", mem="1Gi")'  # unionml's requests and limits for its tasks
+#: The same as one `resources=`: flytekit takes a (request, limit) pair per resource there (a single value
+#: would set the request only, flytekit.core.resources.ResourceSpec.from_multiple_resource).
+BOTH_RESOURCES = '{Resources}(cpu=("1", "1"), mem=("1Gi", "1Gi"))'
 
 
 @dataclass
@@ -55,7 +58,8 @@ class CodeCopier:
         return self(code) or ""
 
     def task_options(self, component: Component) -> str:
-        """The `@task(...)` arguments of a component's task: its own, and unionml's resources. `cache=True`
+        """The `@task(...)` arguments of a component's task: its own, and unionml's resources (one `resources=`
+        with unionml's request and limit, or the one of requests/limits the app left out). `cache=True`
         without `cache_version` (which flytekit refuses at import, as unionml 0.2.1 does) is given the version
         of the code the project copies (`code_version`), so the cache follows the app's code."""
         options = [f"{key}={self(code)}" for key, code in component.task_options]
@@ -63,10 +67,14 @@ class CodeCopier:
         cache = dict(component.task_options).get("cache")
         if cache is not None and cache.text == "True" and "cache_version" not in given:
             options.append(f"cache_version={literal(code_version(self.app))}")
-        for key in ("requests", "limits"):
-            if key not in given and "resources" not in given:  # flytekit refuses resources= with either
-                self.uses_resources = True
-                options.append(f"{key}={DEFAULT_RESOURCES.format(Resources=self.support['Resources'])}")
+        default = DEFAULT_RESOURCES.format(Resources=self.support["Resources"])
+        if not given & {"requests", "limits", "resources"}:
+            self.uses_resources = True
+            options.append(f"resources={BOTH_RESOURCES.format(Resources=self.support['Resources'])}")
+        elif "resources" not in given:  # flytekit refuses resources= beside either: the other one only
+            missing = [f"{key}={default}" for key in ("requests", "limits") if key not in given]
+            self.uses_resources = self.uses_resources or bool(missing)
+            options += missing
         return ", ".join(options)
 
 

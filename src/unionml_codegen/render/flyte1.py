@@ -132,8 +132,7 @@ def _render_workflows(app: App, models: list[ModelView], header: str) -> str:
 
     for name in ("task", "workflow"):
         support("flytekit", name)
-    for name in ("Dict", "NamedTuple"):
-        support("typing", name)
+    support("typing", "NamedTuple")
     support("", "components", level=1)
     contexts = [workflow_context(app, view, imports) for view in models]
     for flag, module in (("uses_defaults", "dataset_defaults"), ("uses_kickoff", "kickoff"),

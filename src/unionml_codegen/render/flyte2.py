@@ -55,12 +55,12 @@ SUPPORT_MODULES = {
 }
 #: Module-level names tasks.py binds itself, claimed before any model's names.
 SUPPORT_NAMES = (
-    "flyte", "env", "work_env", "Path", "Dict", "NamedTuple", "Optional", "Annotated", "datetime", "logging",
+    "flyte", "env", "work_env", "Path", "NamedTuple", "Optional", "Annotated", "datetime", "logging",
     "logger", "after_prediction", "components", "dataset_defaults", "model_files", "model_registry",
     "sqlite_query", "triggers",
 )  # fmt: skip
 SUPPORT_IMPORTS = {
-    "flyte": ("flyte", None), "Path": ("pathlib", "Path"), "Dict": ("typing", "Dict"),
+    "flyte": ("flyte", None), "Path": ("pathlib", "Path"),
     "NamedTuple": ("typing", "NamedTuple"), "Optional": ("typing", "Optional"), "Annotated": ("typing", "Annotated"),
     "datetime": ("datetime", "datetime"), "logging": ("logging", None),
 }  # fmt: skip
@@ -322,8 +322,7 @@ def _render_tasks(app: App, models: list[ModelView], triggers: list[_Trigger], h
 
     support("", "flyte")
     support("pathlib", "Path")
-    for name in ("Dict", "NamedTuple"):
-        support("typing", name)
+    support("typing", "NamedTuple")
     support(pkg, "components")
     support(pkg, "triggers")
     contexts = [_context(app, view, imports) for view in models]

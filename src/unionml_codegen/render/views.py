@@ -40,7 +40,7 @@ class Variant:
 #: Module-level names workflows.py binds itself (imports and helpers); claimed before any model's names,
 #: each under another name where the app brings the same name into the module.
 SUPPORT_NAMES = (
-    "task", "workflow", "Resources", "Dict", "NamedTuple", "Optional", "Annotated", "datetime", "logging", "logger",
+    "task", "workflow", "Resources", "NamedTuple", "Optional", "Annotated", "datetime", "logging", "logger",
     "after_prediction", "components", "dataset_defaults", "kickoff", "model_files", "model_registry", "torch_models",
     "keras_models",
 )  # fmt: skip
@@ -90,7 +90,7 @@ def model_views(
 #: Where the support names that workflows.py imports come from.
 SUPPORT_IMPORTS = {
     "task": ("flytekit", "task"), "workflow": ("flytekit", "workflow"), "Resources": ("flytekit", "Resources"),
-    "Dict": ("typing", "Dict"), "NamedTuple": ("typing", "NamedTuple"), "Optional": ("typing", "Optional"),
+    "NamedTuple": ("typing", "NamedTuple"), "Optional": ("typing", "Optional"),
     "Annotated": ("typing", "Annotated"), "datetime": ("datetime", "datetime"), "logging": ("logging", None),
 }  # fmt: skip
 

@@ -7,6 +7,7 @@ other code that runs on import) is left out.
 
 import random
 from typing import Dict, List, Optional, Tuple
+
 from sklearn.linear_model import LinearRegression
 
 Records = List[Dict[str, float]]

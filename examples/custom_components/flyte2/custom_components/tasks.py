@@ -8,7 +8,7 @@ environment sized for that. Deploy with `flyte deploy custom_components/tasks.py
 """
 
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 from sklearn.linear_model import LinearRegression
@@ -37,7 +37,7 @@ LineTraining = NamedTuple(
     [
         ("model_object", LinearRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

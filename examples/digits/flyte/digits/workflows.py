@@ -2,10 +2,10 @@
 """Tasks and workflows: unionml's `{model}.train` and `{model}.predict`, as plain flytekit."""
 
 from datetime import datetime
-from typing import Dict, List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional
 
-from flytekit import Resources, task, workflow
 import pandas as pd
+from flytekit import Resources, task, workflow
 from sklearn.linear_model import LogisticRegression
 
 from . import components, dataset_defaults, kickoff
@@ -15,12 +15,12 @@ DigitsClassifierTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_dataset_reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
     """Read the digits_dataset data with the app's reader."""
     return components.reader(time=time, labeled=labeled)
@@ -29,8 +29,7 @@ def digits_dataset_reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
 @task(
     cache=True,
     cache_version="1",
-    requests=Resources(cpu="1", mem="1Gi"),
-    limits=Resources(cpu="1", mem="1Gi"),
+    resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")),
 )
 def digits_classifier_train_task(
     hyperparameters: dict,
@@ -68,7 +67,7 @@ def predict_digits_classifier(
     return components.predictor(model_object, features)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_classifier_predict_task(
     model_object: LogisticRegression, data: pd.DataFrame
 ) -> List[int]:
@@ -76,7 +75,7 @@ def digits_classifier_predict_task(
     return predict_digits_classifier(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_classifier_predict_from_features_task(
     model_object: LogisticRegression, features: pd.DataFrame
 ) -> List[int]:

@@ -9,7 +9,7 @@ environment sized for that. Deploy with `flyte deploy digits/tasks.py env` (whic
 
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 import pandas as pd
@@ -38,7 +38,7 @@ DigitsClassifierTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

@@ -7,6 +7,7 @@ other code that runs on import) is left out.
 
 from datetime import datetime
 from typing import List
+
 import pandas as pd
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression

@@ -6,6 +6,7 @@ other code that runs on import) is left out.
 """
 
 from typing import List
+
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score

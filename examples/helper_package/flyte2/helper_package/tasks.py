@@ -8,7 +8,7 @@ environment sized for that. Deploy with `flyte deploy helper_package/tasks.py en
 """
 
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 import pandas as pd
@@ -42,7 +42,7 @@ WineClassifierTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

@@ -2,11 +2,11 @@
 """Tasks and workflows: unionml's `{model}.train` and `{model}.predict`, as plain flytekit."""
 
 from datetime import datetime
-from typing import Annotated, Dict, List, NamedTuple
+from typing import Annotated, List, NamedTuple
 
-from flytekit import Resources, task, workflow
 import keras
 import pandas as pd
+from flytekit import Resources, task, workflow
 
 from . import components, dataset_defaults, keras_models, model_registry
 from .components import init_model
@@ -20,18 +20,18 @@ DigitsKerasTraining = NamedTuple(
     [
         ("model_object", DigitsKerasModel),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
     """Read the digits data with the app's reader."""
     return components.reader(time=time, labeled=labeled)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_keras_train_task(
     hyperparameters: dict,
     data: pd.DataFrame,
@@ -66,7 +66,7 @@ def predict_digits_keras(
     return components.predictor(model_object, features)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_keras_predict_task(
     model_object: DigitsKerasModel, data: pd.DataFrame
 ) -> List[int]:
@@ -75,8 +75,7 @@ def digits_keras_predict_task(
 
 
 @task(
-    requests=Resources(cpu="1", mem="1Gi"),
-    limits=Resources(cpu="1", mem="1Gi"),
+    resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")),
     retries=model_registry.TASK_RETRIES,
 )
 def digits_keras_predict_with_model_version_task(
@@ -92,7 +91,7 @@ def digits_keras_predict_with_model_version_task(
     return predict_digits_keras(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def digits_keras_predict_from_features_task(
     model_object: DigitsKerasModel, features: pd.DataFrame
 ) -> List[int]:

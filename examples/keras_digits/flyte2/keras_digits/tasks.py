@@ -9,7 +9,7 @@ environment sized for that. Deploy with `flyte deploy keras_digits/tasks.py env`
 
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 import keras
@@ -39,7 +39,7 @@ DigitsKerasTraining = NamedTuple(
     [
         ("model_object", keras.Sequential),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

@@ -6,6 +6,7 @@ other code that runs on import) is left out.
 """
 
 from typing import List, Tuple
+
 import torch
 import torch.nn as nn
 from sketches.strokes import StrokesDataset

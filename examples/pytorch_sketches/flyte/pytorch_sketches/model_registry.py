@@ -17,7 +17,7 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from flytekit.exceptions.user import FlyteRecoverableException
 
@@ -64,7 +64,7 @@ def lookup_namespace() -> tuple:
 
 
 def find_training_execution(remote, project: str, domain: str, model_version: str, app_version: str,
-                            launch_plans: List[str]):  # fmt: skip
+                            launch_plans: list[str]):  # fmt: skip
     """The training execution a model version names."""
     where = f"{project}/{domain}"
     if model_version != "latest":
@@ -112,7 +112,7 @@ def find_training_execution(remote, project: str, domain: str, model_version: st
     )
 
 
-def fetch_model_object(model_version: str, app_version: str, launch_plans: List[str], model_type: Any,
+def fetch_model_object(model_version: str, app_version: str, launch_plans: list[str], model_type: Any,
                        remote: Optional[Any] = None) -> Any:  # fmt: skip
     """The model object of a training execution in this execution's project and domain (see lookup_namespace)."""
     project, domain = lookup_namespace()

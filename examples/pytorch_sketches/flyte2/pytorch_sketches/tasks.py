@@ -8,12 +8,12 @@ environment sized for that. Deploy with `flyte deploy pytorch_sketches/tasks.py 
 """
 
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
+import torch.nn as nn
 from sketches.net import build_network
 from sketches.strokes import StrokesDataset
-import torch.nn as nn
 
 from pytorch_sketches import components, dataset_defaults, model_registry, triggers
 
@@ -48,7 +48,7 @@ SketchClassifierTraining = NamedTuple(
     [
         ("model_object", nn.Module),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

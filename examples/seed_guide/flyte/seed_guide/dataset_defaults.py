@@ -8,7 +8,7 @@ as a single training split.
 
 import json
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional
 
 import pandas as pd
 
@@ -20,7 +20,7 @@ def load(data: Any) -> Any:
 
 def split(
     data: Any, test_size: float, shuffle: bool, random_state: int
-) -> Tuple[Any, ...]:
+) -> tuple[Any, ...]:
     """The default splitter: (train, test) for a DataFrame, else the data as the only split."""
     if not isinstance(data, pd.DataFrame):
         return (data,)
@@ -34,8 +34,8 @@ def split(
 
 
 def parse(
-    data: Any, features: Optional[List[str]], targets: Optional[List[str]]
-) -> Tuple[Any, ...]:
+    data: Any, features: Optional[list[str]], targets: Optional[list[str]]
+) -> tuple[Any, ...]:
     """The default parser: (features, targets) columns of a DataFrame.
 
     As in unionml, when `targets` are given the features are every other column.
@@ -52,7 +52,7 @@ def parse(
 
 
 def load_features(
-    raw: Any, features: Optional[List[str]], targets: Optional[List[str]]
+    raw: Any, features: Optional[list[str]], targets: Optional[list[str]]
 ) -> Any:
     """The default feature loader: a JSON file or records become a DataFrame of the feature columns."""
     if isinstance(raw, Path):

@@ -2,10 +2,10 @@
 """Tasks and workflows: unionml's `{model}.train` and `{model}.predict`, as plain flytekit."""
 
 from datetime import datetime
-from typing import Dict, List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional
 
-from flytekit import Resources, task, workflow
 import pandas as pd
+from flytekit import Resources, task, workflow
 from sklearn.linear_model import LogisticRegression
 
 from . import components, dataset_defaults, kickoff, model_files, model_registry
@@ -15,18 +15,18 @@ ModelTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def dataset_reader(time: datetime, labeled: bool = True) -> pd.DataFrame:
     """Read the dataset data with the app's reader."""
     return components.reader(time=time, labeled=labeled)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def model_train_task(
     hyperparameters: dict,
     data: pd.DataFrame,
@@ -61,7 +61,7 @@ def predict_model(model_object: LogisticRegression, data: pd.DataFrame) -> List[
     return components.predictor(model_object, features)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def model_predict_task(
     model_object: LogisticRegression, data: pd.DataFrame
 ) -> List[int]:
@@ -69,7 +69,7 @@ def model_predict_task(
     return predict_model(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def model_predict_with_model_file_task(
     model_file: str, loader_kwargs: dict, data: pd.DataFrame
 ) -> List[int]:
@@ -82,8 +82,7 @@ def model_predict_with_model_file_task(
 
 
 @task(
-    requests=Resources(cpu="1", mem="1Gi"),
-    limits=Resources(cpu="1", mem="1Gi"),
+    resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")),
     retries=model_registry.TASK_RETRIES,
 )
 def model_predict_with_model_version_task(
@@ -105,7 +104,7 @@ def model_predict_with_model_version_task(
     return predict_model(model_object, data)
 
 
-@task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="1", mem="1Gi"))
+@task(resources=Resources(cpu=("1", "1"), mem=("1Gi", "1Gi")))
 def model_predict_from_features_task(
     model_object: LogisticRegression, features: pd.DataFrame
 ) -> List[int]:

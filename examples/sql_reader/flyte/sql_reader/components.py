@@ -6,6 +6,7 @@ other code that runs on import) is left out.
 """
 
 from typing import List
+
 import pandas as pd
 from flytekit import kwtypes
 from flytekit.extras.sqlite3.task import SQLite3Config, SQLite3Task

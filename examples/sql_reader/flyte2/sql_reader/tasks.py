@@ -8,7 +8,7 @@ environment sized for that. Deploy with `flyte deploy sql_reader/tasks.py env` (
 """
 
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 import pandas as pd
@@ -37,7 +37,7 @@ ShopModelTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 

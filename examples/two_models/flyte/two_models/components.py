@@ -6,6 +6,7 @@ other code that runs on import) is left out.
 """
 
 from typing import List
+
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier

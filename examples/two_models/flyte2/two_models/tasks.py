@@ -8,7 +8,7 @@ environment sized for that. Deploy with `flyte deploy two_models/tasks.py env` (
 """
 
 from pathlib import Path
-from typing import Dict, List, NamedTuple
+from typing import List, NamedTuple
 
 import flyte
 import pandas as pd
@@ -38,7 +38,7 @@ TumorLinearTraining = NamedTuple(
     [
         ("model_object", LogisticRegression),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 
@@ -138,7 +138,7 @@ TumorForestTraining = NamedTuple(
     [
         ("model_object", RandomForestClassifier),
         ("hyperparameters", dict),
-        ("metrics", Dict[str, float]),
+        ("metrics", dict[str, float]),
     ],
 )
 
