@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-# run_cli, run_python, read_tree, REPO and EXAMPLES are in helpers.py; the names stay importable from here
-# while test modules move to it (tests/<stage>/ import `..helpers`)
-from .helpers import EXAMPLES, REPO, UNIONML, read_tree, run_cli, run_python  # noqa: F401
+from .helpers import EXAMPLES
 
 # The generator's cache (output/cache.py) of this test session: outside the repository, shared by the CLI runs
 # the tests start (they inherit the environment), never the user's own ~/.cache.

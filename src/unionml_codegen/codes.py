@@ -22,6 +22,8 @@ The hundreds are areas:
 Each place that reports a problem names its `Code` by the constant below; no number appears
 anywhere else in the source (tests/cli/test_codes.py checks this, and that docs/errors.md documents
 every code and nothing else).
+
+Its length is the registry itself: one entry per code, each with its name, severity and summary.
 """
 
 from __future__ import annotations

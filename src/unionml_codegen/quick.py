@@ -21,6 +21,9 @@ in OUT and nothing is left beside it by a write; it then prints what the clean r
 command exits 0. Anything else, and any argument it does not know, goes to the full command line
 (cli.py), which renders and compares. This module imports only the standard library's `os`, `sys`,
 `json`, `hashlib` and `stat`.
+
+It is one module on purpose: the warm lane imports nothing else of the package (the start-up
+budget), so its record I/O, path states and code digest live here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Issue 21, item 13: the operate commands' errors have codes (UMG750 to UMG799, in codes.py's registry and
 docs/errors.md) and a hint line; the command-line habits of unionml 0.2.1 and flytectl get the form meant here,
 not click's bare usage error. (The cluster errors, UMG756 and UMG758 among them, are checked against the
-flyteadmin stand-in in tests/test_cluster_commands.py.)"""
+flyteadmin stand-in in tests/operate/test_cluster_commands.py.)"""
 
 from __future__ import annotations
 

@@ -20,6 +20,9 @@ Partial failures: a command cut part way (flyteadmin unreachable, a refusal, a d
 registered and switched before it stopped and what was not; every step is safe to repeat (an entity
 registered again with the same content is ALREADY_EXISTS, activating the ACTIVE version is a no-op), so
 rerunning the same command finishes it.
+
+One job, deploy and the schedule switches: registration, activation and its read-back share the same
+entities and reports.
 """
 
 from __future__ import annotations

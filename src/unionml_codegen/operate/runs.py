@@ -7,6 +7,9 @@ the native scheduler starts has one); a run started by hand or by `backfill --re
 kickoff input it was given. Results are decoded with flytekit's type engine against the types of
 the generated project's own workflows, so these two fetch commands import the project's package
 (its requirements must be installed, as for `pyflyte register`).
+
+One job, the list and fetch commands over flyteadmin's executions; their filters, paging and
+decoding are shared among them.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 unionml objects and schedules (extract.py), follow a script's imported model to the module that
 defines it (imported.py), assemble the specs, slice the code the components need (slicing.py) and
 sort the imports into copied modules and requirements (imports.py, local_modules.py).
+
+It is longer than the other reading modules because it is the one place the stages of reading meet,
+in order; each step it calls lives in a module of its own.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ then of every copied module, transitively:
 The app's own module is never copied. An `__init__.py` that imports it (`from .main import model`)
 is written empty when the components need no name from it, and is an error otherwise; any other
 module that imports the app is an error. A submodule that does not exist is an error at the import.
+
+One job, Python's import resolution for the app's own modules (import root, project root, namespace
+packages, re-exports), with every probe noted for the up-to-date check.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ The components may read a few attributes of the unionml objects whose values the
 (`dataset.name`, `dataset._features`, `model.name`, ...): those reads become the values. Any other
 use of the objects is an error in the code the project needs; in an optional component (one no
 schedule calls) it leaves that component out instead, and the caller says so.
+
+One job, the slice: its scope checks, import trimming and the statements' rendering belong together,
+as each depends on what the others decided.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 decorator or by call; the last one for a role wins), `model.train(...)` calls, and schedule
 calls (read by `schedules.py`). A call that would run conditionally (the walker's context is
 not None) is an error, since the generator cannot know whether it runs.
+
+One job, unionml's API as the generator reads it: every constructor, registration and call unionml
+0.2.1 offers is here, so the module is as long as that API.
 """
 
 from __future__ import annotations

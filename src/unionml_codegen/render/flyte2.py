@@ -18,6 +18,8 @@ both share: the names of every task (views.py, one namespace), the app code copi
   for, pickled (flyte1 needs transformers of its own, torch_models.py and keras_models.py, since
   flytekit's PyTorch transformer loads modules with `weights_only=True` and its Keras one needs
   tensorflow); the tasks run in one image, so the pickle's Python and classes match.
+
+One job, the flyte2 project's files; what it shares with flyte1 is in views.py and contexts.py.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, UNIONML, run_cli
-from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
+from ..helpers import EXAMPLES, UNIONML, run_cli
+from ..support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import shutil
 
-from .e2e.test_flyte2 import run_flyte2
-from .helpers import EXAMPLES, REPO
+from .test_flyte2 import run_flyte2
+from ..helpers import EXAMPLES, REPO
 
 SCRIPT = """
 import json, sys

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLES, run_python
+from ..helpers import EXAMPLES, run_python
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, run_cli, run_python
-from .support.flyte_package import literal_to_python
-from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
+from ..helpers import EXAMPLES, run_cli, run_python
+from ..support.flyte_package import literal_to_python
+from ..support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
@@ -444,7 +444,7 @@ def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
     import select
     import subprocess
 
-    from .helpers import UNIONML
+    from ..helpers import UNIONML
 
     primary, secondary = pty.openpty()
     process = subprocess.Popen([*UNIONML, *args], stdin=secondary, stdout=secondary, stderr=secondary,

@@ -23,9 +23,9 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, run_cli
-from .support.flyte_package import literal_to_python
-from .support.flyteadmin_standin import FlyteAdminStandin, forget_package
+from ..helpers import EXAMPLES, run_cli
+from ..support.flyte_package import literal_to_python
+from ..support.flyteadmin_standin import FlyteAdminStandin, forget_package
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 TRAINED_AT = datetime(2026, 11, 23, 3, tzinfo=timezone.utc)

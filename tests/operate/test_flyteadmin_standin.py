@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLES
-from .support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
+from ..helpers import EXAMPLES
+from ..support.flyteadmin_standin import FlyteAdminStandin, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 
@@ -42,7 +42,7 @@ def standin(tmp_path_factory):
 def registered(standin, tmp_path_factory):
     """The seed guide's project (every schedule form of unionml's guide) registered at v1 with pyflyte.
 
-    (digits' schedules are three of the seed guide's; tests/test_cluster_commands.py deploys digits_batch.)
+    (digits' schedules are three of the seed guide's; tests/operate/test_cluster_commands.py deploys digits_batch.)
     """
     app_dir = tmp_path_factory.mktemp("seed_guide") / "seed_guide"  # the app too: commands verify the project
     shutil.copytree(EXAMPLES / "seed_guide", app_dir, ignore=shutil.ignore_patterns("flyte2", "__pycache__"))
@@ -191,7 +191,7 @@ class _Raw:
 def test_a_scheduled_kickoff_is_one_deterministic_execution_and_an_inactive_schedule_does_not_fire(registered, standin):
     import grpc
 
-    from .support.flyteadmin_standin import StandinError
+    from ..support.flyteadmin_standin import StandinError
 
     at = dt.datetime(2026, 11, 29, tzinfo=dt.timezone.utc)
     name = standin.fire("cron_daily_training", at, project="seed_guide", run=False)
@@ -249,7 +249,7 @@ def test_a_fixed_rate_run_reads_its_kickoff_from_the_standin_over_grpc_and_train
 def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, standin):
     """The seed guide's project deployed at v5 with `unionml deploy` (other tests use v2 and v3): the same
     tasks, workflows and launch plans as pyflyte's v1, spec for spec (versions aside), the schedules activated."""
-    from .helpers import run_cli
+    from ..helpers import run_cli
 
     project_dir = standin.images[IMAGE]
     result = run_cli("deploy", str(project_dir), "--version", "v5", "--project", "seed_guide",

@@ -30,8 +30,8 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from .helpers import EXAMPLES, run_cli
-from .support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
+from ..helpers import EXAMPLES, run_cli
+from ..support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
 IMAGE = "ghcr.io/your-org/your-app:latest"
 FAST = {"UNIONML_FLYTEADMIN_TIMEOUT": "0.2", "UNIONML_FLYTEADMIN_RETRIES": "2", "UNIONML_FLYTEADMIN_BACKOFF": "0.01"}
