@@ -272,3 +272,49 @@ def test_prune_schedules_under_every_fault_deactivates_only_the_removed_schedule
         for nth in range(1, total + 1, max(1, STRIDE // 3)):  # a short command: every call in the sample too
             reactivate()
             _trial(cluster, fault, nth, prune, check=check, label="prune-schedules")
+
+
+KILLS = ("kill_before", "kill_after")
+#: a killed command is a process of its own; a sample of its calls (every 6th, every call in the long run)
+KILL_STRIDE = 1 if LONG else 6
+
+
+def test_deploy_killed_at_every_call_is_finished_by_a_plain_rerun(cluster):
+    """`kill -9` of `unionml deploy` as a call arrives (nothing applied) or right after it was applied: the
+    invariants hold, and a plain rerun of the same command registers everything and activates the version."""
+    import signal
+    import subprocess
+
+    from ..helpers import UNIONML
+
+    standin = cluster.standin
+    versions = iter(f"k{index}" for index in range(10**6))
+    version = next(versions)
+    total = _calls(cluster, lambda: unionml(cluster, "deploy", str(cluster.project), "--version", version))
+    killed = 0
+    for kind in KILLS:
+        for nth in range(1, total + 1, KILL_STRIDE):
+            version = next(versions)
+            command = [*UNIONML, "deploy", str(cluster.project), "--version", version, "--config", str(cluster.config)]
+            process = subprocess.Popen(command, env={**os.environ, **FAST}, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)  # fmt: skip
+            fault = standin.faults.add(kind, None, nth=nth, action=lambda: os.kill(process.pid, signal.SIGKILL))
+            try:
+                process.communicate(timeout=120)
+            finally:
+                standin.faults.clear()
+            where = f"deploy {version}: {kind} at call {nth}"
+            assert fault.hits == 1 and process.returncode == -signal.SIGKILL, where
+            killed += 1
+            cluster.trials += 1
+            doubles = {name: v for name, v in _active_versions(standin).items() if len(v) > 1}
+            assert not doubles, f"{where}: two ACTIVE versions: {doubles}"
+            assert _staging(standin) == cluster.staging, f"{where}: staging was touched"
+            rerun = unionml(cluster, "deploy", str(cluster.project), "--version", version)
+            _invariants(cluster, rerun, f"{where}, rerun")
+            assert rerun.exit_code == 0, f"{where}: the rerun did not finish the job: {rerun.output}"
+            assert len([key for key in standin.launch_plans if key[1] == "development" and key[3] == version]) == 8
+            assert {name: v for name, v in _active_versions(standin).items() if name in SCHEDULES} == {
+                name: [version] for name in SCHEDULES
+            }, where
+    assert killed >= 2 * (total // KILL_STRIDE)

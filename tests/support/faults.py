@@ -13,7 +13,9 @@ Kinds: ``fail`` (answer with ``code`` and apply nothing), ``delay`` (sleep ``sec
 ``hang`` (never answer: hold the call until `release()` or the stand-in stops, then UNAVAILABLE; a
 client with a deadline sees DEADLINE_EXCEEDED), ``lose_reply`` (apply the call, then answer ``code``,
 UNAVAILABLE by default, as a connection lost after flyteadmin committed), ``apply_then_hang`` (apply the
-call, then never answer: a client deadline expires on a call that was applied). ``method`` is the RPC's
+call, then never answer: a client deadline expires on a call that was applied), ``kill_before`` and
+``kill_after`` (run ``action``, which kills the calling process, kill -9, before or after the call is
+applied: a command killed at that call). ``method`` is the RPC's
 name (``CreateTask``) or None for any; ``nth`` counts the calls that match ``method`` from the moment
 the fault is added (1 = the next one); ``times`` is how many calls it hits (None: every one from the
 nth on). `calls` records every method served, in order, for assertions on what a command sent.
@@ -24,11 +26,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import grpc
 
-KINDS = ("fail", "delay", "hang", "lose_reply", "apply_then_hang")
+KINDS = ("fail", "delay", "hang", "lose_reply", "apply_then_hang", "kill_before", "kill_after")
 
 
 @dataclasses.dataclass
@@ -39,6 +41,7 @@ class Fault:
     times: Optional[int]
     code: grpc.StatusCode
     seconds: float
+    action: Optional[Callable[[], None]] = None  # kill_before / kill_after: what kills the caller (kill -9)
     seen: int = 0  # matching calls since the fault was armed
     hits: int = 0  # calls it was applied to
 
@@ -61,12 +64,15 @@ class FaultInjector(grpc.ServerInterceptor):
     # What tests call
 
     def add(self, kind: str, method: str | None = None, *, nth: int = 1, times: int | None = 1,
-            code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, seconds: float = 0.0) -> Fault:  # fmt: skip
+            code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, seconds: float = 0.0,
+            action: Callable[[], None] | None = None) -> Fault:  # fmt: skip
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {KINDS}")
+        if kind.startswith("kill") and action is None:
+            raise ValueError(f"{kind} needs the action that kills the caller")
         if nth < 1:
             raise ValueError("nth counts from 1")
-        fault = Fault(kind, method, nth, times, code, seconds)
+        fault = Fault(kind, method, nth, times, code, seconds, action)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -116,6 +122,13 @@ class FaultInjector(grpc.ServerInterceptor):
                 return serve(request, context)
             if fault.kind == "fail":
                 context.abort(fault.code, f"injected fault: {fault.code.name} on {method}")
+            if fault.kind == "kill_before":  # the caller dies as its call arrives: nothing applied
+                fault.action()
+                context.abort(grpc.StatusCode.UNAVAILABLE, f"injected fault: the caller of {method} was killed")
+            if fault.kind == "kill_after":  # applied, and the caller dies before the reply
+                serve(request, context)
+                fault.action()
+                context.abort(grpc.StatusCode.UNAVAILABLE, f"injected fault: the caller of {method} was killed")
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
                 return serve(request, context)
