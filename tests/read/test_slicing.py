@@ -129,6 +129,7 @@ def test_before_and_after():
     assert app.components_code == textwrap.dedent("""\
         import os
         from datetime import datetime
+
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
         DATA_DIR = "/data"
