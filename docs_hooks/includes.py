@@ -20,9 +20,11 @@ Pages other work is adding may be in the nav before they exist: those listed und
 missing page still fails the strict build).
 
 The site is self-contained when UNIONML_DOCS_MERMAID_JS names a local mermaid.min.js (see
-scripts/check-site): it is copied into the built site and loaded before mkdocs-material's bundle
-looks for `mermaid`, so nothing is fetched from a CDN. Without it, mkdocs-material loads mermaid
-from its CDN as usual.
+scripts/check-site, scripts/build-docs): it is copied into the built site and loaded before
+mkdocs-material's bundle looks for `mermaid`, so nothing is fetched from a CDN. Without it,
+mkdocs-material loads mermaid from its CDN as usual. The offline build (UNIONML_DOCS_OFFLINE, the
+offline plugin) also needs UNIONML_DOCS_IFRAME_WORKER_JS, iframe-worker's shim, which search needs
+from disk: it replaces the plugin's CDN address.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from mkdocs.exceptions import PluginError
 REPO = Path(__file__).resolve().parents[1]
 MERMAID_ENV = "UNIONML_DOCS_MERMAID_JS"
 MERMAID_SITE_PATH = "assets/javascripts/mermaid.min.js"
+SHIM_ENV = "UNIONML_DOCS_IFRAME_WORKER_JS"
+SHIM_SITE_PATH = "assets/javascripts/iframe-worker-shim.js"
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 _CODE_INCLUDE = re.compile(r"^(?P<indent>\s*)#include (?P<args>.+)$")
@@ -52,6 +56,12 @@ def on_config(config, **kwargs):
     main.load_all()  # the CLI reference (mkdocs-click) reads main.commands; cli.py imports commands lazily
     if os.environ.get(MERMAID_ENV):
         config.extra_javascript.insert(0, MERMAID_SITE_PATH)
+    if os.environ.get("UNIONML_DOCS_OFFLINE", "").lower() in ("1", "true", "yes"):
+        if not (os.environ.get(SHIM_ENV) and os.environ.get(MERMAID_ENV)):
+            raise PluginError(f"an offline build needs {MERMAID_ENV} and {SHIM_ENV} (scripts/build-docs sets both)")
+        # before or after the offline plugin's on_config: its CDN address is replaced by the site's copy
+        polyfills = [url for url in config.extra.get("polyfills", []) if "iframe-worker" not in url]
+        config.extra["polyfills"] = [*polyfills, SHIM_SITE_PATH]
     optional = set(config.extra.get("pages_that_may_not_exist_yet", []))
     config.nav = _without_missing(config.nav, optional, Path(config.docs_dir))
     return config
@@ -71,11 +81,12 @@ def _without_missing(nav, optional: set[str], docs: Path):
 
 
 def on_post_build(config, **kwargs):
-    source = os.environ.get(MERMAID_ENV)
-    if source:
-        target = Path(config.site_dir) / MERMAID_SITE_PATH
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for env, path in ((MERMAID_ENV, MERMAID_SITE_PATH), (SHIM_ENV, SHIM_SITE_PATH)):
+        source = os.environ.get(env)
+        if source:
+            target = Path(config.site_dir) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def on_page_markdown(markdown: str, page, **kwargs) -> str:

@@ -221,3 +221,42 @@ def test_a_block_left_to_another_test_names_a_test_that_runs_its_commands():
                     assert f'"{command}"' in text, (block.id, test, command)
                     named += 1
     assert named >= 5
+
+
+def test_pages_load_the_layout_rules_that_keep_output_and_names_whole(site):
+    """Output blocks wrap rather than clip, a name in a table never breaks mid-word (the embedded README's
+    launch plan table), and the grid is wide enough for 120-column code at 1280 px (docs/stylesheets)."""
+    css = (site / "stylesheets" / "extra.css").read_text()
+    rules = {m.group(1).strip(): m.group(2) for m in re.finditer(r"([^{}/]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css, flags=re.S))}
+    assert "white-space: pre-wrap" in rules[".md-typeset .language-text pre > code"]
+    assert "white-space: nowrap" in rules[".md-typeset table:not([class]) td code"]
+    # mkdocs-material's 61rem grid leaves a code block about 720 px at a 1280 px window: 120 columns need more
+    assert float(re.search(r"max-width:\s*([\d.]+)rem", rules[".md-grid"]).group(1)) >= 75
+    for page in PAGES:
+        assert re.search(r'<link rel="stylesheet" href="(\.\./)*stylesheets/extra\.css"', _page_html(site, page)), page
+    assert re.search(r"<td><code>[a-z_]+</code></td>", _page_html(site, "scheduling.md"))  # names in table cells
+
+
+def test_the_offline_build_links_pages_as_files_and_draws_diagrams_with_its_own_mermaid(tmp_path):
+    """What scripts/build-docs builds (a site read from disk): page links are files, mermaid.js and
+    iframe-worker's shim (search from disk) are the site's own copies, and no page loads a script from elsewhere."""
+    mermaid = tmp_path / "mermaid.min.js"
+    mermaid.write_text("window.mermaid = {};  /* a stand-in for the npm file */\n")
+    shim = tmp_path / "shim.js"
+    shim.write_text("/* a stand-in for iframe-worker's shim */\n")
+    out = tmp_path / "site"
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(REPO / "mkdocs.yml"), "-d", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "UNIONML_DOCS_OFFLINE": "true",
+             "UNIONML_DOCS_MERMAID_JS": str(mermaid), "UNIONML_DOCS_IFRAME_WORKER_JS": str(shim)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = (out / "index.html").read_text()
+    assert 'href="quickstart.html"' in index and (out / "quickstart.html").is_file()
+    assert (out / "assets/javascripts/mermaid.min.js").read_bytes() == mermaid.read_bytes()
+    assert (out / "assets/javascripts/iframe-worker-shim.js").read_bytes() == shim.read_bytes()
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', index)
+    assert "assets/javascripts/iframe-worker-shim.js" in scripts, scripts
+    assert "assets/javascripts/mermaid.min.js" in scripts, scripts  # a plain script: defined before the page loads
+    assert not [s for s in scripts if "//" in s], scripts
