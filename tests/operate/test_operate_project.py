@@ -254,3 +254,19 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_com
     assert result.stderr.splitlines()[0].endswith(" [UMG751]")
     shutil.copytree(digits / "flyte", tmp_path / "flyte")  # the flyte1 project beside it is the one operated
     assert load_project(None, cwd=tmp_path).directory.resolve() == (tmp_path / "flyte").resolve()
+
+
+def test_the_docs_name_every_field_of_schedules_json():
+    """docs/operating.md lists the fields `unionml schedules --json` prints, no more and no fewer."""
+    from click.testing import CliRunner
+
+    from unionml_codegen.cli import main
+
+    result = CliRunner().invoke(main, ["schedules", str(EXAMPLES / "seed_guide" / "flyte"), "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    fields = {key for schedule in printed["schedules"] for key in schedule}
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operating.md").read_text()
+    paragraph = docs[docs.index("`--json` prints the same as one object") :].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", paragraph)))
+    assert named == fields | set(printed), (sorted(named - fields - set(printed)), sorted(fields - named))
