@@ -26,10 +26,13 @@ class Rendered:
 
 
 def render_project(app: App, options: RenderOptions, target: str = DEFAULT_TARGET) -> Rendered:
-    """The project for `target`, and the manifest's record of its schedules (flyte1: the operate commands
-    read it; flyte2 projects are operated with the SDK's own commands)."""
+    """The project for `target`, and the manifest's record of its schedules, which the operate commands read."""
     if target == "flyte2":
-        return Rendered(flyte2.render_files(app, options), {})
+        views, triggers = flyte2.views_and_triggers(app)
+        variables = {trigger.plan.schedule.name: trigger.variable for trigger in triggers}
+        record = schedules_record(app, views, [trigger.plan for trigger in triggers],
+                                  flyte2=(flyte2.environment_name(app.package), variables))  # fmt: skip
+        return Rendered(flyte2.render_files(app, options), record)
     views = model_views(app)
     plans = launch_plans(app, views)
     return Rendered(flyte1.render_files(app, options, views, plans), schedules_record(app, views, plans))

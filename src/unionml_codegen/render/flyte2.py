@@ -75,8 +75,7 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     pkg = app.package
     header = header_for(options.source, "Flyte 2")
-    models = model_views(app, SUPPORT_NAMES, SUPPORT_IMPORTS, native_time=True, calls_sql_tasks=False)
-    triggers = _triggers(app, models)
+    models, triggers = views_and_triggers(app)
 
     files[f"{pkg}/__init__.py"] = formatted_python(f"# {python_comment(header)}\n")
     files[f"{pkg}/components.py"] = formatted_python(
@@ -118,7 +117,7 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
         env=models[0].support["env"] if models else "env",
         work_env=models[0].support["work_env"] if models else "work_env",
         include_count=len(_bundled_files(app)),
-        environment_name=_environment_name(pkg),
+        environment_name=environment_name(pkg),
         triggers=triggers,
         source=options.source,
         extras=extras,
@@ -128,7 +127,13 @@ def render_files(app: App, options: RenderOptions) -> dict[str, str | bytes]:
     return dict(sorted(files.items()))
 
 
-def _environment_name(package: str) -> str:
+def views_and_triggers(app: App) -> tuple[list[ModelView], list[_Trigger]]:
+    """The model views and triggers the files are rendered from (record.py records them too)."""
+    models = model_views(app, SUPPORT_NAMES, SUPPORT_IMPORTS, native_time=True, calls_sql_tasks=False)
+    return models, _triggers(app, models)
+
+
+def environment_name(package: str) -> str:
     """The drivers' `flyte.TaskEnvironment`'s name; Flyte 2 names each task `ENVIRONMENT.FUNCTION` after it
     (the work tasks' environment adds `-work`)."""
     return identifier(package).replace("_", "-")
@@ -347,8 +352,8 @@ def _render_tasks(app: App, models: list[ModelView], triggers: list[_Trigger], h
         models=contexts,
         callbacks=callbacks,
         n=n,
-        environment=literal(_environment_name(pkg)),
-        work_environment=literal(_environment_name(pkg) + "-work"),
+        environment=literal(environment_name(pkg)),
+        work_environment=literal(environment_name(pkg) + "-work"),
         python_version=literal(PYTHON_VERSION),
         resources=f"{n['flyte']}.{RESOURCES}",
         driver_resources=f"{n['flyte']}.{DRIVER_RESOURCES}",

@@ -28,12 +28,20 @@ TRAINING_OUTPUTS = ("model_object", "hyperparameters", "metrics")
 PREDICTION_OUTPUTS = ("o0",)
 
 
-def schedules_record(app: App, views: list[ModelView], plans: list[Plan]) -> dict[str, Any]:
-    """The `project` and `schedules` sections of the manifest, from the views the files were rendered from."""
+def schedules_record(
+    app: App, views: list[ModelView], plans: list[Plan], flyte2: tuple[str, dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The `project` and `schedules` sections of the manifest, from the views the files were rendered from.
+
+    `flyte2`: the drivers' environment name and each schedule's trigger variable in triggers.py, for a
+    flyte2 project: a "workflow" is then the task a trigger runs, registered as `ENVIRONMENT.FUNCTION`
+    (the work tasks' environment is `ENVIRONMENT-work`), and the "launch plan" is the trigger."""
     package = app.package
     by_model = {view.model.variable: view for view in views}
 
-    def registered(name: str) -> str:
+    def registered(name: str, work: bool = False) -> str:
+        if flyte2 is not None:
+            return f"{flyte2[0]}{'-work' if work else ''}.{name}"
         return f"{package}.workflows.{name}"
 
     models = []
@@ -41,7 +49,7 @@ def schedules_record(app: App, views: list[ModelView], plans: list[Plan]) -> dic
         training = [registered(v.name) for v in view.variants.values() if v.purpose == "train"]
         prediction = [registered(v.name) for v in view.variants.values() if v.purpose != "train"]
         if view.serves_features:
-            prediction.insert(1, registered(view.predict_from_features_workflow))
+            prediction.insert(1, registered(view.predict_from_features_workflow, work=flyte2 is not None))
         models.append(
             {
                 "name": view.model.name,
@@ -69,7 +77,11 @@ def schedules_record(app: App, views: list[ModelView], plans: list[Plan]) -> dic
                 "name": s.name,
                 "kind": s.kind,
                 "model": view.model.name,
-                "launch_plan": {"module": f"{package}.launch_plans", "attribute": plan.variable},
+                "launch_plan": (
+                    {"module": f"{package}.triggers", "attribute": flyte2[1][s.name]}
+                    if flyte2 is not None
+                    else {"module": f"{package}.launch_plans", "attribute": plan.variable}
+                ),
                 "workflow": registered(plan.workflow),
                 # fixed-rate plans: the workflow that takes the reader's time as an input (None when the
                 # project has none: then a run passes the time to the plan's workflow as `run_kickoff_input`)
