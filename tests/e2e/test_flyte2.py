@@ -80,7 +80,9 @@ def test_flyte2_example_matches_committed_project(case):
                     old.decode(errors="replace").splitlines(True), new.decode(errors="replace").splitlines(True),
                     f"a/{path}", f"b/{path}",
                 )  # fmt: skip
-        pytest.fail(f"examples/{case}/flyte2 is stale; refresh it with `bash scripts/regenerate-examples`\n" + "".join(diff))
+        pytest.fail(
+            f"examples/{case}/flyte2 is stale; refresh it with `bash scripts/regenerate-examples`\n" + "".join(diff)
+        )
     for path, text in generated.items():
         copied = (EXAMPLES / case / path).is_file() or (EXAMPLES / case / path.split("/", 1)[-1]).is_file()
         if path.endswith(".py") and not copied:  # the app's own modules are copied as they are
@@ -197,6 +199,7 @@ asyncio.run(serialize())
 result["triggers_on_task"] = [t.name for t in tasks.digits_classifier_train.triggers]
 print(json.dumps(result))
 """
+
 
 @pytest.fixture(scope="module")
 def digits_runs(tmp_path_factory):
@@ -354,12 +357,15 @@ def test_prediction_triggers_give_unionml_predictions_with_file_and_version(tmp_
     # "latest" of app version v1, and v1's run by name: the other model, which predicts otherwise
     assert actual["latest_v1"]["C"] == 0.0001 and actual["latest_v1"]["predictions"] != expected
     assert actual["named_v1"] == actual["latest_v1"]
-    assert actual["latest_v3"] == "LookupError: no successful run of digits-batch.digits_classifier_train version v3"
-    assert actual["unknown"].startswith("LookupError: model version 'no-such-run': no run of that name (")
+    assert (
+        actual["latest_v3"]
+        == "ModelVersionNotFound: no successful run of digits-batch.digits_classifier_train version v3"
+    )
+    assert actual["unknown"].startswith("ModelVersionNotFound: model version 'no-such-run': no run of that name (")
     assert "not found" in actual["unknown"]
-    assert actual["named_failed"] == ("LookupError: model version 'weekly-v2-retry': the run of "
+    assert actual["named_failed"] == ("ModelVersionNotFound: model version 'weekly-v2-retry': the run of "
                                       "digits-batch.digits_classifier_train ended failed, not succeeded")  # fmt: skip
-    assert actual["other_task"] == ("LookupError: model version 'weekly-v1' is a run of "
+    assert actual["other_task"] == ("ModelVersionNotFound: model version 'weekly-v1' is a run of "
                                     "digits-batch.digits_classifier_train, not of digits-batch.other_train")  # fmt: skip
     assert "cannot filter runs on 'created_by'" in actual["unknown_filter"]  # an unknown filter fails
     assert actual["rpcs"] == ["/flyteidl2.cluster.ClusterService/SelectCluster",
@@ -592,7 +598,11 @@ def test_pytorch_module_trains_and_a_model_file_predicts_under_flyte2(tmp_path):
     assert "torch" in (app_dir / "flyte2" / "requirements.txt").read_text().split()
     actual = run_flyte2(TORCH, cwd=app_dir / "flyte2")
     trained = actual["trained"]
-    assert (trained["type"], trained["hidden"], trained["hyperparameters"]) == ("DigitsNet", 24, {"hidden": 24, "seed": 3})
+    assert (trained["type"], trained["hidden"], trained["hyperparameters"]) == (
+        "DigitsNet",
+        24,
+        {"hidden": 24, "seed": 3},
+    )
     assert set(actual["by_hand"]) == {"train", "test"} and actual["by_hand"]["train"] > 0.2
     assert trained["metrics"] == actual["by_hand"]  # exact floats: the flyte1 test's oracle
     assert len(actual["expected"]) == 50 and len(set(actual["expected"])) > 1

@@ -1,7 +1,9 @@
 """The flyte2 target's model_registry.py under faults (issue 23, defect 5): `flyte.remote.Run` against the
 Flyte 2 STAND-IN (tests/support/flyte2_standin.py) in the SDK's interpreter, the stand-in answering chosen
 calls UNAVAILABLE (HTTP 503 with a Connect error, as a restarting control plane behind its proxy does).
-Each read is retried with backoff for the codes that pass; NOT_FOUND fails at once."""
+Each read is retried with backoff for the codes that pass; NOT_FOUND fails at once. What the SDK tells the backend
+about the failure decides whether the task runs again (its `retries=`): a model version that cannot be read is
+recoverable, one that does not exist is not."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import json, sys
 from datetime import datetime, timezone
 from pathlib import Path
 from sklearn.linear_model import LogisticRegression
+from flyte._internal.runtime.convert import convert_from_native_to_error
 from digits_batch import model_registry, tasks
 
 sys.path.insert(0, SUPPORT)
@@ -37,11 +40,15 @@ class Restarting(Flyte2Standin):
         return super().__call__(environ, start_response)
 
 
+recoverable = {}  # version -> whether the SDK reports its failure as recoverable (the task's retries apply)
+
+
 def fetch(version):
     try:
         model = model_registry.fetch_model_object(version, "", task=TASK, model_type=LogisticRegression)
         return model.coef_.round(8).tolist()
     except Exception as error:
+        recoverable[version] = convert_from_native_to_error(error).recoverable
         return f"{type(error).__name__}: {error}"
 
 
@@ -68,6 +75,9 @@ with Restarting(Path("../blobs")) as standin:
     since = len(standin.calls)
     result["down"] = fetch("latest")
     result["down_calls"] = calls(since)
+result["recoverable"] = recoverable
+result["task_retries"] = tasks.digits_classifier_predict_with_model_version_task.retries.count
+result["file_task_retries"] = tasks.digits_classifier_predict_with_model_file_task.retries.count
 print(json.dumps(result))
 """
 
@@ -80,7 +90,7 @@ def test_the_flyte2_model_lookup_retries_what_passes_and_not_a_missing_run(tmp_p
     found = run_flyte2(f"SUPPORT = {str(REPO / 'tests' / 'support')!r}\n" + SCRIPT, cwd=root / "flyte2")
     assert isinstance(found["plain"], list) and found["restart"] == found["plain"]
     assert found["restart_calls"].count("ListRuns") == 7  # six answered UNAVAILABLE, then the answer
-    assert found["missing"].startswith("LookupError: model version 'no-such-run': no run of that name (")
+    assert found["missing"].startswith("ModelVersionNotFound: model version 'no-such-run': no run of that name (")
     assert found["missing_calls"].count("GetRunDetails") == 1  # NOT_FOUND: asked once
     assert found["down"].startswith(
         "ModelVersionUnavailable: cannot reach the control plane to read model version 'latest' (UNAVAILABLE: "
@@ -90,3 +100,6 @@ def test_the_flyte2_model_lookup_retries_what_passes_and_not_a_missing_run(tmp_p
     assert found["down"].endswith("; 4 attempts)")
     sdk_attempts, rest = divmod(found["down_calls"].count("ListRuns"), 4)
     assert rest == 0 and sdk_attempts < 6
+    # the task runs again when the control plane stays away, never for a version that does not exist
+    assert found["recoverable"] == {"no-such-run": False, "latest": True}
+    assert found["task_retries"] == 3 and found["file_task_retries"] == 0  # only the task that fetches a model

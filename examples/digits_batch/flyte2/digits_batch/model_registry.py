@@ -7,7 +7,9 @@ up in the project and domain this task runs in.
 
 Each call to the control plane has a deadline and is retried with backoff while it answers a code
 that passes (restarting, overloaded, slow: `call_control_plane`); what outlasts the retries is
-ModelVersionUnavailable. A version that does not exist fails at once.
+ModelVersionUnavailable, which Flyte 2 treats as recoverable: the task that fetches a model runs again,
+`TASK_RETRIES` times. A version that does not exist is ModelVersionNotFound, a NonRecoverableError:
+it fails at once, and the task is not run again.
 """
 
 import logging
@@ -17,9 +19,12 @@ import threading
 import time
 from typing import Any, Callable, Optional, TypeVar
 
+import flyte.errors
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+TASK_RETRIES = 3  # Flyte runs a task that fetches a model again this many times when the control plane stays away
 RETRYABLE = (
     "UNAVAILABLE",
     "DEADLINE_EXCEEDED",
@@ -30,7 +35,15 @@ RETRYABLE = (
 
 
 class ModelVersionUnavailable(RuntimeError):
-    """The control plane did not answer the lookup of a model version (unreachable, overloaded, too slow)."""
+    """The control plane did not answer the lookup of a model version (unreachable, overloaded, too slow):
+    recoverable, so Flyte runs the task again."""
+
+
+class ModelVersionNotFound(flyte.errors.NonRecoverableError, LookupError):
+    """No successful training run answers to the model version: running the task again cannot help."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="ModelVersionNotFound")
 
 
 def find_training_run(model_version: str, app_version: str, task: str) -> Any:
@@ -48,7 +61,7 @@ def find_training_run(model_version: str, app_version: str, task: str) -> Any:
 
         run = call_control_plane(newest, f"listing the runs of {task}")
         if run is None:
-            raise LookupError(
+            raise ModelVersionNotFound(
                 f"no successful run of {task}"
                 + (f" version {app_version}" if app_version else "")
             )
@@ -61,15 +74,15 @@ def find_training_run(model_version: str, app_version: str, task: str) -> Any:
         if rpc_code(error) in RETRYABLE:
             raise ModelVersionUnavailable(f"cannot reach the control plane to read model version {model_version!r} "
                                           f"({rpc_code(error)}: {error}; {attempts(error)})") from None  # fmt: skip
-        raise LookupError(
+        raise ModelVersionNotFound(
             f"model version {model_version!r}: no run of that name ({error})"
         ) from error
     if run.action.task_name != task:
-        raise LookupError(
+        raise ModelVersionNotFound(
             f"model version {model_version!r} is a run of {run.action.task_name}, not of {task}"
         )
     if run.phase != "succeeded":
-        raise LookupError(
+        raise ModelVersionNotFound(
             f"model version {model_version!r}: the run of {task} ended {run.phase.value}, not succeeded"
         )
     return run

@@ -119,7 +119,7 @@ def digits_classifier_predict_with_model_file_task(
     )
 
 
-@work_env.task
+@work_env.task(retries=model_registry.TASK_RETRIES)
 def digits_classifier_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:

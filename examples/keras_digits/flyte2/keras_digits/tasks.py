@@ -93,7 +93,7 @@ def digits_keras_predict_task(
     return predict_digits_keras(model_object, data)
 
 
-@work_env.task
+@work_env.task(retries=model_registry.TASK_RETRIES)
 def digits_keras_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:

@@ -109,7 +109,7 @@ def sketch_classifier_predict_task(
     return predict_sketch_classifier(model_object, data)
 
 
-@work_env.task
+@work_env.task(retries=model_registry.TASK_RETRIES)
 def sketch_classifier_predict_with_model_version_task(
     model_version: str, app_version: str, data: StrokesDataset
 ) -> List[int]:

@@ -115,7 +115,7 @@ def model_predict_with_model_file_task(
     return predict_model(model_files.load_sklearn(path, **loader_kwargs), data)
 
 
-@work_env.task
+@work_env.task(retries=model_registry.TASK_RETRIES)
 def model_predict_with_model_version_task(
     model_version: str, app_version: str, data: pd.DataFrame
 ) -> List[int]:
