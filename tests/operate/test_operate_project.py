@@ -238,7 +238,7 @@ def test_the_generated_readme_warns_that_pyflyte_run_drops_the_fixed_inputs():
     assert "dropping the plan's fixed inputs" in " ".join(section.split())
 
 
-def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_commands(digits, tmp_path):
+def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_commands_without_a_flyte2_driver(digits, tmp_path):
     from ..output.test_fast_check import _cli_imports
 
     shutil.copy(EXAMPLES / "digits" / "app.py", tmp_path / "app.py")
@@ -246,7 +246,7 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_operate_com
     code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte2", "--target", "flyte2", "--check",
                                        cwd=tmp_path)  # fmt: skip
     assert (code, heavy) == (0, []), stderr
-    result = run_cli("schedules", "flyte2", cwd=tmp_path)
+    result = run_cli("list-model-versions", "flyte2", cwd=tmp_path)  # not (yet) for a flyte2 project
     assert result.returncode == 2
     assert (
         result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 2
