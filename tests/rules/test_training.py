@@ -177,3 +177,23 @@ def test_a_model_trained_before_is_kept_while_its_key_and_bytes_are_what_the_rec
     unreadable = {**kept, "daily_predictions": Kept(kept["daily_predictions"].record, None, "cannot be read (gone)")}
     (error,) = _validated(source, Training(kept=unreadable))[1].errors
     assert error.code == "UMG412" and "cannot be read (gone)" in error.message
+
+
+GUIDE = Path(__file__).parents[3] / "shared" / "seed" / "scheduling.md"
+
+
+@pytest.mark.skipif(not GUIDE.is_file(), reason=f"unionml's scheduling guide is not beside this clone ({GUIDE})")
+def test_the_guides_own_app_trains_on_datetime_now_which_is_refused_at_it():
+    """The guide itself trains on `time=datetime.now()`: a model no later run could reproduce."""
+    import re
+
+    cells = re.findall(r"```\{code-(?:cell|block)\} python\n(.*?)```", GUIDE.read_text(), re.S)
+    source = "\n".join(re.sub(r"^:tags:.*\n", "", cell) for cell in cells)
+    source = source.replace('"<MODEL_VERSION>"', '"f3c9a1e7b2d4c6e8a0b1"').replace('"<APP_VERSION>"', '"3f9c2e1"')
+    errors = _errors(source, Training(train=True))
+    assert len(errors) == 3 and all("[UMG410]" in error for error in errors)
+    lines = source.splitlines()
+    for error in errors:
+        line, column = (int(n) for n in error.split(":")[:2])
+        assert lines[line - 1][column - 1 :].startswith("datetime.now()")
+        assert "`time=datetime.now()`: the call to 'datetime.datetime.now' cannot be evaluated" in error
