@@ -39,6 +39,9 @@ class Reader(Protocol):
     def unionml_call(self, call: cst.Call) -> bool | None:
         """None if `call` is not to the unionml API, else whether it runs the app's components."""
 
+    def assigned(self, targets: Sequence[cst.AssignTarget], value: cst.BaseExpression, context: str | None) -> None:
+        """Called after an assignment's targets are bound (`trained, _ = model.train(...)`)."""
+
 
 class Walker:
     def __init__(self, bindings: Bindings, reader: Reader, quiet: Collection[cst.CSTNode] = ()):
@@ -203,6 +206,7 @@ class Walker:
             self.reader.calls_in(value, context)
             for target in node.targets:
                 self._assign(target.target, value, context)
+            self.reader.assigned(node.targets, value, context)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None and not self.reader.constructor(node.value, [node], context):
                 self.reader.calls_in(node.value, context)

@@ -18,6 +18,7 @@ from .. import codes
 from ..diagnostics import Diagnostics, Position
 from ..input_files import MAX_MODEL_BYTES, InputError, check_path, inside, project_root, read_file
 from ..spec import App, Expression, ModelReference, ModelSpec, Schedule
+from .training import Training, handles, trained_reference
 
 MAX_VENDORED_NAME = 100  # characters of the model file's name kept in the vendored name (after its hash)
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "https://", "http://")
@@ -29,8 +30,9 @@ _FIXES = (
 
 
 def resolve_models(
-    app: App, bindings: dict[str, Path], app_dir: Path, diagnostics: Diagnostics
+    app: App, bindings: dict[str, Path], app_dir: Path, diagnostics: Diagnostics, training: Training | None = None
 ) -> dict[str, ModelReference]:
+    """Each prediction schedule's model; `training`: what --train-models trains or keeps (training.py)."""
     predictions = {s.name: s for s in app.schedules if s.kind == "prediction"}
     for name in sorted(set(bindings) - set(predictions)):
         diagnostics.error(
@@ -41,7 +43,10 @@ def resolve_models(
         )
     references: dict[str, ModelReference] = {}
     for name, schedule in predictions.items():
-        reference = _resolve(schedule, bindings.get(name), app_dir, diagnostics)
+        if bindings.get(name) is None and handles(schedule, training):
+            reference = trained_reference(app, schedule, training, diagnostics)
+        else:
+            reference = _resolve(schedule, bindings.get(name), app_dir, diagnostics)
         if reference is None:
             continue
         model = app.models.get(schedule.model)
@@ -123,11 +128,14 @@ def _resolve(
         where, what = schedule.position, f"it would use the model trained by `model.train(...)` at line {line}"
     else:
         where, what = schedule.position, "it names no model, and no `model.train(...)` runs before it"
+    fixes = _FIXES.format(name=schedule.name)
+    if schedule.model_training is not None:  # rules/training.py: the generator can train it
+        fixes = f"let the generator train it: `unionml generate APP -o OUT --train-models`; or {fixes}"
     diagnostics.error(
         codes.MODEL_NOT_STATIC,
         where,
         f"the generator cannot know the model of prediction schedule '{schedule.name}': {what}",
-        _FIXES.format(name=schedule.name),
+        fixes,
     )
     return None
 

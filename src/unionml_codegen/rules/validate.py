@@ -32,6 +32,7 @@ from .inputs import (
     with_defaults_checked,
 )
 from .model_sources import resolve_models
+from .training import Training
 from .schedules import check_launchplan_kwargs, check_name, checked_timing
 from ..spec import App, Expression, Schedule
 
@@ -43,6 +44,7 @@ def validate(
     app_dir: Path | None = None,
     *,
     target: str = "flyte1",
+    training: Training | None = None,
 ) -> App:
     """The app, checked for `target` (flyte1 or flyte2: the same rules, except where the two SDKs differ,
     rules/flyte2.py) and with its spellings rewritten and its models resolved."""
@@ -68,7 +70,7 @@ def validate(
         check_launchplan_kwargs(app, schedule, diagnostics, target)
     if target == "flyte2":
         check_flyte2(app, diagnostics)
-    references = resolve_models(app, bindings or {}, app_dir or Path("."), diagnostics)
+    references = resolve_models(app, bindings or {}, app_dir or Path("."), diagnostics, training)
     return dataclasses.replace(app, model_references=references)
 
 
