@@ -305,6 +305,21 @@ def test_prune_switches_off_what_an_earlier_deploy_left_and_leaves_hand_made_tri
     )
 
 
+def test_run_fires_a_trigger_locally_and_gives_the_flyte1_plans_result(cluster):
+    app_dir = cluster.root / "digits_batch"
+    generated = run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir)  # the same app, the flyte1 target
+    assert generated.returncode == 0, generated.stderr
+    for schedule, at in (("weekly_retraining", "2026-11-30T03:00:00Z"), ("daily_predictions", "2026-11-30T06:00:00Z")):
+        flyte2 = json.loads(cluster.unionml("run", "flyte2", schedule, "--at", at, "--json").stdout)
+        flyte1 = run_cli("run", "flyte", schedule, "--at", at, "--json", cwd=app_dir, env=cluster.env)
+        assert flyte1.returncode == 0, flyte1.stderr
+        assert flyte2 == json.loads(flyte1.stdout) and flyte2["ok"], schedule  # metrics, or every prediction
+    text = cluster.unionml("run", "flyte2", "weekly_retraining", "--at", "2026-11-30T03:00:00Z").stdout.splitlines()
+    assert text[0] == f"weekly_retraining at 2026-11-30T03:00:00Z (training, {TRAIN}, locally)"
+    assert text[3].split()[:2] == ["metrics", "train"]
+    shutil.rmtree(app_dir / "flyte")  # one project here again, for the tests that find it
+
+
 def test_commands_without_a_flyte2_driver_are_refused_with_what_does_work(cluster):
     result = cluster.unionml("list-model-versions", "flyte2", code=2)
     first = result.stderr.splitlines()[0]
