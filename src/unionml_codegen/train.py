@@ -49,9 +49,10 @@ def settle(
     trained = {name: ref for name, ref in app.model_references.items() if ref.training is not None}
     if not trained:
         return app, None, None
+    flyte1 = training.app or app  # the app the flytekit project that trains is rendered from
     if not training.train:
-        rendered = render_project(app, render_options, "flyte1")
-        code = training_code_sha256(rendered.files, app)
+        rendered = render_project(flyte1, render_options, "flyte1")
+        code = training_code_sha256(rendered.files, flyte1)
         for name, reference in trained.items():
             recorded = training.kept[name].record.get("training_code_sha256")
             if recorded != code:
@@ -62,9 +63,9 @@ def settle(
                     "project holds now (a component, the generated training code or its requirements changed)",
                     "train it again: `unionml generate APP -o OUT --train-models`",
                 )
-        return (None if diagnostics.errors else app), code, rendered
+        return (None if diagnostics.errors else app), code, (rendered if flyte1 is app else None)
     placeholders = {name: trained_file(ref.training, b"") for name, ref in trained.items()}
-    draft = dataclasses.replace(app, model_references={**app.model_references, **placeholders})
+    draft = dataclasses.replace(flyte1, model_references={**flyte1.model_references, **placeholders})
     rendered = render_project(draft, render_options, "flyte1")
     workflows = {view.model.variable: view.variants[("train", None)].name for view in model_views(draft)}
     jobs = [
@@ -84,4 +85,4 @@ def settle(
         return None, None, None
     files = {name: trained_file(ref.training, models[name]) for name, ref in trained.items()}
     return dataclasses.replace(app, model_references={**app.model_references, **files}), \
-        training_code_sha256(rendered.files, app), None  # fmt: skip
+        training_code_sha256(rendered.files, draft), None  # fmt: skip

@@ -304,3 +304,31 @@ def test_a_schedule_added_beside_the_trained_models_keeps_them(trained, tmp_path
     assert result.returncode == 0, result.stderr
     assert "training the model" not in result.stderr
     assert _manifest(root / "flyte")["trained_models"] == before
+
+
+def test_a_sql_dataset_trains_from_the_users_directory_for_both_targets(tmp_path):
+    """The SQL task's database is a path relative to where the user runs the generator (as `unionml run`), and
+    the flyte2 target, which runs queries itself, trains with the flytekit project that keeps the SQL task."""
+    import sqlite3
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    app = (EXAMPLES / "sql_reader" / "app.py").read_text()
+    app += '\nmodel.train(hyperparameters={"C": 1.0}, limit=50)\n'
+    app += 'model.schedule_prediction("sql_predictions", expression="0 4 * * *", limit=10)\n'
+    (root / "app.py").write_text(app)
+    with sqlite3.connect(root / "shop.db") as db:
+        db.execute("create table mock_table (x1 real, x2 real, x3 real, y int)")
+        db.executemany("insert into mock_table values (?, ?, ?, ?)", [(i / 100, (i % 7) / 7, (i % 3) / 3, i % 2)
+                                                                        for i in range(100)])  # fmt: skip
+    for out, target in (("flyte", "flyte1"), ("flyte2", "flyte2")):
+        result = run_cli("generate", "app.py", "-o", out, "--target", target, "--train-models", "--no-cache", cwd=root)
+        assert result.returncode == 0, result.stderr
+        assert run_cli("generate", "app.py", "-o", out, "--check", "--no-cache", cwd=root).returncode == 0
+    flyte1, flyte2 = (_manifest(root / out)["trained_models"]["sql_predictions"] for out in ("flyte", "flyte2"))
+    assert flyte1["sha256"] == flyte2["sha256"]
+    assert flyte1["training_code_sha256"] == flyte2["training_code_sha256"]
+    assert flyte1["inputs"]["limit"] == 50
+    run = run_cli("run", "flyte", "sql_predictions", "--at", "2026-11-29T04:00:00Z", "--json", cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert len(json.loads(run.stdout)["outputs"]["predictions"]) == 10

@@ -3,8 +3,9 @@
 `train` writes the rendered flytekit project to a temporary directory outside OUT and the repository, and
 for each distinct training (a workflow and its inputs) runs `train_child.py` with the interpreter the
 generator runs in (`sys.executable`, which needs flytekit and the app's requirements, as `unionml run`
-does): it calls the workflow locally with exactly those inputs and saves the model once per schedule that
-uses it, with that schedule's saver arguments. The models' bytes come back; nothing of the run stays.
+does), in the working directory it runs in (as `unionml run`: a relative path the app's reader opens, a
+SQLite file, is the user's): it calls the workflow locally with exactly those inputs and saves the model
+once per schedule that uses it, with that schedule's saver arguments. The models' bytes come back; nothing of the run stays.
 Progress goes to stderr: a rich status line on a terminal, plain lines otherwise.
 
 `read_trained` reads, for a later run that does not train, what the manifest in OUT records under
@@ -88,7 +89,7 @@ def _run(python: str, temp: Path, project: Path, number: int, group: list[Job]) 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     names = [job.schedule for job in group]
     try:
-        completed = subprocess.run([python, "-B", str(CHILD), str(request)], cwd=project, env=env,
+        completed = subprocess.run([python, "-B", str(CHILD), str(request)], env=env,
                                    stdin=subprocess.DEVNULL, capture_output=True)  # fmt: skip
     except OSError as exc:
         raise TrainingFailed(names, f"cannot start {python}: {exc.strerror or exc}") from None

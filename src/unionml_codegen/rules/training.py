@@ -53,6 +53,9 @@ class Training:
 
     train: bool = False
     kept: dict[str, Kept] = field(default_factory=dict)
+    #: the app as the flyte1 target reads it, when generating for another target: the flytekit project that
+    #: trains is rendered from it (generate.py)
+    app: App | None = field(default=None, repr=False)
 
 
 def handles(schedule: Schedule, training: Training | None) -> bool:
