@@ -4,7 +4,8 @@ In order of precedence, highest first:
 
 1. the command line (`APP`, `-o`, `--image`, `--package`, `--model`, `--target`);
 2. `[tool.unionml-codegen]` in the nearest `pyproject.toml` upward from the current directory
-   (keys `app`, `output`, `image`, `package`, `models`, `target`; paths relative to that file's directory).
+   (keys `app`, `output`, `image`, `package`, `models`, `target`, and `project` / `domain`, where the operate
+   commands deploy when the app's `model.remote(...)` does not say; paths relative to that file's directory).
    It describes one app: when the command line names a different app, it is not used;
 3. the manifest (`.unionml-codegen.json`) of the output directory, when the app comes from it:
    with no app from 1 or 2, `-o OUT` (or `output` in the config) reads OUT's manifest, and with
@@ -25,12 +26,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import codes
-from .options import DEFAULT_IMAGE, DEFAULT_TARGET, TARGETS
+from .options import DEFAULT_IMAGE, DEFAULT_TARGET, TARGETS, Options
 from .input_files import MAX_CONFIG_BYTES, InputError, check_path, inside, project_root, read_file
 from .output import MANIFEST, read_manifest
 
 TABLE = "unionml-codegen"
-KEYS = ("app", "output", "image", "package", "models", "target")
+KEYS = ("app", "output", "image", "package", "models", "target", "project", "domain")
 
 
 class ConfigError(Exception):
@@ -52,6 +53,8 @@ class Settings:
     package: str | None = None
     models: dict[str, Path] = field(default_factory=dict)
     target: str | None = None  # flyte1 or flyte2
+    project: str | None = None  # where the operate commands deploy when the app's model.remote(...) says nothing
+    domain: str | None = None
 
     def over(self, lower: Settings) -> Settings:
         """These settings, falling back to `lower` where they say nothing; models merge by schedule."""
@@ -62,6 +65,8 @@ class Settings:
             package=self.package if self.package is not None else lower.package,
             models={**lower.models, **self.models},
             target=self.target if self.target is not None else lower.target,
+            project=self.project if self.project is not None else lower.project,
+            domain=self.domain if self.domain is not None else lower.domain,
         )
 
 
@@ -77,6 +82,13 @@ class Job:
     origin: str  # where the app and output came from, for messages
     target: str = DEFAULT_TARGET  # flyte1 or flyte2
     remembered: frozenset[str] = frozenset()  # bindings only the manifest gave: dropped if their schedule is gone
+    project: str | None = None  # [tool.unionml-codegen] project / domain (or the manifest's record of them)
+    domain: str | None = None
+
+    def options(self) -> Options:
+        """What `generate()` is asked for."""
+        return Options(image=self.image, package=self.package, models=self.models, target=self.target,
+                       remembered=self.remembered, project=self.project, domain=self.domain)  # fmt: skip
 
 
 def resolve(cli: Settings, cwd: Path | None = None) -> list[Job]:
@@ -172,7 +184,7 @@ def load_config(pyproject: Path) -> Settings | None:
         raise ConfigError(
             codes.INVALID_CONFIG, f"{where}: unknown key{plural} {', '.join(unknown)}; the keys are {', '.join(KEYS)}"
         )
-    for key in ("app", "output", "image", "package"):
+    for key in ("app", "output", "image", "package", "project", "domain"):
         if key in table and (not isinstance(table[key], str) or not table[key]):
             raise ConfigError(codes.INVALID_CONFIG, f"{where}: {key} must be a non-empty string")
     models = table.get("models", {})
@@ -196,6 +208,8 @@ def load_config(pyproject: Path) -> Settings | None:
         package=table.get("package"),
         models={name: _absolute(path, base) for name, path in models.items()},
         target=table.get("target"),
+        project=table.get("project"),
+        domain=table.get("domain"),
     )
 
 
@@ -236,6 +250,8 @@ def manifest_settings(output: Path) -> Settings | None:
         package=options.get("package") if isinstance(options.get("package"), str) else None,
         models={k: _absolute(v, output) for k, v in models.items() if isinstance(k, str) and isinstance(v, str)},
         target=options.get("target", DEFAULT_TARGET) if options.get("target", DEFAULT_TARGET) in TARGETS else None,
+        project=options.get("project") if isinstance(options.get("project"), str) else None,
+        domain=options.get("domain") if isinstance(options.get("domain"), str) else None,
     )
 
 
@@ -282,6 +298,8 @@ def _target(settings: Settings, cwd: Path, origin: str, remembered: frozenset[st
         origin=origin,
         target=settings.target if settings.target is not None else DEFAULT_TARGET,
         remembered=remembered,
+        project=settings.project,
+        domain=settings.domain,
     )
 
 

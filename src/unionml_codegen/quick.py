@@ -55,6 +55,9 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 
 def main() -> None:
     """The `unionml` console script (and `python -m unionml_codegen`)."""
+    route = sys.modules.get(__package__ + ".route")  # a `unionml` process: the real unionml from here on (route.py)
+    if route is not None:
+        route.release()
     if answered(sys.argv[1:]):
         sys.exit(0)
     from .cli import main as cli

@@ -56,8 +56,8 @@ def cluster(tmp_path_factory):
         standin.add_image(IMAGE, project)
         from unionml_codegen.cli import main
 
-        deployed = CliRunner().invoke(main, ["deploy", str(project), "--version", "v1", "--config", str(config)],
-                                      catch_exceptions=False)  # fmt: skip
+        deployed = CliRunner().invoke(main, ["deploy", str(project), "--version", "v1", "--allow-placeholder-image",
+                                             "--config", str(config)], catch_exceptions=False)  # fmt: skip
         assert deployed.exit_code == 0, deployed.output
         training = standin.fire("weekly_retraining", TRAINED_AT)
         assert standin.execution(training).phase == SUCCEEDED, standin.execution(training).error

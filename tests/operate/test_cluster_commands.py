@@ -21,7 +21,7 @@ from ..helpers import EXAMPLES, run_cli, run_python
 from ..support.flyte_package import literal_to_python
 from ..support.flyteadmin_standin import FlyteAdminStandin, forget_package, scheduled_execution_name
 
-IMAGE = "ghcr.io/your-org/your-app:latest"
+IMAGE = "ghcr.io/acme/digits-batch:1f2e3d4"  # generated with --image: deploy refuses the placeholder (item 6)
 SCHEDULES = ("weekly_retraining", "daily_predictions", "hourly_predictions_with_latest_model")
 TRAINED_AT = (datetime(2026, 11, 23, 3, tzinfo=timezone.utc), datetime(2026, 11, 30, 3, tzinfo=timezone.utc))
 LATEST_AT = datetime(2026, 11, 30, 7, tzinfo=timezone.utc)
@@ -39,7 +39,7 @@ def cluster(tmp_path_factory):
             '    "daily_predictions",\n', '    "daily_predictions",\n    activate_on_deploy=False,\n'
         )
     )
-    generated = run_cli("generate", str(app), "-o", str(root / "digits_batch" / "flyte"))
+    generated = run_cli("generate", str(app), "-o", str(root / "digits_batch" / "flyte"), "--image", IMAGE)
     assert generated.returncode == 0 and "activate_on_deploy=False" in app.read_text(), generated.stderr
     project = root / "digits_batch" / "flyte"
     with FlyteAdminStandin(root / "blob") as standin:
@@ -68,8 +68,16 @@ def unionml(cluster, *args: str, ok: bool = True):
 
 def test_deploy_registers_the_project_and_activates_the_schedules_as_the_app_said(cluster):
     assert cluster.deployed.returncode == 0, cluster.deployed.stderr
-    assert cluster.deployed.stdout.splitlines() == [
+    lines = cluster.deployed.stdout.splitlines()
+    assert lines[:3] == [
         "registered digits_batch version v1 in flytesnacks/development: 7 tasks, 5 workflows, 8 launch plans",
+        f"  image         {IMAGE}",  # what was registered: the image, where, then the entities by name (item 6)
+        "  where         flytesnacks/development (project and domain by default)",
+    ]
+    assert [line.split()[0] for line in lines[3:6]] == ["tasks", "workflows", "launch"]
+    assert lines[5].startswith("  launch plans  daily_predictions, digits_batch.workflows.digits_classifier_predict, ")
+    assert lines[5].endswith(".digits_classifier_train, hourly_predictions_with_latest_model, weekly_retraining")
+    assert lines[6:] == [
         "weekly_retraining: ACTIVE at version v1",
         "hourly_predictions_with_latest_model: ACTIVE at version v1",
         "not activated (activate_on_deploy=False): daily_predictions",

@@ -253,7 +253,7 @@ def test_unionml_deploy_registers_what_pyflyte_register_registers(registered, st
 
     project_dir = standin.images[IMAGE]
     result = run_cli("deploy", str(project_dir), "--version", "v5", "--project", "seed_guide",
-                     "--config", str(standin.config))  # fmt: skip
+                     "--allow-placeholder-image", "--config", str(standin.config))  # fmt: skip
     assert result.returncode == 0, result.stderr
 
     marks = {}

@@ -328,7 +328,9 @@ def deployed(tmp_path_factory):
     with FlyteAdminStandin(root / "blob") as standin:
         config = standin.write_config(root / "config.yaml")
         standin.add_image("ghcr.io/your-org/your-app:latest", project)
-        result = run_cli("deploy", str(project), "--version", "v1", "--config", str(config))
+        result = run_cli(
+            "deploy", str(project), "--version", "v1", "--allow-placeholder-image", "--config", str(config)
+        )
         assert result.returncode == 0, result.stderr
         yield root, project, standin, config
 

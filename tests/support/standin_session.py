@@ -22,7 +22,7 @@ from pathlib import Path
 from .flyteadmin_standin import FlyteAdminStandin
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE = "ghcr.io/your-org/your-app:latest"
+IMAGE = "ghcr.io/acme/digits-batch:1f2e3d4"  # the image built from the generated Dockerfile
 
 
 def main() -> None:
@@ -50,6 +50,7 @@ def main() -> None:
             print(flush=True)
             return names
 
+        unionml("generate", "--image", IMAGE)  # deploy refuses the placeholder image
         unionml("deploy", "--version", "v1")
         utc = timezone.utc
         older, newer, daily, hourly = scheduler(

@@ -33,7 +33,8 @@ from pathlib import Path
 import click
 
 from .. import codes
-from .common import fail, progress, project_or_exit
+from ..options import DEFAULT_IMAGE
+from .common import dump_json, fail, progress, project_or_exit
 from .project import OperateError, Project, visible
 from .remote import (
     Cluster,
@@ -43,6 +44,7 @@ from .remote import (
     connect,
     launch_plan_versions,
     list_all,
+    namespace,
     rpc_code,
 )
 
@@ -57,23 +59,41 @@ UNCHANGED = " (already)"  # the end of a schedule's line when switching it chang
 @click.option(
     "--image", default=None, help="Task image holding the project (default: the image the project was generated for)."
 )
+@click.option("--allow-placeholder-image", is_flag=True,
+              help=f"Register with the placeholder image {DEFAULT_IMAGE} (refused otherwise: no cluster can pull it).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was registered and switched as one JSON object (the lines go to stderr).")  # fmt: skip
 @cluster_options
-def deploy(out, version, no_schedule, image, config, project, domain) -> None:
+def deploy(out, version, no_schedule, image, allow_placeholder_image, as_json, config, project, domain) -> None:
     """Register the generated project OUT on a Flyte cluster and activate its schedules.
 
     Like `pyflyte register --copy none --version V`: the code runs from the task image (build and push
-    the project's Dockerfile first). Schedules whose app said `activate_on_deploy=True` are activated
-    unless --no-schedule is given. Rerunning a deploy that failed part way finishes it.
+    the project's Dockerfile first; the placeholder image a project is generated with by default is refused
+    unless --allow-placeholder-image). Schedules whose app said `activate_on_deploy=True` are activated
+    unless --no-schedule is given. Prints what was registered (entities, version, image, project/domain).
+    Rerunning a deploy that failed part way finishes it.
     """
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
+    if generated.target == "flyte2":  # the flyte SDK deploys it, image and all (operate/flyte2.py)
+        from . import flyte2
+
+        return flyte2.deploy(generated, version, no_schedule, as_json, config, project, domain)
     image = image or generated.image
     if not image:
         fail(OperateError("the project records no task image", "pass --image IMAGE", codes.NO_TASK_IMAGE))
+    if image == DEFAULT_IMAGE and not allow_placeholder_image:
+        fail(OperateError(
+            f"the task image is the placeholder {DEFAULT_IMAGE}, which no cluster can pull: every run would fail",
+            "build and push the project's Dockerfile and give its image: `unionml generate --image IMAGE` (or image "
+            "in [tool.unionml-codegen]), or `unionml deploy --image IMAGE`; --allow-placeholder-image registers it "
+            "anyway",
+            codes.PLACEHOLDER_IMAGE,
+        ))  # fmt: skip
     wanted = [s.name for s in generated.schedules if s.activate_on_deploy and not no_schedule]
     left = [s.name for s in generated.schedules if s.name not in wanted]
     progress = Progress()
     try:
-        cluster = connect(config, project, domain, "deploy")
+        cluster = connect(config, project, domain, "deploy", generated)
         entities = _load_entities(generated, cluster, version, image)
         with admin_errors(cluster):
             _register(cluster, entities, version, progress, generated.package)
@@ -81,18 +101,34 @@ def deploy(out, version, no_schedule, image, config, project, domain) -> None:
         fail(exc)
     except OperateError as exc:
         fail(progress.failed(exc, wanted, f"`unionml deploy` of version {version}"))
-    counts = progress.counts
-    click.echo(
-        f"registered {generated.package} version {version} in {project}/{domain}: "
-        f"{counts['task']} tasks, {counts['workflow']} workflows, {counts['launch_plan']} launch plans"
-    )
+    counts, names = progress.counts, progress.names
+    where = cluster.where or namespace(generated, project, domain)
+    lines = [
+        f"registered {generated.package} version {version} in {cluster.project}/{cluster.domain}: "
+        f"{counts['task']} tasks, {counts['workflow']} workflows, {counts['launch_plan']} launch plans",
+        f"  image         {image}",
+        f"  where         {cluster.project}/{cluster.domain} ({where.describe()})",
+        *(f"  {label:<13} {', '.join(names[kind])}" for kind, label in _LABELS if names[kind]),
+    ]
+    for line in lines:
+        click.echo(visible(line), err=as_json)
+    switched: list[dict] = []
     lost = _switch_all(cluster, [(name, version) for name in wanted], ACTIVE, progress,
-                       f"`unionml deploy` of version {version}")  # fmt: skip
+                       f"`unionml deploy` of version {version}", report=switched, err=as_json)  # fmt: skip
+    reason = ("--no-schedule" if no_schedule else "activate_on_deploy=False") if left else None
     if left:
-        reason = "--no-schedule" if no_schedule else "activate_on_deploy=False"
-        click.echo(f"not activated ({reason}): {', '.join(left)}")
+        click.echo(f"not activated ({reason}): {', '.join(left)}", err=as_json)
+    if as_json:
+        dump_json({"package": generated.package, "version": version, "image": image, **where.json(),
+                   "registered": {"tasks": names["task"], "workflows": names["workflow"],
+                                  "launch_plans": names["launch_plan"]},
+                   "schedules": switched, "not_activated": left, "not_activated_because": reason,
+                   "ok": not lost})  # fmt: skip
     if lost:
         sys.exit(1)
+
+
+_LABELS = (("task", "tasks"), ("workflow", "workflows"), ("launch_plan", "launch plans"))
 
 
 class Progress:
@@ -100,6 +136,7 @@ class Progress:
 
     def __init__(self) -> None:
         self.counts = {"task": 0, "workflow": 0, "launch_plan": 0}
+        self.names: dict[str, list[str]] = {"task": [], "workflow": [], "launch_plan": []}  # registered, sorted
         self.totals = dict(self.counts)
         self.switched: list[str] = []
         self.registering = True
@@ -184,12 +221,16 @@ def _register(cluster: Cluster, entities: list, version: str, progress: Progress
               f"{cluster.domain}: {totals['task']} tasks, {totals['workflow']} workflows, "
               f"{totals['launch_plan']} launch plans") as step:  # fmt: skip
         for entity in ordered:
-            _register_one(cluster, entity, kind(entity), ident, counts, package)
+            name = _register_one(cluster, entity, kind(entity), ident, counts, package)
+            if name is not None:
+                progress.names[kind(entity)].append(name)
             step()
+    for names in progress.names.values():
+        names.sort()
     progress.registering = False
 
 
-def _register_one(cluster: Cluster, entity, what: str, ident, counts: dict, package: str) -> None:
+def _register_one(cluster: Cluster, entity, what: str, ident, counts: dict, package: str) -> str | None:
     from flytekit.models import launch_plan as launch_plan_models
     from flytekit.models.core.identifier import ResourceType
 
@@ -201,9 +242,10 @@ def _register_one(cluster: Cluster, entity, what: str, ident, counts: dict, pack
         target, create = ident(ResourceType.LAUNCH_PLAN, entity.id.name), cluster.client.create_launch_plan
         entity = _marked(entity.spec, package)
     else:
-        return
+        return None
     _create(cluster, what, target, entity, create)
     counts[what] += 1
+    return target.name
 
 
 _bar = progress  # common.progress (the name `progress` is deploy's Progress record in the functions here)
@@ -330,10 +372,11 @@ def _same(what: str, ours, theirs) -> bool:
 
 
 def _switch_all(cluster: Cluster, targets: list[tuple[str, str | None]], state: int, progress: Progress,
-                command: str, changes: list[bool] | None = None) -> list[str]:  # fmt: skip
-    """Switch each (name, version), printing each schedule's line as it happens; the names whose version lost
-    a race (another activation won). `changes` gets, per schedule, whether its state changed. A failure part
-    way is a one-line error naming what was switched."""
+                command: str, changes: list[bool] | None = None, report: list[dict] | None = None,
+                err: bool = False) -> list[str]:  # fmt: skip
+    """Switch each (name, version), printing each schedule's line as it happens (on stderr with `err`); the names
+    whose version lost a race (another activation won). `changes` gets, per schedule, whether its state changed;
+    `report`, a record per schedule for --json. A failure part way is a one-line error naming what was switched."""
     lost = []
     try:
         with admin_errors(cluster):
@@ -345,7 +388,11 @@ def _switch_all(cluster: Cluster, targets: list[tuple[str, str | None]], state: 
                 progress.switched.append(name)
                 if changes is not None:
                     changes.append(not line.endswith(UNCHANGED))
-                click.echo(visible(line))
+                click.echo(visible(line), err=err)
+                if report is not None:
+                    report.append({"name": name, "state": "ACTIVE" if state == ACTIVE else "INACTIVE",
+                                   "version": version, "changed": not line.endswith(UNCHANGED), "won": won,
+                                   "message": line})  # fmt: skip
                 if not won:
                     lost.append(name)
     except OperateError as exc:
@@ -375,7 +422,7 @@ def _out_and_names(words: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]
 def _switch(words, names_given, every, yes, version, config, project, domain, state: int, command: str) -> None:
     out, names = _out_and_names(words)
     names = tuple(names) + tuple(name for name in names_given if name not in names)  # --name: unionml's form
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
     verb = "activate" if state == ACTIVE else "deactivate"
     try:
         if names and every:
@@ -383,8 +430,14 @@ def _switch(words, names_given, every, yes, version, config, project, domain, st
                                "name the schedules, or pass --all for every one", codes.INVALID_COMMAND_LINE)  # fmt: skip
         schedules = generated.named(tuple(names))
         if not names:
-            _confirm_all(generated, verb, every, yes, version, project, domain, command)
-        cluster = connect(config, project, domain, command)
+            where = namespace(generated, project, domain)
+            _confirm_all(generated, verb, every, yes, version, where.project, where.domain, command)
+        if generated.target == "flyte2":  # each schedule's trigger, through the flyte SDK (operate/flyte2.py)
+            from . import flyte2
+
+            return flyte2.switch(generated, schedules, state == ACTIVE, version, config, project, domain,
+                                 " ".join(["unionml", command, *words]))  # fmt: skip
+        cluster = connect(config, project, domain, command, generated)
     except OperateError as exc:
         fail(exc)
     progress = Progress()
@@ -396,7 +449,7 @@ def _switch(words, names_given, every, yes, version, config, project, domain, st
     if len(schedules) > 1:
         changed = [s.name for s, change in zip(schedules, changes) if change]
         state_name = "ACTIVE" if state == ACTIVE else "INACTIVE"
-        click.echo(visible(f"{verb}d {len(changed)} of {len(schedules)} schedules in {project}/{domain}"
+        click.echo(visible(f"{verb}d {len(changed)} of {len(schedules)} schedules in {cluster.project}/{cluster.domain}"
                            + (f" ({', '.join(changed)})" if changed else "")
                            + (f"; {len(schedules) - len(changed)} {state_name} already" if len(changed) < len(schedules) else "")))  # fmt: skip
     if lost:
@@ -541,16 +594,21 @@ def prune_schedules(out, dry_run, config, project, domain) -> None:
     one of the package's workflows; it is pruned when it is ACTIVE, has a schedule, and is not one of the
     project's schedules now. A launch plan registered any other way is left alone.
     """
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
+    if generated.target == "flyte2":  # the triggers, through the flyte SDK (operate/flyte2.py)
+        from . import flyte2
+
+        return flyte2.prune(generated, dry_run, config, project, domain)
     try:
-        cluster = connect(config, project, domain, "prune-schedules")
+        cluster = connect(config, project, domain, "prune-schedules", generated)
         with admin_errors(cluster):
             stale = _stale(cluster, generated)
     except OperateError as exc:
         fail(exc)
     if not stale:
         click.echo(
-            f"nothing to prune: every active schedule of {generated.package} in {project}/{domain} is in the project"
+            f"nothing to prune: every active schedule of {generated.package} in {cluster.project}/{cluster.domain} is in "
+            "the project"
         )
         return
     verb = "would deactivate" if dry_run else "deactivated"

@@ -14,9 +14,9 @@ execution's `scheduled_at` on a cluster).
 A prediction schedule whose model is a model version (a training execution) looks it up in flyteadmin
 even when run locally. A local execution has no project or domain of its own (flytekit calls it
 local/local), so the generated `model_registry.py` looks in FLYTE_DEFAULT_PROJECT / FLYTE_DEFAULT_DOMAIN;
-`-p/--project` and `-d/--domain` (defaults: those variables, else flytesnacks / development, as the
-cluster commands) set them for the run, and `-c/--config` sets FLYTECTL_CONFIG, the flytekit
-configuration it reaches flyteadmin with.
+the run sets them to the project and domain the cluster commands would use (remote.py `namespace`: `-p/--project`
+and `-d/--domain`, else the app's `model.remote(...)`, `[tool.unionml-codegen]`, those variables, flytesnacks /
+development), and `-c/--config` sets FLYTECTL_CONFIG, the flytekit configuration it reaches flyteadmin with.
 
 What the project's code prints while it is imported and run (an app's reader printing "Downloading...")
 goes to stderr, from Python and from native code alike, so stdout carries only the command's own
@@ -40,7 +40,7 @@ import click
 
 from .common import TIME, dump_json, out_and_schedule, iso, project_or_exit
 from .project import OperateError, Project, Schedule, visible
-from .remote import DEFAULT_DOMAIN, DEFAULT_PROJECT
+from .where import DOMAIN_HELP, PROJECT_HELP, namespace
 
 PREVIEW_ITEMS = 20  # predictions shown in the text output (all of them with --json)
 
@@ -84,7 +84,9 @@ class LocalRunner:
     def __init__(self, project: Project, schedule: Schedule, options: dict | None = None):
         self.project = project
         self.schedule = schedule
-        self.options = options or {}
+        options = options or {}
+        where = namespace(project, options.get("project"), options.get("domain"))  # where a model version is
+        self.options = {**options, "project": where.project, "domain": where.domain}
         self._plan = None
 
     def prepare(self) -> None:
@@ -167,7 +169,11 @@ class LocalRunner:
 def lookup_environment(options: dict):
     """Inside the block, FLYTE_DEFAULT_PROJECT / FLYTE_DEFAULT_DOMAIN are --project / --domain and FLYTECTL_CONFIG
     is --config (when given): where, and through what configuration, the generated model_registry.py of a local
-    run looks model versions up (see the module doc). The variables are restored afterwards."""
+    run looks model versions up (see the module doc). The variables are restored afterwards.
+
+    flytekit caches which config file the environment names (`get_config_file`, an lru_cache filled as soon as
+    anything asks, importing the project included), so the cache is emptied on the way in and out: else --config
+    would be ignored once flytekit had looked."""
     wanted = {"FLYTE_DEFAULT_PROJECT": options.get("project"), "FLYTE_DEFAULT_DOMAIN": options.get("domain"),
               "FLYTECTL_CONFIG": options.get("config")}  # fmt: skip
     saved = {name: os.environ.get(name) for name in wanted}
@@ -175,6 +181,7 @@ def lookup_environment(options: dict):
         for name, value in wanted.items():
             if value:
                 os.environ[name] = str(value)
+        _forget_config_file()
         yield
     finally:
         for name, value in saved.items():
@@ -182,6 +189,15 @@ def lookup_environment(options: dict):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        _forget_config_file()
+
+
+def _forget_config_file() -> None:
+    from flytekit.configuration import file
+
+    cached = getattr(file.get_config_file, "cache_clear", None)
+    if cached is not None:
+        cached()
 
 
 @contextlib.contextmanager
@@ -211,10 +227,10 @@ def app_output_to_stderr():
 @click.option("--at", "at", type=TIME, default=None,
               help="The kickoff time (ISO 8601, UTC when no zone is given); default: the last kickoff before now.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("-p", "--project", envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT, show_default=True,
-              help="Flyte project a model-version schedule looks its training execution up in.")  # fmt: skip
-@click.option("-d", "--domain", envvar="FLYTE_DEFAULT_DOMAIN", default=DEFAULT_DOMAIN, show_default=True,
-              help="Flyte domain a model-version schedule looks its training execution up in.")  # fmt: skip
+@click.option("-p", "--project", default=None,
+              help="Where a model-version schedule looks its training execution up. " + PROJECT_HELP)  # fmt: skip
+@click.option("-d", "--domain", default=None,
+              help="Where a model-version schedule looks its training execution up. " + DOMAIN_HELP)  # fmt: skip
 @click.option("-c", "--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="flytekit/flytectl config file to reach flyteadmin with (default: FLYTECTL_CONFIG, then "
               "~/.flyte/config.yaml).")  # fmt: skip
@@ -231,12 +247,16 @@ def run(words, at, as_json, project, domain, config) -> None:
 
     options = {"project": project, "domain": domain, "config": config}
     out, schedule = out_and_schedule(words)
-    project = project_or_exit(out)
+    project = project_or_exit(out, flyte2=True)
     try:
         plan = project.schedule(schedule)
     except OperateError as exc:
         fail(exc)
     at = at or last_kickoff(plan)
+    if project.target == "flyte2":  # the trigger's task in the flyte SDK's local mode (operate/flyte2.py)
+        from . import flyte2
+
+        return flyte2.run_local(project, plan, at, as_json, config, options["project"], options["domain"])
     runner = LocalRunner(project, plan, options)
     try:
         runner.prepare()

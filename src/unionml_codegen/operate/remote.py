@@ -2,8 +2,8 @@
 configuration, and flyteadmin's answers turned into one-line errors.
 
 Configuration is flytekit's: `--config FILE`, else `FLYTECTL_CONFIG`, else `~/.flyte/config.yaml`, and the
-`FLYTE_PLATFORM_URL` / `FLYTE_PLATFORM_INSECURE` variables; `--project` / `--domain` default to
-`FLYTE_DEFAULT_PROJECT` / `FLYTE_DEFAULT_DOMAIN`, else flytesnacks / development, like pyflyte.
+`FLYTE_PLATFORM_URL` / `FLYTE_PLATFORM_INSECURE` variables; the project and domain are where.py's `namespace`
+(the flags, the app's `model.remote(...)`, `[tool.unionml-codegen]`, the environment, pyflyte's defaults).
 
 Every call to flyteadmin gets a deadline (`--timeout`, else `UNIONML_FLYTEADMIN_TIMEOUT`, 30 s) and is
 retried with exponential backoff when flyteadmin answers UNAVAILABLE, DEADLINE_EXCEEDED,
@@ -29,11 +29,10 @@ from typing import Any, Iterator
 import click
 
 from .. import codes
-from .project import OperateError
+from .project import OperateError, visible
+from .where import DOMAIN_HELP, PROJECT_HELP, Namespace, config_note, namespace, unread_note  # noqa: F401 (used beside)
 
 INSTALL_HINT = "install it beside unionml-codegen: pip install 'flytekit>=1.16,<2'"
-DEFAULT_PROJECT = "flytesnacks"
-DEFAULT_DOMAIN = "development"
 RETRYABLE = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED")
 
 
@@ -77,11 +76,9 @@ def _timeout_option(ctx, param, value):
 
 
 def cluster_options(command):
-    """flytekit's usual options: --config, --project, --domain."""
-    command = click.option("-d", "--domain", envvar="FLYTE_DEFAULT_DOMAIN", default=DEFAULT_DOMAIN,
-                           show_default=True, help="Flyte domain.")(command)  # fmt: skip
-    command = click.option("-p", "--project", envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT,
-                           show_default=True, help="Flyte project.")(command)  # fmt: skip
+    """flytekit's usual options: --config, --project, --domain (their defaults: `namespace`)."""
+    command = click.option("-d", "--domain", default=None, help=DOMAIN_HELP)(command)
+    command = click.option("-p", "--project", default=None, help=PROJECT_HELP)(command)
     command = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, expose_value=False,
                            callback=_timeout_option, metavar="SECONDS",
                            help="Deadline of each call to flyteadmin (default: UNIONML_FLYTEADMIN_TIMEOUT, else 30).")(command)  # fmt: skip
@@ -107,14 +104,23 @@ class Cluster:
     project: str
     domain: str
     endpoint: str
+    where: Namespace | None = None  # where project and domain came from
 
     @property
     def client(self):
         return self.remote.client
 
 
-def connect(config: str | None, project: str, domain: str, command: str) -> Cluster:
+def connect(
+    config: str | None, project: str | None, domain: str | None, command: str, generated: Any = None
+) -> Cluster:
+    """A FlyteRemote in the namespace of `generated` (`namespace`: the flags `project` / `domain` first)."""
     require_flytekit(command)
+    where = namespace(generated, project, domain)
+    project, domain = where.project, where.domain
+    for note in (config_note(generated, config), unread_note(generated, where)):
+        if note:
+            click.echo(visible(note), err=True)
     from flytekit.configuration import Config
     from flytekit.remote import FlyteRemote
 
@@ -130,7 +136,7 @@ def connect(config: str | None, project: str, domain: str, command: str) -> Clus
     cfg = cfg.with_params(platform=dataclasses.replace(cfg.platform, rpc_retries=0))  # AdminCalls retries
     remote = FlyteRemote(cfg, default_project=project, default_domain=domain)
     _install(remote.client, admin_calls(settings))
-    return Cluster(remote, project, domain, cfg.platform.endpoint)
+    return Cluster(remote, project, domain, cfg.platform.endpoint, where)
 
 
 def _install(client, interceptor) -> None:

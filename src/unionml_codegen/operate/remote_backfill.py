@@ -39,8 +39,8 @@ from .common import dump_json, fail, out_and_schedule, progress, project_or_exit
 from .local_run import Outcome
 from .project import OperateError, Project, Schedule
 from .remote import (
-    DEFAULT_DOMAIN,
-    DEFAULT_PROJECT,
+    DOMAIN_HELP,
+    PROJECT_HELP,
     Cluster,
     _timeout_option,
     admin_error,
@@ -111,8 +111,8 @@ class RemoteRunner:
         if not self.schedule.run_kickoff_input:
             raise OperateError(f"schedule {self.schedule.name!r} takes no kickoff time: there is nothing to backfill",
                                "start it by hand (`pyflyte run` of its launch plan), once", codes.NOT_BACKFILLABLE)  # fmt: skip
-        self.cluster = connect(self.options.get("config"), self.options.get("project") or DEFAULT_PROJECT,
-                               self.options.get("domain") or DEFAULT_DOMAIN, "backfill --remote")  # fmt: skip
+        self.cluster = connect(self.options.get("config"), self.options.get("project"), self.options.get("domain"),
+                               "backfill --remote", self.project)  # fmt: skip
         where = f"{self.cluster.project}/{self.cluster.domain}"
         with admin_errors(self.cluster):
             plans = launch_plan_versions(self.cluster, self.schedule.name)
@@ -350,12 +350,10 @@ def install() -> None:
             click.Option(["-c", "--config"], type=click.Path(exists=True, dir_okay=False), default=None,
                          help="flytekit/flytectl config file (default: FLYTECTL_CONFIG, then ~/.flyte/config.yaml); "
                          "locally: the one a model version is looked up with."),  # fmt: skip
-            click.Option(["-p", "--project"], envvar="FLYTE_DEFAULT_PROJECT", default=DEFAULT_PROJECT,
-                         show_default=True, help="Flyte project (--remote: where the executions start; "
-                         "locally: where a model version is looked up)."),  # fmt: skip
-            click.Option(["-d", "--domain"], envvar="FLYTE_DEFAULT_DOMAIN", default=DEFAULT_DOMAIN,
-                         show_default=True, help="Flyte domain (--remote: where the executions start; "
-                         "locally: where a model version is looked up)."),  # fmt: skip
+            click.Option(["-p", "--project"], default=None, help="--remote: where the executions start; locally: "
+                         "where a model version is looked up. " + PROJECT_HELP),  # fmt: skip
+            click.Option(["-d", "--domain"], default=None, help="--remote: where the executions start; locally: "
+                         "where a model version is looked up. " + DOMAIN_HELP),  # fmt: skip
             click.Option(["--timeout"], type=click.FloatRange(min=0, min_open=True), default=None, expose_value=False,
                          callback=_timeout_option, metavar="SECONDS",
                          help="--remote: deadline of each call to flyteadmin (default: UNIONML_FLYTEADMIN_TIMEOUT, else 30)."),  # fmt: skip

@@ -28,6 +28,7 @@ from . import local_modules
 from ..diagnostics import Diagnostics, Position
 from .extract import Extraction, UnionObject, extract, function_spec, parse, qualified_name, report_too_deep
 from .local_modules import BESIDE, LocalModules, find_local_modules
+from .remote_settings import app_remote
 from ..requirements import requirement_module
 from .imported import check_script, copied_objects, imported_objects, merge_diagnostics, shown_path_of
 from .imports import check_copied, check_imports, check_out_dir, checked_package, import_requests
@@ -146,6 +147,9 @@ def _read_module(
     objects = {local: defining_extraction.objects[variable] for local, variable in imported.names.items()}
     copies = copied_objects(objects)
     script = extract(module, tree, source, diagnostics, imported=copies)
+    for local, variable in imported.names.items():  # the script's model.remote(...) on the imported model
+        if copies[local].remote is not None:
+            defining_extraction.objects[variable].remote = copies[local].remote
     check_script(script, objects, copies, diagnostics)
     if diagnostics.errors:
         return None
@@ -213,6 +217,7 @@ def _assemble(
         class_bases=_class_bases(extraction),
         left_out=frozenset(sliced.left_out),
         requirement_pins=_pins(app_dir) if app_dir is not None else {},
+        remote=app_remote([o.remote for o in extraction.objects.values() if o.remote is not None], diagnostics),
     )
 
 

@@ -84,6 +84,7 @@ def render_files(
         models=models,
         plans=plans,
         image=options.image,
+        register_flags=_register_flags(app, options),
         source=options.source,
         extras=extras,
         local_files=sorted(app.local_files),
@@ -91,6 +92,18 @@ def render_files(
     )
     check_files(files)
     return dict(sorted(files.items()))
+
+
+def _register_flags(app: App, options: RenderOptions) -> list[str]:
+    """`-p PROJECT -d DOMAIN` for the README's `pyflyte register`, where the operate commands deploy (the app's
+    model.remote(...), else [tool.unionml-codegen]; operate/remote.py `namespace`); none left to pyflyte's defaults."""
+    remote = app.remote
+    flags = []
+    for flag, name in (("-p", "project"), ("-d", "domain")):
+        value = (getattr(remote, name) if remote is not None else None) or getattr(options, name)
+        if value:
+            flags += [flag, value]
+    return flags
 
 
 def _readme_views(plans: list[Plan], workflows: str) -> dict[str, Any]:
