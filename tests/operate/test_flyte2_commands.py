@@ -268,6 +268,18 @@ def test_a_failed_run_is_listed_with_its_error_and_cannot_be_fetched(cluster):
     assert refused.stderr.splitlines()[0] == "error: run weekly-bad is FAILED [UMG762]"
 
 
+def test_model_versions_are_the_succeeded_training_runs_newest_first(cluster):
+    versions = json.loads(cluster.unionml("list-model-versions", "flyte2", "--json").stdout)
+    assert [(v["model_version"], v["launch_plan"], v["app_version"], v["kickoff"]) for v in versions] == [
+        ("weekly-1", TRAIN, "v1", "2026-11-30T03:00:00Z"),
+        ("weekly-0", TRAIN, "v1", "2026-11-23T03:00:00Z"),
+    ]  # weekly-bad failed: not a model version
+    table = cluster.unionml("list-model-versions", "flyte2", "--limit", "1")
+    assert table.stdout.splitlines()[1].split()[:3] == ["weekly-1", TRAIN, "v1"] and "there are more" in table.stderr
+    other = cluster.unionml("list-model-versions", "flyte2", "--app-version", "v2")
+    assert other.stdout == "no successful training execution of digits_batch in flytesnacks/development\n"
+
+
 def test_deactivate_all_switches_every_trigger_off(cluster):
     standin = cluster.standin
     refused = cluster.unionml("deactivate-schedules", "flyte2", "--all", code=2)
@@ -321,9 +333,10 @@ def test_run_fires_a_trigger_locally_and_gives_the_flyte1_plans_result(cluster):
 
 
 def test_commands_without_a_flyte2_driver_are_refused_with_what_does_work(cluster):
-    result = cluster.unionml("list-model-versions", "flyte2", code=2)
+    result = cluster.unionml("backfill", "flyte2", "weekly_retraining", "--from", "2026-11-01", "--to", "2026-11-30",
+                             code=2)  # fmt: skip
     first = result.stderr.splitlines()[0]
-    assert "`unionml list-model-versions` operates flytekit (flyte1) projects only" in first
+    assert "`unionml backfill` operates flytekit (flyte1) projects only" in first
     assert first.endswith("[UMG751]") and "deploy, list-scheduled-training-runs" in first
 
 

@@ -246,7 +246,8 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_commands_wi
     code, heavy, stderr = _cli_imports("generate", "app.py", "-o", "flyte2", "--target", "flyte2", "--check",
                                        cwd=tmp_path)  # fmt: skip
     assert (code, heavy) == (0, []), stderr
-    result = run_cli("list-model-versions", "flyte2", cwd=tmp_path)  # not (yet) for a flyte2 project
+    result = run_cli("backfill", "flyte2", "cron_daily_training", "--from", "2026-11-01", "--to", "2026-11-02",
+                     cwd=tmp_path)  # not (yet) for a flyte2 project  # fmt: skip
     assert result.returncode == 2
     assert (
         result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 2

@@ -314,6 +314,28 @@ def list_runs(generated: Project, schedule: Schedule, limit: int, config, projec
     return runs, result["more"]
 
 
+# list-model-versions
+
+
+def model_versions(generated: Project, app_version: str | None, limit: int, config, project, domain):
+    """The succeeded runs of the project's training tasks, newest first, as runs.print_model_versions takes them."""
+    import datetime as dt
+
+    kickoff = {s.workflow: s.run_kickoff_input for s in generated.schedules if s.kind == "training"}
+    tasks = [[task, kickoff.get(task)] for m in generated.models for task in m.training_workflows]
+    try:
+        found = call("model_versions", generated, config, project, domain, tasks=tasks, limit=limit,
+                     app_version=app_version or None)  # fmt: skip
+    except OperateError as exc:
+        fail(exc)
+
+    def when(text):
+        return dt.datetime.fromisoformat(text) if text else None
+
+    versions = [{**v, "kickoff": when(v["kickoff"]), "created_at": when(v["created_at"])} for v in found["versions"]]
+    return versions, found["more"]
+
+
 # fetch-model / fetch-predictions
 
 
