@@ -381,3 +381,18 @@ def test_the_docs_show_the_journey_as_the_commands_print_it(cluster):
         if DURATION.sub("D", shown.body.rstrip("\n")) != DURATION.sub("D", printed):  # a run's time is its own
             wrong.append(f"{block.id}: `{command}` prints\n{printed}\n")
     assert not wrong, "\n".join(wrong)
+
+
+def test_an_unreachable_control_plane_is_one_coded_line_and_switches_nothing(cluster, tmp_path):
+    closed = tmp_path / "closed.yaml"  # a port nothing listens on
+    closed.write_text("admin:\n  endpoint: http://localhost:1\n  insecure: true\n")
+    app_dir, before = cluster.root / "digits_batch", cluster.standin.state()["triggers"]
+    for args in (("deactivate-schedules", "flyte2", "weekly_retraining"), ("deploy", "flyte2", "--version", "v2")):
+        result = run_cli(*args, "--config", str(closed), cwd=app_dir, env=cluster.env)
+        assert result.returncode == 2, result.stderr
+        first, hint = result.stderr.splitlines()[-2:]
+        assert first.startswith("error: cannot reach the Flyte 2 control plane configured in ") and first.endswith(
+            "[UMG776]"
+        )
+        assert hint.startswith("  hint: check the endpoint of your flyte config (--config)")
+    assert cluster.standin.state()["triggers"] == before  # nothing reached the stand-in
