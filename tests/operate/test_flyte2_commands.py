@@ -150,6 +150,13 @@ def test_a_rerun_of_the_same_version_deploys_it_again_and_json_says_what_is_depl
     assert state["tasks"] == cluster.after_deploy["tasks"]
 
 
+def test_deploy_refuses_flyte1s_image_option(cluster):
+    result = cluster.unionml("deploy", "flyte2", "--version", "v9", "--image", "ghcr.io/team/app:1", code=2)
+    assert result.stderr.splitlines()[0].startswith("error: --image names a flyte1 task image")
+    assert result.stderr.splitlines()[0].endswith("[UMG764]")
+    assert "v9" not in {version for _, version in cluster.standin.state()["tasks"]}  # nothing deployed
+
+
 def test_triggers_fire_only_while_active_and_their_runs_are_listed_newest_first(cluster):
     standin = cluster.standin
     for index, at in enumerate(TRAINED_AT):

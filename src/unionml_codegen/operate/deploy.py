@@ -77,7 +77,7 @@ def deploy(out, version, no_schedule, image, allow_placeholder_image, as_json, c
     if generated.target == "flyte2":  # the flyte SDK deploys it, image and all (operate/flyte2.py)
         from . import flyte2
 
-        return flyte2.deploy(generated, version, no_schedule, as_json, config, project, domain)
+        return flyte2.deploy(generated, version, no_schedule, as_json, config, project, domain, image=image)
     image = image or generated.image
     if not image:
         fail(OperateError("the project records no task image", "pass --image IMAGE", codes.NO_TASK_IMAGE))

@@ -140,10 +140,16 @@ def _targets(schedules) -> list[list[str]]:
 # deploy
 
 
-def deploy(generated: Project, version: str, no_schedule: bool, as_json: bool, config, project, domain) -> None:
+def deploy(generated: Project, version: str, no_schedule: bool, as_json: bool, config, project, domain,
+           image: str | None = None) -> None:  # fmt: skip
     """`flyte.deploy` of the project at VERSION, each trigger on as `activate_on_deploy` says (none with
     --no-schedule); prints what flyte1's deploy prints, in Flyte 2's words (with --json, one JSON object on
-    stdout and the lines on stderr)."""
+    stdout and the lines on stderr). --image is flyte1's: refused, not ignored."""
+    if image:
+        fail(OperateError("--image names a flyte1 task image; a flyte2 project's image is its environments' "
+                          "flyte.Image (tasks.py), which the SDK builds or finds as `flyte deploy` does",
+                          "leave out --image; set image.registry in the flyte config to push the image the SDK "
+                          "builds", codes.INVALID_COMMAND_LINE))  # fmt: skip
     project, domain = where(generated, project, domain)
     wanted = [s.name for s in generated.schedules if s.activate_on_deploy and not no_schedule]
     left = [s.name for s in generated.schedules if s.name not in wanted]
