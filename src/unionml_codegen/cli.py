@@ -184,6 +184,11 @@ def _package(ctx, param, value: str | None) -> str | None:
               help="Project directory (default: `output` in [tool.unionml-codegen] of pyproject.toml).")  # fmt: skip
 @click.option("--model", "models", multiple=True, callback=_bindings, metavar="SCHEDULE=PATH",
               help="Model file for a prediction schedule whose model is not known statically.")  # fmt: skip
+@click.option("--train-models", is_flag=True,
+              help="Train the model of each prediction schedule that uses the app's `model.train(...)` (its arguments "
+                   "known statically) by running the project's training workflow locally, and vendor it like a --model "
+                   "file. Without it a model trained before is kept while its training inputs are unchanged; --check "
+                   "and --diff never train.")  # fmt: skip
 @click.option("--image", default=None, help="Task image for docs.  [default: ghcr.io/your-org/your-app:latest]")
 @click.option("--package", default=None, callback=_package,
               help="Name of the generated package, a Python identifier (default: from the app's name).")  # fmt: skip
@@ -200,11 +205,12 @@ def _package(ctx, param, value: str | None) -> str | None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON document on stdout: per project, what happened, the files that differ (with "
                    "--diff, the diffs) and every diagnostic. Messages stay on stderr.")  # fmt: skip
-def generate(app, out, models, image, package, target, check, diff, force, cache_dir, no_cache, as_json) -> None:
+def generate(app, out, models, train_models, image, package, target, check, diff, force, cache_dir, no_cache,
+             as_json) -> None:  # fmt: skip
     """Generate a Flyte project from the UnionML app APP, without importing it.
 
     With no APP or -o, they come from [tool.unionml-codegen] in the nearest pyproject.toml
-    (keys app, output, image, package, models, target), or else from the manifest
+    (keys app, output, image, package, models, target, project, domain), or else from the manifest
     (.unionml-codegen.json) of the generated projects in or just below the current directory.
     Options given here override both.
     """
@@ -236,7 +242,7 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
     for job in jobs:
         reports.append({})
         runs.append(_run(job, check=check, diff=diff, force=force, rerun=rerun, cache=cache, said=said,
-                         report=reports[-1], as_json=as_json))  # fmt: skip
+                         report=reports[-1], as_json=as_json, train_models=train_models))  # fmt: skip
     if as_json:
         click.echo(json.dumps({"exit": max(code for code, _ in runs), "projects": reports}, indent=2))
     if (check or diff) and all(code == 0 and result is not None for code, result in runs) and cache.enabled:
@@ -254,7 +260,7 @@ def generate(app, out, models, image, package, target, check, diff, force, cache
 
 
 def _run(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: list[str], report: dict,
-         as_json: bool = False):  # fmt: skip
+         as_json: bool = False, train_models: bool = False):  # fmt: skip
     """Generate or check one job: (exit code, the result when there is one). What it prints on stderr
     is also kept in `said`, for the warm lane's record of a clean check; `report` gets what --json prints."""
 
@@ -267,7 +273,7 @@ def _run(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, said: 
 
     report.update(app=str(job.app), output=str(job.output), target=job.target)
     code, result = _generate_one(job, check=check, diff=diff, force=force, rerun=rerun, cache=cache, echo=echo,
-                                 report=report)  # fmt: skip
+                                 report=report, train_models=train_models)  # fmt: skip
     report["exit"] = code
     if result is not None:
         report["diagnostics"] = [_diagnostic(d) for d in result.diagnostics.items]
@@ -289,13 +295,14 @@ def _diagnostic(d) -> dict:
             "code": d.code, "message": d.message, "hint": d.hint}  # fmt: skip
 
 
-def _generate_one(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo, report: dict):
-    from .options import Options
+def _generate_one(job, *, check: bool, diff: bool, force: bool, rerun: str, cache, echo, report: dict,
+                  train_models: bool = False):  # fmt: skip
+    from dataclasses import replace
+
     from .generate import generate as run
     from .output import RollbackFailed, WriteRefused, interrupted
 
-    options = Options(image=job.image, package=job.package, models=job.models, target=job.target,
-                      remembered=job.remembered)  # fmt: skip
+    options = replace(job.options(), train_models=train_models)
     out = job.output
     if os.path.islink(out) and os.path.isdir(out):
         echo(f"note: {out} is a symbolic link; using the directory it points to, {os.path.realpath(out)}", err=True)

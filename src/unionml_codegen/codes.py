@@ -266,6 +266,22 @@ INVALID_MODEL_VERSION = _code(
     "error",
     "a prediction schedule's model_version is empty, a placeholder or not a string",
 )
+TRAINING_NOT_STATIC = _code(
+    "UMG410", "training-not-static", "error", "--train-models: the model.train(...) a schedule uses is not static"
+)
+TRAINING_INPUTS_CHANGED = _code(
+    "UMG411", "training-inputs-changed", "error", "a trained model was trained from other inputs than the app gives now"
+)
+TRAINED_MODEL_CHANGED = _code(
+    "UMG412", "trained-model-changed", "error", "a trained model file is missing or differs from its record"
+)
+TRAINING_FAILED = _code("UMG413", "training-failed", "error", "--train-models: the local training run failed")
+TRAINED_MODEL_UNSAVABLE = _code(
+    "UMG414", "trained-model-unsavable", "error", "--train-models: the generator cannot save a model of this type"
+)
+BINDING_REPLACED_BY_TRAINING = _code(
+    "UMG415", "binding-replaced-by-training", "warning", "--train-models trains a model the manifest bound a file to"
+)
 
 # 5xx: reading the app, and the Python the generated project copies
 UNREADABLE_APP = _code("UMG501", "unreadable-app", "error", "the app file cannot be read")
@@ -415,6 +431,28 @@ NO_SINGLE_ACTIVE_VERSION = _code(
 )
 NOT_BACKFILLABLE = _code(
     "UMG768", "not-backfillable", "error", "the schedule's launch plan takes no kickoff time to backfill"
+)
+PLACEHOLDER_IMAGE = _code(
+    "UMG769", "placeholder-image", "error", "deploy would register the placeholder task image the cluster cannot pull"
+)
+REMOTE_SETTING_UNREAD = _code(
+    "UMG770", "remote-setting-unread", "warning", "the app's model.remote(...) gives a project or domain not read"
+)
+REMOTE_SETTINGS_CONFLICT = _code(
+    "UMG771", "remote-settings-conflict", "error", "two models' model.remote(...) name different projects or domains"
+)
+REMOTE_SETTING_OVERRIDDEN = _code(
+    "UMG772", "remote-setting-overridden", "warning", "[tool.unionml-codegen] names another project/domain than the app"
+)
+FLYTE2_SDK_MISSING = _code(
+    "UMG775", "flyte2-sdk-missing", "error", "a command on a flyte2 project finds no interpreter with the flyte 2.x SDK"
+)
+CONTROL_PLANE_UNREACHABLE = _code(
+    "UMG776", "control-plane-unreachable", "error", "the Flyte 2 control plane cannot be reached"
+)
+CONTROL_PLANE_REFUSED = _code("UMG777", "control-plane-refused", "error", "the Flyte 2 control plane refused a call")
+FLYTE2_DRIVER_FAILED = _code(
+    "UMG778", "flyte2-driver-failed", "error", "the flyte SDK's interpreter ended without an answer"
 )
 OPERATE_FAILED = _code(
     "UMG799", "operate-failed", "error", "an operate command cannot go on (a local run, a backfill range)"

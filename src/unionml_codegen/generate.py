@@ -57,6 +57,7 @@ def render_app(
     """Read, validate and render an app; raises `AppError` when it has errors. `paths`: the app's paths as
     `generate` resolved them (else resolved here)."""
     from .read import package_name, read_app, unscanned
+    from .read.remote_settings import check_configured
     from .rules import validate
 
     paths = paths or AppPaths.of(app_path, out_dir, display_path)
@@ -81,10 +82,25 @@ def render_app(
             out_dir=out_dir,
             keep_sql_tasks=keep_sql_tasks,
         )
+        training = None
         if app is not None and not diagnostics.errors:
             options = _without_stale_bindings(app, options, diagnostics)
+            if any(schedule.model_training is not None for schedule in app.schedules):
+                from .train import training_for  # the models the app trains in memory: trained or kept
+
+                training, options = training_for(app, options, out_dir, diagnostics)
             bindings = {name: Path(path) for name, path in options.models.items()}
-            app = validate(app, diagnostics, bindings, paths.directory, target=options.target)
+            app = validate(app, diagnostics, bindings, paths.directory, target=options.target, training=training)
+            trains = app is not None and any(ref.training for ref in app.model_references.values())
+            if trains and options.target != "flyte1" and not diagnostics.errors:
+                # the flytekit project trains for either target: the app as the flyte1 target reads it (SQL tasks kept)
+                quiet, where = Diagnostics(shown), paths.directory
+                read = read_app(source, shown, where, package, quiet, derived_package=derived, out_dir=out_dir)
+                if read is not None and not quiet.errors:
+                    training = replace(training, app=validate(read, quiet, bindings, where, training=training))
+            if app is not None:
+                check_configured(app.remote, {"project": options.project, "domain": options.domain},
+                                 "[tool.unionml-codegen]", diagnostics)  # fmt: skip
     if app is None or diagnostics.errors:
         raise AppError(diagnostics, source)
     package = app.package  # a derived name moves out of the way of the app's own modules
@@ -100,9 +116,26 @@ def render_app(
         raise AppError(diagnostics, source)
     from .render import render_project
 
+    render_options = RenderOptions(source=relative, image=options.image, project=options.project,
+                                   domain=options.domain)  # fmt: skip
     with unscanned():
-        rendered = render_project(app, RenderOptions(source=relative, image=options.image), options.target)
+        trained_code, rendered = None, None
+        if training is not None:
+            from .train import settle
+
+            settled, trained_code, rendered = settle(app, training, render_options, diagnostics)
+            if settled is None:
+                raise AppError(diagnostics, source)
+            app = settled
+        if rendered is None or options.target != "flyte1":
+            rendered = render_project(app, render_options, options.target)
     record = {**provenance(rendered.files, relative, out_dir, options, package), **rendered.record}
+    if trained_code is not None:
+        from .render.trained import trained_record
+
+        record.update(trained_record(app, trained_code))
+    if app.remote is not None:  # where the app's model.remote(...) deploys, for the operate commands (both targets)
+        record["remote"] = app.remote.record()
     return Result(with_manifest(rendered.files, record), diagnostics, source=source, notes=dict(notes))
 
 
@@ -157,13 +190,18 @@ def _setting(paths: AppPaths, options: Options) -> dict[str, object]:
     }
     if options.remembered:  # a binding only the manifest gave is dropped where a typed one is an error
         setting["remembered"] = sorted(options.remembered)
-    return {**setting, **_target_option(options)}
+    return {**setting, **_target_option(options), **_remote_options(options)}
 
 
 def _target_option(options: Options) -> dict[str, str]:
     """The target as the manifest records it: only when it is not the default, so a flyte1 project's
     manifest is what it was before there were targets."""
     return {} if options.target == DEFAULT_TARGET else {"target": options.target}
+
+
+def _remote_options(options: Options) -> dict[str, str]:
+    """project / domain of [tool.unionml-codegen], as the manifest records them: only when given."""
+    return {key: value for key, value in (("project", options.project), ("domain", options.domain)) if value}
 
 
 def cached(cache: Cache, paths: AppPaths, options: Options) -> Result | None:
@@ -249,7 +287,13 @@ def provenance(
         "app": app,
         "content_sha256": content.hexdigest(),
         "generator": f"unionml-codegen {__version__}",
-        "options": {"image": options.image, "package": package, "models": models, **_target_option(options)},
+        "options": {
+            "image": options.image,
+            "package": package,
+            "models": models,
+            **_target_option(options),
+            **_remote_options(options),
+        },
     }
 
 
@@ -274,7 +318,10 @@ def generate(
     cache = caching.usable_for(cache or caching.configured(), paths.directory, out_dir.parent, Path.cwd())
     if not (check or diff):
         recover(out_dir, runs=cache)  # undo what a run of ours killed while writing left, before reading OUT
-    result = None if (force or cache is None or not cache.enabled) else cached(cache, paths, options)
+    if check or diff:  # never trains: the models trained before are checked as a plain run keeps them
+        options = replace(options, train_models=False)
+    fresh = force or options.train_models or cache is None or not cache.enabled
+    result = None if fresh else cached(cache, paths, options)
     if result is not None:
         if check or diff:
             result.drift = Drift()

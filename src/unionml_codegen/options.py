@@ -31,6 +31,12 @@ class Options:
     # the --model bindings only a manifest gave (config.py): one whose prediction schedule the app no longer
     # has is dropped with a warning, not refused as a flag the user typed
     remembered: frozenset[str] = frozenset()
+    # --train-models: train the models the app trains in memory (train.py); never with --check / --diff
+    train_models: bool = False
+    # project / domain in [tool.unionml-codegen]: where the operate commands deploy when the app's model.remote(...)
+    # says nothing (operate/remote.py `namespace`); recorded in the manifest's options
+    project: str | None = None
+    domain: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -41,3 +47,5 @@ class Options:
 class RenderOptions:
     source: str  # the app's path relative to the output directory, for headers
     image: str = DEFAULT_IMAGE
+    project: str | None = None  # project / domain of [tool.unionml-codegen] (the app's model.remote(...) wins)
+    domain: str | None = None

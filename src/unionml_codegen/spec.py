@@ -144,6 +144,34 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class TrainCall:
+    """One top-level `model.train(...)`, its arguments as the generator evaluated them (read/train_calls.py).
+
+    `arguments` has the keys of unionml's `Model.train`: hyperparameters, loader_kwargs, splitter_kwargs,
+    parser_kwargs, trainer_kwargs (each a dict, {} when not given) and reader_kwargs (the other keywords);
+    None when one cannot be known, and `problem` says where and why."""
+
+    model: str  # the variable of its ModelSpec
+    position: Position
+    arguments: dict[str, Any] | None
+    problem: tuple[Position, str] | None = None
+
+
+@dataclass(frozen=True)
+class ModelTraining:
+    """How a prediction schedule's model comes from a `model.train(...)` of the app.
+
+    `via`: "artifact" (no model argument: unionml uses the last call's `model.artifact`), "model_object"
+    (a name the call's result was unpacked to), "model_file" (the file a `model.save(...)` wrote, with the
+    saver's extra arguments)."""
+
+    call: TrainCall
+    via: Literal["artifact", "model_object", "model_file"]
+    saver_kwargs: dict[str, Any] = field(default_factory=dict)
+    problem: tuple[Position, str] | None = None  # the `model.save(...)` arguments cannot be known
+
+
+@dataclass(frozen=True)
 class Schedule:
     """One `schedule_training(...)` or `schedule_prediction(...)` call, evaluated."""
 
@@ -168,6 +196,8 @@ class Schedule:
     model_source: dict[str, Any] | None = None
     #: the last `model.train(...)` before the schedule call, whose model unionml would use
     model_train_call: Position | None = None
+    #: prediction schedules whose model comes from a `model.train(...)` of the app (read/train_calls.py)
+    model_training: ModelTraining | None = None
 
     def at(self, argument: str) -> Position:
         return self.argument_positions.get(argument, self.position)
@@ -191,6 +221,24 @@ class ModelReference:
     sha256: str | None = None
     size: int | None = None
     data: bytes | None = field(default=None, repr=False, compare=False)
+    #: a model the generator trains (`--train-models`) or kept from the project's last training (rules/training.py)
+    training: TrainedModel | None = None
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """The training run that makes (or made) a prediction schedule's model file (rules/training.py).
+
+    `inputs`: the training workflow's inputs, exactly as its launch plans would pass them; `key`: what the
+    manifest records of them, compared with its record to keep a model trained before."""
+
+    model: str  # the variable of its ModelSpec
+    call: Position  # the `model.train(...)` call
+    via: str
+    flavor: str  # how it is saved and loaded: "sklearn" (joblib.dump) or "pytorch" (torch.save)
+    inputs: dict[str, Any]
+    saver_kwargs: dict[str, Any]
+    key: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -220,6 +268,29 @@ class Import:
         return self.module.split(".")[0]
 
 
+#: What `model.remote(...)` sets that the generated project's operate commands use (the rest builds and pushes
+#: unionml's own image).
+REMOTE_SETTINGS = ("project", "domain", "config_file")
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """Where the app's models deploy, as their `model.remote(...)` calls say (one project for the app)."""
+
+    project: str | None = None
+    domain: str | None = None
+    config_file: str | None = None
+    unread: tuple[str, ...] = ()  # "project" / "domain": given, but not as a constant
+    positions: dict[str, Position] = field(default_factory=dict)
+
+    def record(self) -> dict[str, object]:
+        """The manifest's `remote` section (output/manifest.schema.json)."""
+        values: dict[str, object] = {key: getattr(self, key) for key in REMOTE_SETTINGS if getattr(self, key)}
+        if self.unread:
+            values["unread"] = list(self.unread)
+        return values
+
+
 @dataclass(frozen=True)
 class App:
     """Everything the generator took from one app file."""
@@ -241,3 +312,5 @@ class App:
     # no schedule needs them and they use the unionml objects (read/app.py, OPTIONAL_ROLES)
     left_out: frozenset[tuple[str, str]] = frozenset()
     requirement_pins: dict[str, str] = field(default_factory=dict)  # normalized distribution -> pinned line (requirements.py)
+    #: where the app's `model.remote(...)` calls deploy (read/remote_settings.py), None when they say nothing
+    remote: RemoteSettings | None = None

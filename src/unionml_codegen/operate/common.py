@@ -16,10 +16,10 @@ from .. import codes
 from .project import OperateError, Project, load_project, visible
 
 
-def project_or_exit(out: str | None) -> Project:
-    """The project, or a one-line error (with its hint) and exit 2."""
+def project_or_exit(out: str | None, flyte2: bool = False) -> Project:
+    """The project, or a one-line error (with its hint) and exit 2 (a flyte2 project only with `flyte2`)."""
     try:
-        return load_project(out)
+        return load_project(out, flyte2=flyte2)
     except OperateError as exc:
         fail(exc)
 

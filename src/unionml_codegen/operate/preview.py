@@ -41,16 +41,19 @@ def schedules(out, now, count, activated, as_json, remote, config, project, doma
     """
     from .kickoffs import next_kickoffs
 
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
     now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    flyte2 = generated.target == "flyte2"  # Flyte 2's triggers: their own notes and state (operate/flyte2_schedules)
+    if flyte2:
+        from . import flyte2_schedules
     if remote:
-        _remote_state(generated, now, as_json, config, project, domain)
+        (flyte2_schedules.remote_state if flyte2 else _remote_state)(generated, now, as_json, config, project, domain)
         return
     project = generated
     rows = []
     for schedule in project.schedules:
         times = next_kickoffs(schedule, now, count, activated=activated)
-        rows.append((schedule, times, caveats(schedule, now, activated)))
+        rows.append((schedule, times, (flyte2_schedules.caveats if flyte2 else caveats)(schedule, now, activated)))
     if as_json:
         dump_json(
             {
@@ -66,11 +69,12 @@ def schedules(out, now, count, activated, as_json, remote, config, project, doma
     for schedule, times, notes in rows:
         click.echo("")
         _say(f"{schedule.name}  ({schedule.kind}, model {schedule.model})")
-        _say(f"  launch plan  {schedule.launch_plan} -> {schedule.workflow}")
+        _say(f"  {'trigger' if flyte2 else 'launch plan':13}{schedule.launch_plan} -> {schedule.workflow}")
         _say(f"  schedule     {schedule.cadence}{_kickoff(schedule)}")
         _say(f"  on deploy    {'activated' if schedule.activate_on_deploy else 'not activated'}")
         for index, text in enumerate(inputs_text(schedule)):
-            _say(f"  {'fixed inputs' if index == 0 else '':13}{text}")
+            label = "defaults" if flyte2 else "fixed inputs"  # a trigger's inputs are defaults a run may override
+            _say(f"  {label if index == 0 else '':13}{text}")
         if schedule.model_source is not None:
             _say(f"  model        {schedule.model_source.describe()}")
         _say(f"  next         {', '.join(iso(t) for t in times) or '-'}")
@@ -148,7 +152,8 @@ def _remote_state(generated: Project, now: dt.datetime, as_json: bool, config, p
     from .remote import admin_errors, connect
 
     try:
-        cluster = connect(config, project, domain, "schedules --remote")
+        cluster = connect(config, project, domain, "schedules --remote", generated)
+        project, domain = cluster.project, cluster.domain  # as namespace() chose them
         with admin_errors(cluster):
             states = [_state(cluster, schedule, now) for schedule in generated.schedules]
     except OperateError as exc:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import click
 
 from .. import codes
 from ..diagnostics import visible  # noqa: F401 (the operate modules print through it)
@@ -117,6 +119,11 @@ class Project:
     generator: str | None
     models: tuple[ModelWorkflows, ...]
     schedules: tuple[Schedule, ...]
+    target: str = "flyte1"  # flyte2: operated through the flyte SDK in its own interpreter (operate/flyte2.py)
+    #: where it deploys (operate/remote.py `namespace`): the app's model.remote(...) (the manifest's `remote`:
+    #: project, domain, config_file, unread), and project / domain of [tool.unionml-codegen] (its `options`)
+    remote: dict[str, Any] = field(default_factory=dict)
+    configured: dict[str, str] = field(default_factory=dict)
 
     def schedule(self, name: str) -> Schedule:
         for schedule in self.schedules:
@@ -167,9 +174,18 @@ def find_project(out: str | os.PathLike | None, cwd: Path | None = None) -> Path
     )
 
 
-def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None, *, verify: bool = True) -> Project:
+#: The commands that operate a flyte2 project (operate/flyte2.py); the others refuse one (PROJECT_NOT_OPERABLE).
+FLYTE2_COMMANDS = ("deploy", "list-scheduled-training-runs", "list-scheduled-prediction-runs", "fetch-model",
+                   "fetch-predictions", "activate-schedules", "deactivate-schedules", "prune-schedules",
+                   "schedules", "run", "list-model-versions")  # fmt: skip
+
+
+def load_project(
+    out: str | os.PathLike | None = None, cwd: Path | None = None, *, verify: bool = True, flyte2: bool = False
+) -> Project:
     """The project found from `out` (see `find_project`), loaded from its manifest once it is verified
-    to be what the generator writes from its app now (`verify=False` only reads the manifest: tests)."""
+    to be what the generator writes from its app now (`verify=False` only reads the manifest: tests).
+    A flyte2 project only for a command that operates one (`flyte2=True`)."""
     directory = find_project(out, cwd)
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
@@ -184,11 +200,14 @@ def load_project(out: str | os.PathLike | None = None, cwd: Path | None = None, 
             codes.PROJECT_NOT_FOUND,
         )
     target = _target(manifest)
-    if target != "flyte1":
+    if target != "flyte1" and not (target == "flyte2" and flyte2):
+        context = click.get_current_context(silent=True)
+        command = f"`unionml {context.info_name}`" if context is not None else "this command"
+        also = f" (of these, {', '.join(FLYTE2_COMMANDS)} do)" if target == "flyte2" else ""
         raise OperateError(
-            f"{directory} is a project for --target {target}; the schedules commands operate "
-            "flytekit (flyte1) projects",
-            "generate the app without --target (or --target flyte1) into another directory to operate it with these",
+            f"{directory} is a project for --target {target}; {command} operates flytekit (flyte1) projects "
+            f"only{also}",
+            "generate the app without --target (or --target flyte1) into another directory to operate it with this",
             codes.PROJECT_NOT_OPERABLE,
         )
     if "schedules" not in manifest:
@@ -216,15 +235,12 @@ def verify_project(directory: Path) -> None:
     from ..config import ConfigError, Settings, resolve
     from ..diagnostics import AppError
     from ..generate import generate
-    from ..options import Options
     from ..output import WriteRefused
 
     regenerate = f"run `unionml generate -o {directory}`, review what it changes, and commit it"
     try:
         [target] = resolve(Settings(output=directory))
-        options = Options(image=target.image, package=target.package, models=target.models, target=target.target,
-                          remembered=target.remembered)  # fmt: skip
-        result = generate(target.app, target.output, options, check=True, cache=configured())
+        result = generate(target.app, target.output, target.options(), check=True, cache=configured())
     except ConfigError as exc:
         raise OperateError(
             f"{directory} cannot be verified: {visible(exc.message)}", regenerate, codes.PROJECT_NOT_VERIFIED
@@ -275,7 +291,11 @@ def _project(directory: Path, manifest: dict[str, Any]) -> Project:
     names = [s.name for s in schedules]
     if len(set(names)) != len(names):
         raise ValueError("two schedules have one name")
+    remote = manifest.get("remote") if isinstance(manifest.get("remote"), dict) else {}
     return Project(
+        remote=dict(remote),
+        configured={key: options[key] for key in ("project", "domain") if isinstance(options.get(key), str)},
+        target=_target(manifest),
         directory=directory,
         package=_str(section["package"]),
         app=_str(manifest["app"]),

@@ -30,6 +30,7 @@ from .. import codes
 from .common import dump_json, fail, iso, out_and_schedule, project_or_exit
 from .project import OperateError, Project, visible
 from .remote import Cluster, admin_errors, cluster_options, connect, utc
+from .unionml_saver import save_model
 
 SUCCEEDED, FAILED, TIMED_OUT = 4, 6, 9  # flyteidl core.WorkflowExecution.Phase
 NODE_FAILED, NODE_TIMED_OUT = 5, 8  # flyteidl core.NodeExecution.Phase
@@ -182,14 +183,21 @@ def _text(value: dt.timedelta | None) -> str:
 
 
 def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind: str) -> None:
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
     command = f"list-scheduled-{kind}-runs"
     try:
         schedule = generated.schedule(schedule_name)
         if schedule.kind != kind:
             raise OperateError(f"{schedule_name!r} is a {schedule.kind} schedule",
                                f"use `unionml list-scheduled-{schedule.kind}-runs`", codes.UNKNOWN_SCHEDULE)  # fmt: skip
-        cluster = connect(config, project, domain, command)
+        if generated.target == "flyte2":
+            from . import flyte2
+
+            project, domain = flyte2.where(generated, project, domain)
+            runs, more = flyte2.list_runs(generated, schedule, limit, config, project, domain, command)
+            return print_runs(runs, more, as_json, schedule.name, project, domain)
+        cluster = connect(config, project, domain, command, generated)
+        project, domain = cluster.project, cluster.domain  # as namespace() chose them
         from flytekit.models import filters
 
         workflows: dict = {}
@@ -210,14 +218,19 @@ def _list_runs(out, schedule_name, limit, as_json, config, project, domain, kind
             ]
     except OperateError as exc:
         fail(exc)
+    print_runs(runs, more, as_json, schedule.name, project, domain)
+
+
+def print_runs(runs: list[dict], more: bool, as_json: bool, schedule: str, project: str, domain: str) -> None:
+    """The runs of a schedule as a table (or JSON): the same for a flyte1 and a flyte2 project."""
     if more:
-        _more(len(runs), f"runs of {schedule.name}")
+        _more(len(runs), f"runs of {schedule}")
     if as_json:
         dump_json([{**run, "kickoff": run["kickoff"] and iso(run["kickoff"]), "duration": _seconds(run["duration"]),
                     "created_at": run["created_at"] and iso(run["created_at"])} for run in runs])  # fmt: skip
         return
     if not runs:
-        click.echo(f"no runs of {schedule.name} in {project}/{domain}")
+        click.echo(f"no runs of {schedule} in {project}/{domain}")
         return
     _table(
         [{"execution": r["execution"], "kickoff": iso(r["kickoff"]) if r["kickoff"] else "-", "phase": r["phase"],
@@ -271,10 +284,17 @@ list_scheduled_prediction_runs = _runs_command("prediction")
 @cluster_options
 def list_model_versions(out, app_version, limit, as_json, config, project, domain) -> None:
     """Successful training executions of OUT (scheduled or not), newest first: usable as `model_version`."""
-    generated = project_or_exit(out)
+    generated = project_or_exit(out, flyte2=True)
+    if generated.target == "flyte2":  # succeeded runs of the training tasks, through the flyte SDK
+        from . import flyte2
+
+        project, domain = flyte2.where(generated, project, domain)
+        versions, more = flyte2.model_versions(generated, app_version, limit, config, project, domain)
+        return print_model_versions(versions, more, as_json, generated.package, project, domain)
     plans = _training_plans(generated)
     try:
-        cluster = connect(config, project, domain, "list-model-versions")
+        cluster = connect(config, project, domain, "list-model-versions", generated)
+        project, domain = cluster.project, cluster.domain  # as namespace() chose them
         from flytekit.models import filters
 
         conditions = [filters.ValueIn("launch_plan.name", plans), filters.Equal("phase", "SUCCEEDED")]
@@ -294,6 +314,11 @@ def list_model_versions(out, app_version, limit, as_json, config, project, domai
             ]
     except OperateError as exc:
         fail(exc)
+    print_model_versions(versions, more, as_json, generated.package, project, domain)
+
+
+def print_model_versions(versions: list[dict], more: bool, as_json: bool, package: str, project, domain) -> None:
+    """The model versions as a table (or JSON): the same for a flyte1 and a flyte2 project."""
     if more:
         _more(len(versions), "model versions")
     if as_json:
@@ -301,7 +326,7 @@ def list_model_versions(out, app_version, limit, as_json, config, project, domai
                    for v in versions])  # fmt: skip
         return
     if not versions:
-        click.echo(f"no successful training execution of {generated.package} in {project}/{domain}")
+        click.echo(f"no successful training execution of {package} in {project}/{domain}")
         return
     _table(
         [{**v, "kickoff": iso(v["kickoff"]) if v["kickoff"] else "-", "created_at": iso(v["created_at"])}
@@ -403,19 +428,9 @@ def save_like_unionml(model: Any, hyperparameters: dict, path: Path) -> str:
 
 
 def _save(model: Any, hyperparameters: dict, path: Path) -> str:
-    module = type(model).__module__.split(".")[0]
-    if module == "sklearn" or hasattr(model, "get_params"):
-        import joblib
-
-        joblib.dump({"model_obj": model, "hyperparameters": hyperparameters}, path)
-        return "scikit-learn (joblib)"
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        torch.save({"model_obj": model.state_dict(), "hyperparameters": hyperparameters}, path)
-        return "PyTorch (state_dict)"
-    if module in ("keras", "tensorflow", "tf_keras"):
-        model.save(path)
-        return "Keras"
+    flavour = save_model(model, hyperparameters, path)
+    if flavour is not None:
+        return flavour
     raise OperateError(
         f"cannot save a model of type {type(model).__module__}.{type(model).__qualname__} as unionml's default saver",
         "unionml saves scikit-learn, PyTorch and Keras models; fetch the output with FlyteRemote and save it yourself",
@@ -436,13 +451,21 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
     The file is what `model_file=` of a prediction schedule and unionml's `model.load` read.
     Prints the run's metrics and hyperparameters.
     """
+    out, execution = _out_and_execution(words)
+    generated = project_or_exit(out, flyte2=True)
+    if generated.target == "flyte2":
+        from . import flyte2
+
+        summary, model_class, flavour = flyte2.fetch_model(generated, execution, Path(output), config, project,
+                                                           domain)  # fmt: skip
+        return print_model(summary, model_class, flavour, output, as_json)
     try:
-        fetched = _fetch(words, "training", config, project, domain, "fetch-model")
+        fetched = _fetch(generated, execution, "training", config, project, domain, "fetch-model")
         model, hyperparameters, metrics = (fetched.output(n) for n in ("model_object", "hyperparameters", "metrics"))
         flavour = save_like_unionml(model, hyperparameters, Path(output))
     except OperateError as exc:
         fail(exc)
-    execution, run = fetched.execution, fetched.run
+    run = fetched.run
     summary = {
         "execution": execution,
         "launch_plan": run.spec.launch_plan.name,
@@ -452,10 +475,16 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
         "hyperparameters": hyperparameters,
         "metrics": metrics,
     }
+    print_model(summary, type(model).__qualname__, flavour, output, as_json)
+
+
+def print_model(summary: dict, model_class: str, flavour: str, output, as_json: bool) -> None:
+    """What fetch-model says of the model it wrote: the same for a flyte1 and a flyte2 project."""
+    execution, hyperparameters, metrics = summary["execution"], summary["hyperparameters"], summary["metrics"]
     if as_json:
         dump_json(summary)
         return
-    click.echo(f"wrote {output}: {type(model).__qualname__} ({flavour}) trained by execution {execution} "
+    click.echo(f"wrote {output}: {model_class} ({flavour}) trained by execution {execution} "
                f"({summary['launch_plan']}, version {summary['app_version']})")  # fmt: skip
     click.echo(f"hyperparameters: {json.dumps(hyperparameters, sort_keys=True, default=str)}")
     click.echo("metrics: " + ", ".join(f"{key} {value}" for key, value in metrics.items()))
@@ -467,20 +496,34 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
 @cluster_options
 def fetch_predictions(words, as_json, config, project, domain) -> None:
     """Print the predictions a prediction EXECUTION of OUT produced."""
+    out, execution = _out_and_execution(words)
+    generated = project_or_exit(out, flyte2=True)
+    if generated.target == "flyte2":
+        from . import flyte2
+
+        fetched = flyte2.fetch_predictions(generated, execution, config, project, domain)
+        return print_predictions(execution, fetched["task"], fetched["version"], fetched["count"],
+                                 fetched["text"], fetched["predictions"], as_json)  # fmt: skip
     try:
-        fetched = _fetch(words, "prediction", config, project, domain, "fetch-predictions")
+        fetched = _fetch(generated, execution, "prediction", config, project, domain, "fetch-predictions")
         [output_name] = fetched.types
         predictions = fetched.output(output_name)
     except OperateError as exc:
         fail(exc)
-    execution, run = fetched.execution, fetched.run
-    if as_json:
-        dump_json(_jsonable(predictions))
-        return
+    run = fetched.run
     count = len(predictions) if hasattr(predictions, "__len__") else 1
-    click.echo(f"{count} predictions of execution {execution} ({run.spec.launch_plan.name}, "
-               f"version {run.spec.launch_plan.version}):")  # fmt: skip
-    click.echo(predictions.to_string() if hasattr(predictions, "to_string") else json.dumps(_jsonable(predictions)))
+    text = predictions.to_string() if hasattr(predictions, "to_string") else None
+    print_predictions(execution, run.spec.launch_plan.name, run.spec.launch_plan.version, count, text,
+                      _jsonable(predictions), as_json)  # fmt: skip
+
+
+def print_predictions(execution: str, plan: str, version: str, count: int, text: str | None, plain, as_json: bool):
+    """What fetch-predictions prints: the same for a flyte1 and a flyte2 project."""
+    if as_json:
+        dump_json(plain)
+        return
+    click.echo(f"{count} predictions of execution {execution} ({plan}, version {version}):")
+    click.echo(text if text is not None else json.dumps(plain))
 
 
 @dataclass(frozen=True)
@@ -497,11 +540,9 @@ class _Fetched:
             return self.run.outputs.get(name, as_type=self.types[name])
 
 
-def _fetch(words: tuple[str, ...], kind: str, config, project, domain, command: str) -> _Fetched:
-    """`[OUT] EXECUTION` of a `kind` ("training", "prediction") workflow of OUT, finished; OperateError if not."""
-    out, execution = _out_and_execution(words)
-    generated = project_or_exit(out)
-    cluster = connect(config, project, domain, command)
+def _fetch(generated: Project, execution: str, kind: str, config, project, domain, command: str) -> _Fetched:
+    """EXECUTION of a `kind` ("training", "prediction") workflow of the project, finished; OperateError if not."""
+    cluster = connect(config, project, domain, command, generated)
     with admin_errors(cluster):
         run, workflow = _finished(cluster, generated, execution, kind)
     return _Fetched(execution, run, cluster, _workflow_outputs(generated, workflow))

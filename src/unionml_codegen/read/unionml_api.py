@@ -21,7 +21,9 @@ from .. import codes
 from .bindings import Bindings
 from ..diagnostics import Position
 from ..spec import DATASET_COMPONENTS, MODEL_COMPONENTS, TASK_COMPONENTS, Expression, Function, Schedule, SqlTask
+from .remote_settings import RemoteCall, read_remote
 from .schedules import read_schedule
+from .train_calls import TrainCalls
 from .sql_tasks import DATASET_FACTORIES, SqlTasks
 
 DATASET_CLASSES = frozenset({"unionml.Dataset", "unionml.dataset.Dataset"})
@@ -93,6 +95,7 @@ class UnionObject:
     registrations: dict[str, Registration] = field(default_factory=dict)
     sql_task: SqlTask | None = None  # Dataset.from_sqlite_task(task): the SQL task (sql_tasks.py)
     sql_reader_refused: bool = False  # its SQL task could not be read (reported): no "has no reader" on top
+    remote: RemoteCall | None = None  # a model's last `model.remote(...)` at the top level (remote_settings.py)
 
 
 class UnionmlReader:
@@ -105,6 +108,7 @@ class UnionmlReader:
         self.schedules: list[Schedule] = []
         self.registration_nodes: set[cst.CSTNode] = set()  # unionml decorators, stripped from the output
         self.train_calls: dict[str, Position] = {}  # model variable -> last `model.train(...)` call
+        self.trainings = TrainCalls(bindings)  # the train and save calls, followed (train_calls.py)
         self.sql_tasks = SqlTasks(bindings)
 
     def pos(self, node: cst.CSTNode) -> Position:
@@ -332,7 +336,7 @@ class UnionmlReader:
             train_call = self.train_calls.get(obj.variable)
             schedule = read_schedule(self.bindings, obj.variable, SCHEDULE_METHODS[method], expr, train_call)
             if schedule is not None:
-                self.schedules.append(schedule)
+                self.schedules.append(self.trainings.attach(schedule))
         elif is_component:
             if context is not None:
                 self._conditional(expr, f"{obj.variable}.{method}(...)", context)
@@ -340,6 +344,18 @@ class UnionmlReader:
             self._register_by_call(obj, method, expr)
         elif method == "train" and obj.kind == "model" and context is None:
             self.train_calls[obj.variable] = self.pos(expr)
+            self.trainings.train(obj.variable, expr)
+        elif method == "save" and obj.kind == "model" and context is None:
+            self.trainings.save(obj.variable, expr)
+        elif method == "remote" and obj.kind == "model":
+            call = read_remote(self.bindings, obj.variable, expr, context)
+            if call is not None:
+                obj.remote = call  # each call replaces what an earlier one set, as in unionml
+
+    def assigned(self, targets: Iterable[cst.AssignTarget], value: cst.BaseExpression, context: str | None) -> None:
+        """After `targets = value` was bound: `trained, _ = model.train(...)` names a trained model."""
+        if context is None:
+            self.trainings.assigned(targets, value)
 
     def _registers(self, obj: UnionObject, attribute: str, node: cst.CSTNode, spelling: str) -> bool:
         """Whether `obj.attribute` used as a decorator (`spelling` "@") or called is a component
