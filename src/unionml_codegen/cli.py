@@ -29,9 +29,9 @@ class _Commands(click.Group):
         "run": ("local_run", "run"),
         "backfill": ("remote_backfill", "backfill"),  # that module adds --remote to the local backfill
         "deploy": ("deploy", "deploy"),
-        "activate-schedules": ("deploy", "activate_schedules"),
-        "deactivate-schedules": ("deploy", "deactivate_schedules"),
-        "prune-schedules": ("deploy", "prune_schedules"),
+        "activate-schedules": ("switch", "activate_schedules"),
+        "deactivate-schedules": ("switch", "deactivate_schedules"),
+        "prune-schedules": ("switch", "prune_schedules"),
         "list-scheduled-training-runs": ("runs", "list_scheduled_training_runs"),
         "list-scheduled-prediction-runs": ("runs", "list_scheduled_prediction_runs"),
         "list-model-versions": ("runs", "list_model_versions"),

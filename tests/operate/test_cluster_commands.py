@@ -131,6 +131,35 @@ def test_no_schedule_activate_deactivate_and_prune_change_state_as_documented(cl
                                 "other_team_schedule": "v1"}  # fmt: skip
 
 
+def test_switches_and_prune_print_one_json_document_with_their_lines_on_stderr(cluster):
+    """activate-/deactivate-/prune-schedules --json (issue 21 item 12): stdout is one document saying, per
+    schedule, its state now, the version and whether the command changed it; the lines go to stderr."""
+    standin = cluster.standin
+    before = standin.active()
+    off = unionml(cluster, "deactivate-schedules", str(cluster.project), "daily_predictions",
+                  "hourly_predictions_with_latest_model", "--json")  # fmt: skip
+    document = json.loads(off.stdout)
+    assert document["command"] == "deactivate-schedules" and document["ok"] is True
+    assert (document["project"], document["domain"]) == ("flytesnacks", "development")
+    rows = {row["name"]: (row["state"], row["version"], row["changed"]) for row in document["schedules"]}
+    assert rows == {
+        "daily_predictions": ("INACTIVE", before.get("daily_predictions"), "daily_predictions" in before),
+        "hourly_predictions_with_latest_model": ("INACTIVE", before["hourly_predictions_with_latest_model"], True),
+    }
+    assert document["changed"] == [name for name in rows if rows[name][2]]
+    assert "hourly_predictions_with_latest_model: INACTIVE (was active" in off.stderr  # the lines, on stderr
+    on = unionml(cluster, "activate-schedules", str(cluster.project), "hourly_predictions_with_latest_model", "--json")
+    [row] = json.loads(on.stdout)["schedules"]
+    newest = standin.active()["hourly_predictions_with_latest_model"]
+    assert (row["state"], row["version"], row["changed"]) == ("ACTIVE", newest, True)
+    pruned = unionml(cluster, "prune-schedules", str(cluster.project), "--dry-run", "--json")
+    document = json.loads(pruned.stdout)
+    assert document["command"] == "prune-schedules" and document["dry_run"] is True
+    assert document["package"] == "digits_batch" and isinstance(document["schedules"], list)
+    if daily := before.get("daily_predictions"):  # leave the schedules as the tests after expect them
+        unionml(cluster, "activate-schedules", str(cluster.project), "daily_predictions", "--version", daily)
+
+
 def test_prune_leaves_alone_a_schedule_registered_by_hand_on_the_packages_workflow(cluster):
     standin = cluster.standin
     deployed = standin.launch_plans[("flytesnacks", "development", "weekly_retraining", "v1")].spec.annotations
@@ -236,7 +265,7 @@ def test_fetch_model_writes_unionmls_file_whose_predictions_are_the_latest_model
     fetched = unionml(cluster, "fetch-model", str(cluster.project), newest, "-o", str(model_file), "--json")
     summary = json.loads(fetched.stdout)
     outputs = cluster.standin.execution(newest).outputs.literals
-    assert summary["metrics"] == literal_to_python(outputs["metrics"]) and set(summary["metrics"]) == {"train", "test"}
+    assert summary["metrics"] == literal_to_python(outputs["metrics"]) and list(summary["metrics"]) == ["train", "test"]
     assert summary["hyperparameters"] == literal_to_python(outputs["hyperparameters"]) == {"C": 0.1, "max_iter": 1000}
     assert summary["model_type"] == "sklearn.linear_model._logistic.LogisticRegression"
 

@@ -305,6 +305,27 @@ def test_deactivate_all_switches_every_trigger_off(cluster):
     assert standin.active() == {}
 
 
+def test_switch_json_is_the_flyte1_document(cluster):
+    """--json of activate-/deactivate-schedules and prune-schedules on a flyte2 project: flyte1's document."""
+    before = cluster.standin.active()
+    on = cluster.unionml("activate-schedules", "flyte2", "weekly_retraining", "--json")
+    document = json.loads(on.stdout)
+    assert document == {
+        "command": "activate-schedules", "project": "flytesnacks", "domain": "development", "ok": True,
+        "changed": [] if "weekly_retraining" in before else ["weekly_retraining"],
+        "schedules": [{"name": "weekly_retraining", "state": "ACTIVE", "version": "v1",
+                       "changed": "weekly_retraining" not in before, "won": True,
+                       "message": on.stderr.strip().splitlines()[-1]}],
+    }  # fmt: skip
+    off = json.loads(cluster.unionml("deactivate-schedules", "flyte2", "weekly_retraining", "--json").stdout)
+    assert [(r["state"], r["changed"]) for r in off["schedules"]] == [("INACTIVE", True)]
+    pruned = json.loads(cluster.unionml("prune-schedules", "flyte2", "--dry-run", "--json").stdout)
+    assert pruned["command"] == "prune-schedules" and pruned["dry_run"] and pruned["package"] == "digits_batch"
+    if "weekly_retraining" in before:
+        cluster.unionml("activate-schedules", "flyte2", "weekly_retraining")
+    assert cluster.standin.active() == before
+
+
 def test_prune_switches_off_what_an_earlier_deploy_left_and_leaves_hand_made_triggers_alone(cluster):
     standin = cluster.standin
     standin.control("copy_trigger", task=TRAIN, trigger="weekly_retraining", name="nightly_retraining",

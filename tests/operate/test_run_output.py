@@ -39,3 +39,19 @@ def test_run_and_backfill_json_carry_only_the_document_on_stdout(tmp_path):
 
     text = run_cli("run", "flyte", "cron_daily_training", "--at", "2026-11-29T00:00:00Z", cwd=tmp_path)
     assert text.returncode == 0 and "Downloading" not in text.stdout and "metrics" in text.stdout
+
+
+def test_fetch_model_prints_metrics_in_unionmls_order_whatever_order_the_map_comes_back_in(capsys):
+    """A map literal from the control plane has no set order (issue 21 item 12: three runs, two orders): the text
+    line and --json both give unionml's order, train then test, then any other metric by name."""
+    from unionml_codegen.operate.runs import print_model
+
+    summary = {"execution": "e1", "launch_plan": "weekly", "app_version": "v1", "file": "m.joblib",
+               "model_type": "x.Model", "hyperparameters": {"C": 1.0}}  # fmt: skip
+    for order in (("test", "train", "f1"), ("f1", "train", "test"), ("train", "test", "f1")):
+        metrics = {name: {"train": 0.9, "test": 0.8, "f1": 0.7}[name] for name in order}
+        print_model({**summary, "metrics": metrics}, "Model", "joblib", "m.joblib", as_json=False)
+        print_model({**summary, "metrics": metrics}, "Model", "joblib", "m.joblib", as_json=True)
+        text, document = capsys.readouterr().out.split("\n", 3)[2:]
+        assert text == "metrics: train 0.9, test 0.8, f1 0.7", order
+        assert list(json.loads(document)["metrics"]) == ["train", "test", "f1"], order

@@ -190,8 +190,11 @@ def deploy(generated: Project, version: str, no_schedule: bool, as_json: bool, c
 
 
 def switch(generated: Project, schedules: tuple[Schedule, ...], active: bool, version: str | None, config,
-           project: str, domain: str, shown: str) -> None:  # fmt: skip
-    """Switch each schedule's trigger on or off; each one's line as flyte1's, a count when several."""
+           project: str, domain: str, shown: str, as_json: bool = False) -> None:  # fmt: skip
+    """Switch each schedule's trigger on or off; each one's line as flyte1's (on stderr with --json), a count when
+    several, and with --json flyte1's document (switch.switch_end)."""
+    from .switch import switch_end
+
     verb = "activate" if active else "deactivate"
     project, domain = where(generated, project, domain)
     try:
@@ -199,7 +202,7 @@ def switch(generated: Project, schedules: tuple[Schedule, ...], active: bool, ve
                       version=version)  # fmt: skip
     except OperateError as exc:
         fail(exc)
-    changed = []
+    report = []
     for done in result["switched"]:
         state = "ACTIVE" if done["active"] else "INACTIVE"
         if done["was_active"] == active:
@@ -208,9 +211,9 @@ def switch(generated: Project, schedules: tuple[Schedule, ...], active: bool, ve
             line = f"{done['name']}: ACTIVE at version {done['version']}"
         else:
             line = f"{done['name']}: INACTIVE (was active at version {done['version']})"
-        if done["was_active"] != active:
-            changed.append(done["name"])
-        click.echo(visible(line))
+        report.append({"name": done["name"], "state": state, "version": done["version"],
+                       "changed": done["was_active"] != active, "won": True, "message": line})  # fmt: skip
+        click.echo(visible(line), err=as_json)
     if result["error"] is not None:
         exc = error(result["error"], config)
         if result["error"].get("kind") == "absent":
@@ -222,19 +225,17 @@ def switch(generated: Project, schedules: tuple[Schedule, ...], active: bool, ve
         todo = [s.name for s in schedules if s.name not in done_names]
         fail(OperateError(f"{exc.message} (switched: {', '.join(done_names) or 'none'}; not switched: "
                           f"{', '.join(todo)})", f"{exc.hint}; then rerun `{shown}`", exc.code))  # fmt: skip
-    if len(schedules) > 1:
-        state = "ACTIVE" if active else "INACTIVE"
-        click.echo(visible(f"{verb}d {len(changed)} of {len(schedules)} schedules in {project}/{domain}"
-                           + (f" ({', '.join(changed)})" if changed else "")
-                           + (f"; {len(schedules) - len(changed)} {state} already" if len(changed) < len(schedules) else "")))  # fmt: skip
+    switch_end(verb, project, domain, report, ok=True, as_json=as_json)
 
 
 # prune-schedules
 
 
-def prune(generated: Project, dry_run: bool, config, project, domain) -> None:
+def prune(generated: Project, dry_run: bool, config, project, domain, as_json: bool = False) -> None:
     """Switch off the triggers an earlier deploy of the package switched on that the project no longer has; a
     trigger deployed any other way (without deploy's mark) is left alone. Prints what flyte1's prune prints."""
+    from .switch import prune_end, prune_line
+
     project, domain = where(generated, project, domain)
     environments = {task.split(".", 1)[0] for m in generated.models for task in (*m.training_workflows,
                                                                                  *m.prediction_workflows)}  # fmt: skip
@@ -243,11 +244,8 @@ def prune(generated: Project, dry_run: bool, config, project, domain) -> None:
                      current=[s.name for s in generated.schedules])["stale"]  # fmt: skip
     except OperateError as exc:
         fail(exc)
-    if not found:
-        click.echo(f"nothing to prune: every active schedule of {generated.package} in {project}/{domain} is in the "
-                   "project")  # fmt: skip
-        return
-    if not dry_run:
+    result = {"error": None}
+    if found and not dry_run:
         try:
             result = call("switch", generated, config, project, domain, active=False, version=None,
                           targets=[[t["name"], t["task"]] for t in found])  # fmt: skip
@@ -256,15 +254,16 @@ def prune(generated: Project, dry_run: bool, config, project, domain) -> None:
         done = [d["name"] for d in result["switched"]]
     else:
         done = [t["name"] for t in found]
-    verb = "would deactivate" if dry_run else "deactivated"
     for trigger in found:
         if trigger["name"] in done:
-            click.echo(visible(f"{verb} {trigger['name']} (version {trigger['version']}, runs {trigger['task']})"))
-    if not dry_run and result["error"] is not None:
+            prune_line(trigger["name"], trigger["version"], trigger["task"], dry_run, as_json)
+    if result["error"] is not None:
         exc = error(result["error"], config)
         todo = [t["name"] for t in found if t["name"] not in done]
         fail(OperateError(f"{exc.message} (deactivated: {', '.join(done) or 'none'}; not deactivated: "
                           f"{', '.join(todo)})", "rerun `unionml prune-schedules` to finish it", exc.code))  # fmt: skip
+    prune_end(generated.package, project, domain, [(t["name"], t["version"], t["task"]) for t in found], dry_run,
+              as_json)  # fmt: skip
 
 
 # run (locally)

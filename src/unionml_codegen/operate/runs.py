@@ -480,7 +480,11 @@ def fetch_model(words, output, as_json, config, project, domain) -> None:
 
 def print_model(summary: dict, model_class: str, flavour: str, output, as_json: bool) -> None:
     """What fetch-model says of the model it wrote: the same for a flyte1 and a flyte2 project."""
-    execution, hyperparameters, metrics = summary["execution"], summary["hyperparameters"], summary["metrics"]
+    # a map literal comes back from the control plane in no set order: unionml's (train, then test), the rest sorted
+    metrics = {key: summary["metrics"][key] for key in sorted(summary["metrics"], key=lambda k: (k != "train",
+                                                                                              k != "test", k))}  # fmt: skip
+    summary = {**summary, "metrics": metrics}
+    execution, hyperparameters = summary["execution"], summary["hyperparameters"]
     if as_json:
         dump_json(summary)
         return
