@@ -360,12 +360,26 @@ def test_run_fires_a_trigger_locally_and_gives_the_flyte1_plans_result(cluster):
     shutil.rmtree(app_dir / "flyte")  # one project here again, for the tests that find it
 
 
-def test_commands_without_a_flyte2_driver_are_refused_with_what_does_work(cluster):
-    result = cluster.unionml("backfill", "flyte2", "weekly_retraining", "--from", "2026-11-01", "--to", "2026-11-30",
-                             code=2)  # fmt: skip
+def test_backfill_fires_each_kickoff_locally_as_the_flyte1_backfill_and_refuses_remote(cluster):
+    """`unionml backfill` of a flyte2 project: every kickoff of the range, each the trigger's task in the SDK's
+    local mode, the same document as the flyte1 project's backfill; --remote is refused (docs/flyte2.md)."""
+    app_dir = cluster.root / "digits_batch"
+    generated = run_cli("generate", "app.py", "-o", "flyte", cwd=app_dir)  # the same app, the flyte1 target
+    assert generated.returncode == 0, generated.stderr
+    window = ("--from", "2026-11-09T00:00:00Z", "--to", "2026-11-23T23:00:00Z", "--json")
+    flyte2 = json.loads(cluster.unionml("backfill", "flyte2", "weekly_retraining", *window).stdout)
+    flyte1 = run_cli("backfill", "flyte", "weekly_retraining", *window, cwd=app_dir, env=cluster.env)
+    assert flyte1.returncode == 0, flyte1.stderr
+    assert flyte2 == json.loads(flyte1.stdout)
+    assert [run["kickoff"] for run in flyte2["runs"]] == ["2026-11-09T03:00:00Z", "2026-11-16T03:00:00Z",
+                                                          "2026-11-23T03:00:00Z"] and flyte2["ok"] == 3  # fmt: skip
+    shutil.rmtree(app_dir / "flyte")  # one project here again, for the tests that find it
+    before = cluster.standin.state()["triggers"]
+    result = cluster.unionml("backfill", "flyte2", "weekly_retraining", *window[:4], "--remote", code=2)
     first = result.stderr.splitlines()[0]
-    assert "`unionml backfill` operates flytekit (flyte1) projects only" in first
-    assert first.endswith("[UMG751]") and "deploy, list-scheduled-training-runs" in first
+    assert first.startswith("error: `unionml backfill --remote` does not start runs of a flyte2 project's triggers")
+    assert first.endswith("[UMG751]") and "without --remote" in result.stderr
+    assert cluster.standin.state()["triggers"] == before  # nothing sent
 
 
 def test_no_flyte_sdk_interpreter_is_one_coded_line(cluster, tmp_path):

@@ -247,10 +247,11 @@ def test_a_flyte2_project_keeps_its_fast_check_and_is_refused_by_the_commands_wi
                                        cwd=tmp_path)  # fmt: skip
     assert (code, heavy) == (0, []), stderr
     result = run_cli("backfill", "flyte2", "cron_daily_training", "--from", "2026-11-01", "--to", "2026-11-02",
-                     cwd=tmp_path)  # not (yet) for a flyte2 project  # fmt: skip
+                     "--remote", cwd=tmp_path)  # not (yet) for a flyte2 project  # fmt: skip
     assert result.returncode == 2
     assert (
-        result.stderr.startswith("error: flyte2 is a project for --target flyte2;") and result.stderr.count("\n") == 2
+        result.stderr.startswith("error: `unionml backfill --remote` does not start runs of a flyte2 project's")
+        and result.stderr.count("\n") == 2
     )
     assert result.stderr.splitlines()[0].endswith(" [UMG751]")
     shutil.copytree(digits / "flyte", tmp_path / "flyte")  # the flyte1 project beside it is the one operated

@@ -1,7 +1,8 @@
 """`unionml backfill OUT SCHEDULE --from T1 --to T2`: every kickoff of a schedule in a range, in order.
 
 The loop (`run_kickoffs`) takes any runner with `where`, `prepare()` and `run(kickoff) -> Outcome`
-(local_run.py); `LocalRunner` runs each kickoff in this process as `unionml run` does. A runner that
+(local_run.py); `LocalRunner` runs each kickoff in this process as `unionml run` does (a flyte2 project's, each
+kickoff's trigger task in the flyte SDK's local mode: flyte2_local.py). A runner that
 starts one execution per kickoff on a cluster plugs in the same way (`--remote`, see `RUNNERS`).
 It stops at the first failure unless `--continue-on-error`, and ends with a summary; exit 1 if any
 kickoff failed, 2 when the backfill cannot start.
@@ -32,9 +33,15 @@ class Runner(Protocol):
 
 #: How `backfill` makes its runner, by mode: "local" here; a cluster mode registers itself beside it,
 #: with the command options it needs added to `backfill` (`backfill.params`).
-RUNNERS: dict[str, Callable[[Project, Schedule, dict], Runner]] = {
-    "local": lambda project, schedule, options: LocalRunner(project, schedule, options),
-}
+def _local(project: Project, schedule: Schedule, options: dict) -> Runner:
+    if project.target == "flyte2":
+        from .flyte2_local import LocalRunner as Flyte2LocalRunner
+
+        return Flyte2LocalRunner(project, schedule, options)
+    return LocalRunner(project, schedule, options)
+
+
+RUNNERS: dict[str, Callable[[Project, Schedule, dict], Runner]] = {"local": _local}
 
 
 @click.command("backfill")
@@ -57,7 +64,7 @@ def backfill(ctx, words, start, end, activated, continue_on_error, as_json, **op
     from .kickoffs import KickoffError, kickoffs_between
 
     out, schedule = out_and_schedule(words)
-    project = project_or_exit(out)
+    project = project_or_exit(out, flyte2=True)
     try:
         plan = project.schedule(schedule)
         kickoffs = kickoffs_between(plan, start, end, activated=activated)

@@ -1,5 +1,5 @@
 """The operate commands on a flyte2 project: deploy, activate-/deactivate-/prune-schedules, list-scheduled-*-runs,
-fetch-model and fetch-predictions, through the flyte 2.x SDK in an interpreter of its own.
+fetch-model and fetch-predictions (run and backfill: flyte2_local.py), through the flyte 2.x SDK in an interpreter of its own.
 
 unionml-codegen runs beside flytekit, which cannot share an interpreter with the `flyte` SDK (the SDK pins
 dependencies flytekit's cannot take). So each command runs `flyte2_remote.py` with the SDK's interpreter:
@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from .. import codes
-from .common import dump_json, fail, iso, progress
+from .common import dump_json, fail, progress
 from .project import OperateError, Project, Schedule, visible
 
 DRIVER = Path(__file__).with_name("flyte2_remote.py")
@@ -264,35 +264,6 @@ def prune(generated: Project, dry_run: bool, config, project, domain, as_json: b
                           f"{', '.join(todo)})", "rerun `unionml prune-schedules` to finish it", exc.code))  # fmt: skip
     prune_end(generated.package, project, domain, [(t["name"], t["version"], t["task"]) for t in found], dry_run,
               as_json)  # fmt: skip
-
-
-# run (locally)
-
-
-def run_local(generated: Project, schedule: Schedule, at, as_json: bool, config, project, domain) -> None:
-    """One fire of the schedule's trigger, in the SDK's local mode; prints what `unionml run` prints of a flyte1
-    project (local_run.Outcome), exit 1 when the run fails."""
-    from .local_run import Outcome, model_hint
-
-    project, domain = where(generated, project, domain)
-    source = schedule.model_source
-    try:
-        found = call("run_local", generated, config, project, domain, trigger=schedule.launch_plan_attribute,
-                     task=schedule.workflow, at=at.isoformat(), kind=schedule.kind,
-                     remote_model=source is not None and source.kind == "version")  # fmt: skip
-    except OperateError as exc:
-        fail(exc)
-    outcome = Outcome(schedule.name, at, ok=found["ok"], outputs=found.get("outputs") or {}, error=found.get("error"))
-    if as_json:
-        dump_json(outcome.json())
-    elif outcome.ok:
-        click.echo(visible(f"{schedule.name} at {iso(at)} ({schedule.kind}, {schedule.workflow}, locally)"))
-        for line in outcome.lines():
-            click.echo(visible(f"  {line}"))
-    if not outcome.ok:
-        click.echo(f"error: {schedule.name} at {iso(at)} failed: {visible(str(outcome.error))}"
-                   f"{model_hint(schedule, str(outcome.error))}", err=True)  # fmt: skip
-        sys.exit(1)
 
 
 # list-scheduled-*-runs

@@ -253,10 +253,10 @@ def run(words, at, as_json, project, domain, config) -> None:
     except OperateError as exc:
         fail(exc)
     at = at or last_kickoff(plan)
-    if project.target == "flyte2":  # the trigger's task in the flyte SDK's local mode (operate/flyte2.py)
-        from . import flyte2
+    if project.target == "flyte2":  # the trigger's task in the flyte SDK's local mode (operate/flyte2_local.py)
+        from . import flyte2_local
 
-        return flyte2.run_local(project, plan, at, as_json, config, options["project"], options["domain"])
+        return flyte2_local.run_local(project, plan, at, as_json, config, options["project"], options["domain"])
     runner = LocalRunner(project, plan, options)
     try:
         runner.prepare()

@@ -177,7 +177,7 @@ def find_project(out: str | os.PathLike | None, cwd: Path | None = None) -> Path
 #: The commands that operate a flyte2 project (operate/flyte2.py); the others refuse one (PROJECT_NOT_OPERABLE).
 FLYTE2_COMMANDS = ("deploy", "list-scheduled-training-runs", "list-scheduled-prediction-runs", "fetch-model",
                    "fetch-predictions", "activate-schedules", "deactivate-schedules", "prune-schedules",
-                   "schedules", "run", "list-model-versions")  # fmt: skip
+                   "schedules", "run", "backfill", "list-model-versions")  # fmt: skip
 
 
 def load_project(

@@ -326,7 +326,13 @@ def install() -> None:
         from .kickoffs import KickoffError, kickoffs_between
 
         out, name = out_and_schedule(words)
-        project = project_or_exit(out)
+        project = project_or_exit(out, flyte2=True)
+        if project.target == "flyte2":
+            fail(OperateError(
+                "`unionml backfill --remote` does not start runs of a flyte2 project's triggers: a run created by "
+                "trigger name moves the trigger's triggered_at, where Flyte 2's scheduler starts its catch-up "
+                "(docs/flyte2.md)", f"run the kickoffs locally: `unionml backfill {out or '.'} {name} --from ... "
+                f"--to ...` without --remote", codes.PROJECT_NOT_OPERABLE))  # fmt: skip
         try:
             plan = project.schedule(name)
             kickoffs = kickoffs_between(plan, start, end, activated=activated)
