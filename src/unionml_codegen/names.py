@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import keyword
+import math
 import re
 import sys
 from typing import Any, Iterable
@@ -154,3 +155,27 @@ def _import_order(item: tuple[str, str]) -> tuple[bool, str, str]:
 def _group(module: str) -> int:
     top = module.split(".")[0]
     return 0 if top in sys.stdlib_module_names or top == "__future__" else 1
+
+
+def json_and_python(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values JSON holds exactly, and the Python literals of the others (as the manifest records inputs:
+    a schedule's fixed inputs, a trained model's training inputs)."""
+    plain, python = {}, {}
+    for name, value in values.items():
+        if _json_exact(value):
+            plain[name] = value
+        else:
+            python[name] = literal(value, Imports())
+    return plain, python
+
+
+def _json_exact(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_exact(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    return False

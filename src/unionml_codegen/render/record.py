@@ -16,10 +16,9 @@ finite, a dict with keys that are not strings) are left out of `fixed_inputs` an
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ..names import Imports, literal
+from ..names import json_and_python
 from ..spec import App
 from .views import ModelView, Plan
 
@@ -71,7 +70,7 @@ def schedules_record(
         else:
             schedule = {"fixed_rate_seconds": int(s.fixed_rate.total_seconds())}
         schedule["offset"] = s.offset
-        fixed, python = _json_inputs(plan.fixed_inputs)
+        fixed, python = json_and_python(plan.fixed_inputs)
         schedules.append(
             {
                 "name": s.name,
@@ -118,26 +117,3 @@ def _model_source(app: App, name: str) -> dict[str, Any]:
         "app_version": reference.app_version or "",
         "latest": reference.source == "latest",
     }
-
-
-def _json_inputs(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The inputs JSON holds exactly, and the Python literals of the others."""
-    plain, python = {}, {}
-    for name, value in inputs.items():
-        if _json_exact(value):
-            plain[name] = value
-        else:
-            python[name] = literal(value, Imports())
-    return plain, python
-
-
-def _json_exact(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, str)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_json_exact(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
-    return False

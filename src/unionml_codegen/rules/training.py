@@ -17,15 +17,13 @@ the key is computed from the app, never taken from the record (docs/security.md,
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import codes
 from ..diagnostics import Diagnostics
-from ..names import literal
+from ..names import json_and_python
 from ..spec import App, ModelReference, ModelSpec, Schedule, TrainedModel
 from . import model_sources  # (which imports this module: model_flavor is read when called)
 
@@ -162,8 +160,8 @@ def _trained_model(app: App, schedule: Schedule, diagnostics: Diagnostics) -> Tr
         )
         return None
     saver_kwargs = dict(training.saver_kwargs)
-    plain, python = _split(inputs)
-    saver_plain, saver_python = _split(saver_kwargs)
+    plain, python = json_and_python(inputs)
+    saver_plain, saver_python = json_and_python(saver_kwargs)
     key = {"flavor": flavor, "inputs": plain, "inputs_python": python, "saver_kwargs": saver_plain,
            "saver_kwargs_python": saver_python}  # fmt: skip
     return TrainedModel(schedule.model, call.position, training.via, flavor, inputs, saver_kwargs, key)
@@ -213,26 +211,3 @@ def replaced_bindings(app: App, models: dict[str, Any], remembered: frozenset[st
             f"to keep the file, give it on the command line: --model {name}=PATH",
         )
     return {name: path for name, path in models.items() if name not in dropped}
-
-
-def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The values JSON holds exactly, and the Python literals of the others (as the manifest records inputs)."""
-    plain, python = {}, {}
-    for name, value in values.items():
-        if _json_exact(value):
-            plain[name] = json.loads(json.dumps(value))
-        else:
-            python[name] = literal(value)
-    return plain, python
-
-
-def _json_exact(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, str)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_json_exact(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
-    return False
