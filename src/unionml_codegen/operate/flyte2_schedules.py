@@ -55,21 +55,9 @@ def remote_state(generated: Project, now: dt.datetime, as_json: bool, config, pr
         return
     _say(f"{generated.directory}: {len(states)} schedule{'s' if len(states) != 1 else ''} of package "
          f"{generated.package} in {project}/{domain} (the Flyte 2 control plane), at {iso(now)}")  # fmt: skip
-    rows = []
-    for state in states:
-        last = state["last_run"]
-        rows.append({"name": state["name"], "active": state["active_version"] or "none",
-                     "last": f"{last['execution']} {last['phase']}" if last else "-",
-                     "kickoff": (last["kickoff"] or "-") if last else "-", "next": state["next_kickoff"] or "-"})  # fmt: skip
-    columns = [("name", "SCHEDULE"), ("active", "ACTIVE VERSION"), ("last", "LAST RUN"),
-               ("kickoff", "LAST KICKOFF (UTC)"), ("next", "NEXT KICKOFF (UTC)")]  # fmt: skip
-    widths = {key: max([len(title)] + [len(visible(row[key])) for row in rows]) for key, title in columns}
-    _say("  ".join(title.ljust(widths[key]) for key, title in columns).rstrip())
-    for row in rows:
-        _say("  ".join(visible(row[key]).ljust(widths[key]) for key, _ in columns).rstrip())
-    for state in states:
-        for note in state["notes"]:
-            _say(f"note: {state['name']}: {note}")
+    from .preview import print_states
+
+    print_states(states)
 
 
 class _Cadence:

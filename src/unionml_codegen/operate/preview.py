@@ -164,12 +164,17 @@ def _remote_state(generated: Project, now: dt.datetime, as_json: bool, config, p
         return
     _say(f"{generated.directory}: {len(states)} schedule{'s' if len(states) != 1 else ''} of package "
          f"{generated.package} in {project}/{domain} (flyteadmin at {cluster.endpoint}), at {iso(now)}")  # fmt: skip
+    print_states(states)
+
+
+def print_states(states: list[dict]) -> None:
+    """`schedules --remote`'s table and notes, for both targets (a flyte2 trigger has one version or none)."""
     rows = []
     for state in states:
         last = state["last_run"]
         rows.append({
             "name": state["name"],
-            "active": state["active_version"] or ("several" if state["active_versions"] else "none"),
+            "active": state["active_version"] or ("several" if state.get("active_versions") else "none"),
             "last": f"{last['execution']} {last['phase']}" if last else "-",
             "kickoff": (last["kickoff"] or "-") if last else "-",
             "next": state["next_kickoff"] or "-",
