@@ -64,14 +64,20 @@ class _Commands(click.Group):
         if name in self.UNIONML_ONLY and name not in self.commands:
             return name, _forwarded(name), args[1:]
         if name in self.SHARED and _unionml_style_app(args[1:]):
-            if _unionml_installed():
-                return name, _forwarded(name), args[1:]
             app = next(w for w in args[1:] if not w.startswith("-") and (w.endswith(".py") or ":" in w))
+            # unionml's own commands take `module:variable` (app:model); a path (app.py) it cannot split
+            takes_it = ":" in app or any(word in ("--help", "-h") for word in args[1:])
+            if _unionml_installed() and takes_it:
+                return name, _forwarded(name), args[1:]
             from .operate.common import usage_failure
 
+            module = app.split(":")[0].removesuffix(".py")
+            why = "is unionml's form, and unionml is not installed" if takes_it else (
+                f"names an app file: unionml's own `{name}` takes the app as module:variable "
+                f"(`unionml {name} {module}:model` imports and runs it)")  # fmt: skip
             usage_failure(click.UsageError(
-                f"`unionml {name} {app}` is unionml's form, and unionml is not installed; this command operates "
-                f"a generated project: `unionml generate {app.split(':')[0]} -o flyte`, then `unionml {name} flyte`"
+                f"`unionml {name} {app}` {why}; this command operates a generated project: "
+                f"`unionml generate {module}.py -o flyte`, then `unionml {name} flyte`"
             ))  # fmt: skip
         return super().resolve_command(ctx, args)
 
@@ -147,7 +153,7 @@ def _version_message() -> str:
     cls=_Commands,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="unionml's own commands (init, train, predict, serve, list-prediction-ids), and deploy, "
-    "activate-schedules, ... given an app the way unionml takes it (app.py, app:model), are forwarded to "
+    "activate-schedules, ... given an app the way unionml takes it (app:model), are forwarded to "
     "unionml's CLI when unionml is installed. `unionml-codegen` is this command under a name no other "
     "package installs.",
 )

@@ -31,6 +31,11 @@ def test_a_shared_name_goes_by_what_its_argument_is(tmp_path):
     assert theirs.returncode == 0 and "--allow-uncommitted" in theirs.stdout, theirs.stderr
     theirs = run_cli("activate-schedules", "app:model", "--help", cwd=tmp_path / "digits")
     assert theirs.returncode == 0 and "--app-version" in theirs.stdout
+    # a path is not unionml's form (it takes module:variable and would crash splitting it): a hint, exit 2
+    path = run_cli("deploy", "app.py", cwd=tmp_path / "digits")
+    assert path.returncode == 2 and "Traceback" not in path.stderr, path.stderr
+    assert "takes the app as module:variable" in path.stderr and "unionml generate app.py -o flyte" in path.stderr
+    assert path.stderr.splitlines()[0].endswith("]")  # an operate error's code
     ours = run_cli("deploy", "flyte", "--help", cwd=tmp_path / "digits")
     assert ours.returncode == 0 and "--no-schedule" in ours.stdout and "--allow-uncommitted" not in ours.stdout
 
