@@ -91,9 +91,9 @@ def test_fixed_rate_plans_name_the_workflow_that_takes_the_time(digits):
 
 
 def test_values_json_cannot_hold_are_kept_as_python_literals():
-    from unionml_codegen.render.record import _json_inputs
+    from unionml_codegen.names import json_and_python
 
-    plain, python = _json_inputs(
+    plain, python = json_and_python(
         {"a": {"x": [1, "s", None]}, "b": dt.timedelta(days=1), "c": (1, 2), "d": float("nan")}
     )
     assert plain == {"a": {"x": [1, "s", None]}}

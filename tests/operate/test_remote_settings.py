@@ -94,6 +94,12 @@ def test_the_later_commands_find_what_deploy_registered_without_p_or_d_and_never
     trained = standin.fire("weekly_retraining", TRAINED_AT, project="digits", domain="staging")
     assert standin.execution(trained, "digits", "staging").phase == 4  # SUCCEEDED
     env = {"FLYTECTL_CONFIG": str(clusters.config)}  # the user's config; the app's team.yaml points nowhere
+    # an earlier command of this process had flytekit look for its config with no FLYTECTL_CONFIG (it caches the
+    # answer): the commands must read the variable as it is now (remote.forget_config_file)
+    from flytekit.configuration import file as flytekit_config_file
+
+    with __import__("unittest.mock").mock.patch.dict("os.environ", {"FLYTECTL_CONFIG": ""}):
+        flytekit_config_file.get_config_file(None)
     runs = _in_process("list-scheduled-training-runs", str(clusters.by_app), "weekly_retraining", "--json", env=env)
     assert [run["execution"] for run in json.loads(runs.stdout)] == [trained]
     assert runs.stderr == (

@@ -174,6 +174,8 @@ def lookup_environment(options: dict):
     flytekit caches which config file the environment names (`get_config_file`, an lru_cache filled as soon as
     anything asks, importing the project included), so the cache is emptied on the way in and out: else --config
     would be ignored once flytekit had looked."""
+    from .remote import forget_config_file
+
     wanted = {"FLYTE_DEFAULT_PROJECT": options.get("project"), "FLYTE_DEFAULT_DOMAIN": options.get("domain"),
               "FLYTECTL_CONFIG": options.get("config")}  # fmt: skip
     saved = {name: os.environ.get(name) for name in wanted}
@@ -181,7 +183,7 @@ def lookup_environment(options: dict):
         for name, value in wanted.items():
             if value:
                 os.environ[name] = str(value)
-        _forget_config_file()
+        forget_config_file()
         yield
     finally:
         for name, value in saved.items():
@@ -189,15 +191,7 @@ def lookup_environment(options: dict):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        _forget_config_file()
-
-
-def _forget_config_file() -> None:
-    from flytekit.configuration import file
-
-    cached = getattr(file.get_config_file, "cache_clear", None)
-    if cached is not None:
-        cached()
+        forget_config_file()
 
 
 @contextlib.contextmanager

@@ -124,6 +124,7 @@ def connect(
     from flytekit.configuration import Config
     from flytekit.remote import FlyteRemote
 
+    forget_config_file()  # FLYTECTL_CONFIG as it is now, not as an earlier command in this process found it
     try:
         cfg = Config.auto(config_file=config)
     except Exception as exc:
@@ -329,3 +330,13 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return None if value.year <= 1970 else value
+
+
+def forget_config_file() -> None:
+    """flytekit caches the config file it found (`get_config_file`, an lru_cache of FLYTECTL_CONFIG's lookup):
+    forgotten, so the file is the one the environment names now."""
+    from flytekit.configuration import file
+
+    cached = getattr(file.get_config_file, "cache_clear", None)
+    if cached is not None:
+        cached()
