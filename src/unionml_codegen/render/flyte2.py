@@ -19,7 +19,8 @@ both share: the names of every task (views.py, one namespace), the app code copi
   flytekit's PyTorch transformer loads modules with `weights_only=True` and its Keras one needs
   tensorflow); the tasks run in one image, so the pickle's Python and classes match.
 
-One job, the flyte2 project's files; what it shares with flyte1 is in views.py and contexts.py.
+One job, the flyte2 project's files, kept in one module (just over 400 lines) because each file's context
+reads the same per-model decisions; what it shares with flyte1 is in views.py and contexts.py.
 """
 
 from __future__ import annotations
